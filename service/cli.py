@@ -1,0 +1,227 @@
+"""The ``newsbridge`` command: serve, translate, summarize, detect, batch, models, db, cache, bench."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from service.settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="newsbridge: translation and summarization for newsrooms (pl, lt, en).")
+models_app = typer.Typer(no_args_is_help=True, help="List, download and convert the translation models.")
+app.add_typer(models_app, name="models")
+
+
+def _read(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    p = Path(path)
+    if not p.is_file():
+        raise typer.BadParameter(f"no such file: {path}")
+    return p.read_text(encoding="utf-8")
+
+
+def _fail(exc: Exception) -> None:
+    from service.errors import as_problem
+
+    problem = as_problem(exc)
+    typer.echo(f"error [{problem.type}]: {problem.detail}", err=True)
+    raise typer.Exit(2)
+
+
+SourceOpt = Annotated[str, typer.Option("--source-lang", "-s", help="auto, pl, lt or en")]
+TargetOpt = Annotated[str, typer.Option("--target-lang", "-t", help="pl, lt or en")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text or html (default: by file suffix)")]
+
+
+def _format(path: str, fmt: str | None) -> Literal["text", "html"]:
+    if fmt:
+        return "html" if fmt == "html" else "text"
+    return "html" if path.lower().endswith((".html", ".htm")) else "text"
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
+          log_level: Annotated[str, typer.Option(help="Log level")] = "info") -> None:
+    """Start the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level=log_level.lower())
+
+
+@app.command()
+def translate(path: Annotated[str, typer.Argument(help="A file, or - for standard input")] = "-",
+              source_lang: SourceOpt = "auto", target_lang: TargetOpt = "en", fmt: FormatOpt = "",
+              as_json: Annotated[bool, typer.Option("--json", help="Print the full JSON response")] = False) -> None:
+    """Translate one text or HTML file; prints the translation (or the full response with --json)."""
+    from service.api import to_model
+    from service.engines import build_engines
+    from service.pipeline import Document
+
+    text = _read(path)
+    engines = build_engines(Settings(), coalesce=False)
+    try:
+        result = engines.pipeline.translate(Document(text, source_lang, target_lang, _format(path, fmt)))  # type: ignore[arg-type]
+    except Exception as exc:
+        _fail(exc)
+        return
+    if as_json:
+        typer.echo(to_model(result, "codepoint").model_dump_json(indent=2))
+    else:
+        typer.echo(result.translation)
+        for w in result.warnings:
+            typer.echo(f"warning: {w}", err=True)
+
+
+@app.command()
+def summarize(path: Annotated[str, typer.Argument(help="A file, or - for standard input")] = "-",
+              source_lang: SourceOpt = "auto", target_lang: TargetOpt = "en", fmt: FormatOpt = "",
+              max_sentences: Annotated[int | None, typer.Option(help="Most sentences in the summary")] = None,
+              ratio: Annotated[float | None, typer.Option(help="Share of sentences to keep")] = None,
+              as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Summarize a text in the target language; quotes are listed with their original wording."""
+    from service.api import summary_model
+    from service.engines import build_engines
+    from service.pipeline import Document
+    from service.summarize import summarize as make_summary
+
+    text = _read(path)
+    settings = Settings()
+    engines = build_engines(settings, coalesce=False)
+    try:
+        result = engines.pipeline.translate(Document(text, source_lang, target_lang, _format(path, fmt)))  # type: ignore[arg-type]
+    except Exception as exc:
+        _fail(exc)
+        return
+    out = make_summary(result, engines.summarizer, max_sentences=max_sentences, ratio=ratio,
+                       method=settings.summarizer)
+    if as_json:
+        typer.echo(summary_model(out, "codepoint").model_dump_json(indent=2))
+        return
+    typer.echo(out.summary)
+    for q in out.quotes:
+        typer.echo(f"  quote ({q.quote.lang}): {q.quote.source.text!r} -> "
+                   f"{q.quote.target.text if q.quote.target else ''!r}")
+
+
+@app.command()
+def detect(path: Annotated[str, typer.Argument(help="A file, or - for standard input")] = "-") -> None:
+    """Language and confidence of each segment."""
+    from translators.detect import LanguageDetector
+    from translators.segment import split_sentences
+
+    text = _read(path)
+    detector = LanguageDetector()
+    for span in split_sentences(text):
+        d = detector.detect(span.text)
+        typer.echo(f"{d.lang}\t{d.confidence:.2f}\t{span.text}")
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Each pair, its hub id, and whether it loads from NEWSBRIDGE_MODEL_DIR."""
+    from translators.registry import REGISTRY, available_pairs
+
+    settings = Settings()
+    where = available_pairs(settings.model_dir)
+    for pair, spec in REGISTRY.items():
+        origin = f"{settings.model_dir}/{pair}" if where[pair] == "local" else f"hub: {spec.hub_id}"
+        prefix = f" (prefix {spec.prefix.strip()})" if spec.prefix else ""
+        typer.echo(f"{pair}\t{origin}{prefix}")
+    typer.echo("pl-lt\tpivot through en\nlt-pl\tpivot through en")
+
+
+@models_app.command("pull")
+def models_pull(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs, e.g. pl-en (default: all)")] = None,
+                into_model_dir: Annotated[bool, typer.Option(help="Copy into NEWSBRIDGE_MODEL_DIR/<pair>/")] = False
+                ) -> None:
+    """Download models from the Hugging Face hub (into its cache, or the model folder)."""
+    import os
+
+    from translators.registry import REGISTRY
+
+    settings = Settings()
+    wanted = pairs or list(REGISTRY)
+    failed = 0
+    for pair in wanted:
+        spec = REGISTRY.get(pair)
+        if spec is None:
+            typer.echo(f"{pair}: unknown pair (known: {', '.join(REGISTRY)})", err=True)
+            failed += 1
+            continue
+        try:
+            from huggingface_hub import snapshot_download
+
+            kwargs = {}
+            if into_model_dir:
+                if settings.model_dir is None:
+                    raise typer.BadParameter("--into-model-dir needs NEWSBRIDGE_MODEL_DIR")
+                kwargs["local_dir"] = str(Path(settings.model_dir) / pair)
+            path = snapshot_download(spec.hub_id, **kwargs)
+            typer.echo(f"{pair}: {spec.hub_id} -> {path}")
+        except typer.BadParameter:
+            raise
+        except Exception as exc:
+            offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
+            why = "HF_HUB_OFFLINE is set" if offline else f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+            typer.echo(f"{pair}: could not download {spec.hub_id} ({why}). Without the hub, copy the Marian model "
+                       f"folder to NEWSBRIDGE_MODEL_DIR/{pair}/ (currently "
+                       f"{settings.model_dir or 'unset'}).", err=True)
+            failed += 1
+    if failed:
+        raise typer.Exit(1)
+
+
+@models_app.command("convert")
+def models_convert(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs (default: all available)")] = None,
+                   compute_type: Annotated[str | None, typer.Option(help="int8, int8_float32, float32, ...")] = None
+                   ) -> None:
+    """Convert models to CTranslate2 ahead of time (otherwise done on first use)."""
+    from translators.ct2 import convert_pair
+    from translators.registry import REGISTRY
+
+    settings = Settings()
+    failed = 0
+    for pair in pairs or list(REGISTRY):
+        try:
+            path = convert_pair(pair, settings.model_dir, compute_type or settings.ct2_compute_type)
+            typer.echo(f"{pair}: {path}")
+        except Exception as exc:
+            typer.echo(f"{pair}: {exc}", err=True)
+            failed += 1
+    if failed:
+        raise typer.Exit(1)
+
+
+def _mount_optional() -> None:
+    """Sub-commands that live in their own modules."""
+    from service.cache_cli import cache_app, db_app
+
+    app.add_typer(db_app, name="db", help="Database schema (migrations).")
+    app.add_typer(cache_app, name="cache", help="Translation cache: stats and pruning.")
+    try:
+        from service.batch import batch_command
+    except ImportError:  # pragma: no cover - during development only
+        return
+    app.command("batch")(batch_command)
+    try:
+        from benchmarks_cli import bench_command  # type: ignore[import-not-found]
+    except ImportError:
+        return
+    app.command("bench")(bench_command)
+
+
+_mount_optional()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

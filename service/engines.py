@@ -1,0 +1,109 @@
+"""Builds the engines from settings: backend -> coalescing -> cache -> pivot, detector, summarizer.
+
+Nothing is built at import; the app's lifespan and the CLI call ``build_engines``. Any engine
+can be passed in ready-made (a test double, or a shared one) and is then used as is.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from service.pipeline import Pipeline
+from service.settings import Settings
+from translators.base import Detector, Summarizer, Translator
+from translators.cached import CachedTranslator, TranslationStore
+from translators.pivot import PivotTranslator
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Engines:
+    settings: Settings
+    backend: Translator
+    translator: Translator
+    detector: Detector
+    summarizer: Summarizer
+    pipeline: Pipeline
+    store: TranslationStore | None = None
+    cached: CachedTranslator | None = None
+    cache_status: str = "disabled"
+    extras: dict[str, object] = field(default_factory=dict)
+
+    def cache_state(self) -> str:
+        """``ok``, ``disabled`` or ``degraded: <why>`` (the store failed at start or lately)."""
+        if self.cached is not None and self.cached.last_error:
+            return f"degraded: {self.cached.last_error}"
+        return self.cache_status
+
+
+def build_backend(settings: Settings) -> Translator:
+    from translators.marian import DecodeOptions
+
+    options = DecodeOptions(num_beams=settings.num_beams, max_input_tokens=settings.max_input_tokens,
+                            batch_size=settings.batch_size, max_batch_tokens=settings.max_batch_tokens)
+    if settings.backend == "ctranslate2":
+        from translators.ct2 import CTranslate2Translator
+
+        return CTranslate2Translator(settings.model_dir, device=settings.device, options=options,
+                                     compute_type=settings.ct2_compute_type,
+                                     intra_threads=settings.intra_threads, inter_threads=settings.inter_threads)
+    from translators.marian import MarianTranslator
+
+    return MarianTranslator(settings.model_dir, device=settings.device, options=options)
+
+
+def build_store(settings: Settings) -> tuple[TranslationStore | None, str]:
+    if not settings.cache_enabled:
+        return None, "disabled"
+    from service.cache_store import SqlTranslationStore
+    from service.db import DatabaseUnavailable, ensure_schema, get_engine
+
+    engine = get_engine(settings.database_url)  # a broken URL raises a clear ConfigError here
+    try:
+        ensure_schema(engine)
+    except DatabaseUnavailable as exc:
+        log.error("translation cache unavailable; serving uncached", extra={"error": str(exc)})
+        return SqlTranslationStore(engine), f"degraded: {exc}"
+    return SqlTranslationStore(engine), "ok"
+
+
+def build_summarizer(settings: Settings) -> Summarizer:
+    if settings.summarizer == "abstractive":
+        from summarizers.abstractive import Seq2SeqSummarizer
+
+        if not settings.summarizer_model:
+            raise ValueError("NEWSBRIDGE_SUMMARIZER=abstractive needs NEWSBRIDGE_SUMMARIZER_MODEL")
+        return Seq2SeqSummarizer(settings.summarizer_model)
+    from summarizers.extractive import CentralitySummarizer
+
+    return CentralitySummarizer()
+
+
+def build_engines(settings: Settings, *, backend: Translator | None = None, detector: Detector | None = None,
+                  summarizer: Summarizer | None = None, store: TranslationStore | None = None,
+                  coalesce: bool | None = None) -> Engines:
+    from translators.coalesce import CoalescingTranslator, configure_threads
+    from translators.detect import LanguageDetector
+
+    if backend is None:
+        configure_threads(settings.intra_threads, settings.inter_threads)
+        backend = build_backend(settings)
+    status = "disabled"
+    if store is None:
+        store, status = build_store(settings)
+    elif settings.cache_enabled:
+        status = "ok"
+    else:
+        store = None
+    inner: Translator = backend
+    if settings.coalesce if coalesce is None else coalesce:
+        inner = CoalescingTranslator(inner, max_wait_ms=settings.coalesce_wait_ms,
+                                     max_batch_texts=settings.batch_size * 4)
+    cached = CachedTranslator(inner, store) if store is not None else None
+    translator = PivotTranslator(cached or inner)
+    detector = detector or LanguageDetector()
+    summarizer = summarizer or build_summarizer(settings)
+    pipeline = Pipeline(translator, detector, summarizer, max_chars=settings.max_chars)
+    return Engines(settings, backend, translator, detector, summarizer, pipeline, store, cached, status)

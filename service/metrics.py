@@ -1,0 +1,20 @@
+"""Prometheus metrics, one registry per app so several apps (tests) never collide."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+
+@dataclass
+class Metrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.requests = Counter("newsbridge_requests", "HTTP requests", ["endpoint", "status"], registry=r)
+        self.latency = Histogram("newsbridge_request_seconds", "Request latency", ["endpoint"], registry=r)
+        self.cache = Counter("newsbridge_cache_lookups", "Segment cache lookups", ["result"], registry=r)
+        self.segments = Counter("newsbridge_segments", "Segments processed", ["pair", "translated"], registry=r)
+        self.errors = Counter("newsbridge_problems", "Problems returned", ["type"], registry=r)

@@ -1,0 +1,46 @@
+"""All configuration in one place: environment variables with the ``NEWSBRIDGE_`` prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{Path.cwd() / 'newsbridge.db'}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSBRIDGE_", env_file=None, extra="ignore")
+
+    database_url: str = Field(default_factory=_default_database_url,
+                              description="SQLAlchemy URL of the translation cache; an SQLite file by default.")
+    cache_enabled: bool = True
+    model_dir: Path | None = Field(default=None,
+                                   description="Folder with one sub-folder per pair (pl-en/, lt-en/, ...).")
+    backend: Literal["transformers", "ctranslate2"] = "transformers"
+    ct2_compute_type: str = "int8"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    preload: bool = Field(default=False, description="Load every available pair at start instead of lazily.")
+
+    max_chars: int = Field(default=200_000, gt=0, description="Largest accepted text, in characters.")
+    max_batch_texts: int = Field(default=64, gt=0, description="Most texts in one API request.")
+    batch_size: int = Field(default=16, gt=0, description="Sentences per model batch.")
+    max_batch_tokens: int = Field(default=4096, gt=0, description="Source tokens per model batch.")
+    num_beams: int | None = Field(default=None, description="Override the model's own beam size.")
+    max_input_tokens: int | None = Field(default=None, description="Override the model's input limit.")
+
+    coalesce: bool = Field(default=True, description="Coalesce concurrent requests into shared model batches.")
+    coalesce_wait_ms: float = Field(default=5.0, ge=0)
+
+    intra_threads: int = Field(default=0, ge=0, description="Threads per model call (0: cores / workers).")
+    inter_threads: int = Field(default=1, ge=1, description="Model calls running at once.")
+
+    summarizer: Literal["extractive", "abstractive"] = "extractive"
+    summarizer_model: str | None = None
+
+    log_level: str = "INFO"
+    log_json: bool = False

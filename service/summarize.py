@@ -1,0 +1,94 @@
+"""Summaries made from a translation: units that never cut a quote, provenance, quotes kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from service.pipeline import DocumentResult, QuoteOut
+from translators.base import Span, Summarizer
+
+
+@dataclass
+class SummarySentenceOut:
+    summary: Span
+    sources: list[int]
+
+
+@dataclass
+class SummaryQuoteOut:
+    quote: QuoteOut
+    summary: Span | None
+
+
+@dataclass
+class SummaryOut:
+    summary: str
+    method: str
+    sentences: list[SummarySentenceOut]
+    quotes: list[SummaryQuoteOut]
+    translation: DocumentResult
+
+
+def summary_units(result: DocumentResult) -> list[list[int]]:
+    """Sentence groups to choose from: a quote over several sentences is one unit; tweet
+    signatures and segments with no words (hashtag/URL runs) are not candidates."""
+    signature: set[int] = set()
+    for q in result.quotes:
+        if q.kind == "tweet":
+            signature.update(i for i, s in enumerate(result.sentences)
+                             if q.outer.start <= s.source.start and s.source.end <= q.outer.end
+                             and not (s.source.start < q.source.end and q.source.start < s.source.end))
+    owner: dict[int, int] = {}
+    for qi, q in enumerate(result.quotes):
+        if q.kind == "quote" and len(q.sentences) > 1:
+            for i in q.sentences:
+                owner.setdefault(i, qi)
+    units: list[list[int]] = []
+    for i, s in enumerate(result.sentences):
+        if i in signature or (s.lang == "other" and s.confidence == 0) or not s.target.text.strip():
+            continue
+        if i in owner and units and units[-1] and owner.get(units[-1][-1]) == owner[i]:
+            units[-1].append(i)
+        else:
+            units.append([i])
+    return units
+
+
+def summarize(result: DocumentResult, summarizer: Summarizer, *, max_sentences: int | None = None,
+              ratio: float | None = None, method: str = "extractive") -> SummaryOut:
+    units = summary_units(result)
+    translation = result.translation_text
+    texts = [translation[result.sentences[u[0]].target.start:result.sentences[u[-1]].target.end] for u in units]
+    picked = summarizer.summarize(texts, result.target_lang, max_sentences=max_sentences, ratio=ratio)
+    if picked.picked is None:
+        return _abstractive(result, picked.text, method)
+    parts: list[str] = []
+    sentences: list[SummarySentenceOut] = []
+    quotes: list[SummaryQuoteOut] = []
+    pos = 0
+    for ui in picked.picked:
+        if parts:
+            parts.append(" ")
+            pos += 1
+        text = texts[ui]
+        unit_start = result.sentences[units[ui][0]].target.start
+        sentences.append(SummarySentenceOut(Span(pos, pos + len(text), text), list(units[ui])))
+        for q in result.quotes:
+            if q.target is None or not set(q.sentences) & set(units[ui]):
+                continue
+            if unit_start <= q.target.start and q.target.end <= unit_start + len(text):
+                a = pos + q.target.start - unit_start
+                quotes.append(SummaryQuoteOut(q, Span(a, a + len(q.target.text), q.target.text)))
+        parts.append(text)
+        pos += len(text)
+    return SummaryOut("".join(parts), method, sentences, quotes, result)
+
+
+def _abstractive(result: DocumentResult, text: str, method: str) -> SummaryOut:
+    quotes: list[SummaryQuoteOut] = []
+    for q in result.quotes:
+        if q.target is not None and q.target.text and (i := text.find(q.target.text)) >= 0:
+            quotes.append(SummaryQuoteOut(q, Span(i, i + len(q.target.text), q.target.text)))
+    return SummaryOut(text, "abstractive" if method == "abstractive" else method,
+                      [SummarySentenceOut(Span(0, len(text), text), [])], quotes, result)
+

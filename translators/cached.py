@@ -1,0 +1,122 @@
+"""``CachedTranslation``-style composition: a translator that consults a store first.
+
+Argos-translate composes caching around an engine instead of adding a flag to it; so do we.
+The store is an optimisation, never a point of failure: when it errors, segments are
+translated uncached and the failure is logged and remembered for ``/readyz``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import regex
+
+from translators.base import Lang, ModelIdentity, Translation, Translator
+
+log = logging.getLogger(__name__)
+
+_WS = regex.compile(r"\s+")
+
+
+def normalize_segment(text: str) -> str:
+    """The form a segment is cached under: NFC, whitespace collapsed, stripped."""
+    return _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def cache_key(text: str, source: str, target: str, identity: ModelIdentity) -> str:
+    """Hash of (normalized segment, source, target, model identity incl. decoding options)."""
+    payload = "\x1f".join((normalize_segment(text), source, target, identity.key()))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class CacheEntry:
+    key: str
+    source: str
+    target: str
+    model: str  # ModelIdentity.key()
+    text: str
+    pieces: int = 1
+
+
+class TranslationStore(Protocol):
+    def get_many(self, keys: Sequence[str]) -> dict[str, CacheEntry]:
+        """Entries found for ``keys`` (missing keys are absent); marks them used."""
+        ...
+
+    def put_many(self, entries: Sequence[CacheEntry]) -> None:
+        """Idempotent upsert, safe under concurrent writers."""
+        ...
+
+
+class MemoryStore:
+    """A dict-backed store: the test double shipped beside the SQL one."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, CacheEntry] = {}
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, CacheEntry]:
+        return {k: self.entries[k] for k in keys if k in self.entries}
+
+    def put_many(self, entries: Sequence[CacheEntry]) -> None:
+        for e in entries:
+            self.entries.setdefault(e.key, e)
+
+
+class CachedTranslator:
+    """Wraps any ``Translator``; a hit never reaches the inner translator."""
+
+    def __init__(self, inner: Translator, store: TranslationStore) -> None:
+        self.inner = inner
+        self.store = store
+        self.last_error: str | None = None
+
+    def supports(self, source: Lang, target: Lang) -> bool:
+        return self.inner.supports(source, target)
+
+    def identity(self, source: Lang, target: Lang) -> ModelIdentity:
+        return self.inner.identity(source, target)
+
+    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
+        if not texts:
+            return []
+        identity = self.inner.identity(source, target)
+        keys = [cache_key(t, source, target, identity) for t in texts]
+        try:
+            found = self.store.get_many(list(dict.fromkeys(keys)))
+            self.last_error = None
+        except Exception as exc:  # the cache must never fail a request
+            self._degrade("read", exc)
+            found = {}
+        missing: dict[str, str] = {}
+        for key, text in zip(keys, texts, strict=True):
+            if key not in found and key not in missing:
+                missing[key] = text
+        fresh: dict[str, Translation] = {}
+        if missing:
+            outs = self.inner.translate_batch(list(missing.values()), source, target)
+            fresh = dict(zip(missing.keys(), outs, strict=True))
+            entries = [
+                CacheEntry(k, source, target, identity.key(), t.text, t.pieces) for k, t in fresh.items()
+            ]
+            try:
+                self.store.put_many(entries)
+            except Exception as exc:
+                self._degrade("write", exc)
+        result: list[Translation] = []
+        for key in keys:
+            if key in found:
+                e = found[key]
+                result.append(Translation(e.text, e.pieces, cached=True))
+            else:
+                result.append(fresh[key])
+        return result
+
+    def _degrade(self, op: str, exc: Exception) -> None:
+        self.last_error = f"cache {op} failed: {type(exc).__name__}: {exc}"
+        log.warning("cache unavailable, translating uncached", extra={"op": op, "error": str(exc)})

@@ -1,0 +1,52 @@
+"""``CompositeTranslation`` for pairs with no direct model: pl<->lt goes through English."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from translators.base import Lang, ModelIdentity, Translation, Translator, UnsupportedPair
+from translators.registry import PIVOT
+
+
+class PivotTranslator:
+    """Serves direct pairs from ``inner`` and the rest as source->pivot->target."""
+
+    def __init__(self, inner: Translator, pivot: Lang = PIVOT) -> None:
+        self.inner = inner
+        self.pivot = pivot
+
+    def _legs(self, source: Lang, target: Lang) -> list[tuple[Lang, Lang]]:
+        if self.inner.supports(source, target):
+            return [(source, target)]
+        if (source != self.pivot and target != self.pivot and self.inner.supports(source, self.pivot)
+                and self.inner.supports(self.pivot, target)):
+            return [(source, self.pivot), (self.pivot, target)]
+        raise UnsupportedPair(f"no model or pivot for {source}->{target}")
+
+    def supports(self, source: Lang, target: Lang) -> bool:
+        try:
+            self._legs(source, target)
+        except UnsupportedPair:
+            return False
+        return True
+
+    def identity(self, source: Lang, target: Lang) -> ModelIdentity:
+        ids = [self.inner.identity(s, t) for s, t in self._legs(source, target)]
+        if len(ids) == 1:
+            return ids[0]
+        return ModelIdentity("+".join(i.model_id for i in ids), "+".join(i.revision for i in ids),
+                             "+".join(i.checksum for i in ids), "+".join(i.options for i in ids))
+
+    def legs(self, source: Lang, target: Lang) -> list[ModelIdentity]:
+        return [self.inner.identity(s, t) for s, t in self._legs(source, target)]
+
+    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
+        current = list(texts)
+        pieces = [1] * len(current)
+        cached = [True] * len(current)
+        for s, t in self._legs(source, target):
+            outs = self.inner.translate_batch(current, s, t)
+            current = [o.text for o in outs]
+            pieces = [max(p, o.pieces) for p, o in zip(pieces, outs, strict=True)]
+            cached = [c and o.cached for c, o in zip(cached, outs, strict=True)]
+        return [Translation(t, p, c) for t, p, c in zip(current, pieces, cached, strict=True)]

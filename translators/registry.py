@@ -1,0 +1,132 @@
+"""Which model serves which pair, and where its files are.
+
+A pair is served from ``NEWSBRIDGE_MODEL_DIR/<src>-<tgt>/`` when that folder exists (a Hugging
+Face Marian folder, optionally with its CTranslate2 conversion inside), else from the hub id
+below (downloaded and cached the usual way, honouring ``HF_HUB_OFFLINE``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from translators.base import Lang, ModelMissing, UnsupportedPair
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    source: Lang
+    target: Lang
+    hub_id: str
+    prefix: str = ""  # target-language token for multi-target models, e.g. ">>pol<< "
+    note: str = ""
+
+    @property
+    def pair(self) -> str:
+        return f"{self.source}-{self.target}"
+
+
+# Verified ids (model cards on the hub). No single-pair Helsinki en->pl model exists, so en->pl
+# uses the West Slavic multi-target model with its ``>>pol<<`` target token.
+REGISTRY: dict[str, ModelSpec] = {
+    s.pair: s
+    for s in (
+        ModelSpec("pl", "en", "Helsinki-NLP/opus-mt-pl-en", note="Tatoeba pl-en BLEU 54.9"),
+        ModelSpec("en", "pl", "Helsinki-NLP/opus-mt-en-zlw", prefix=">>pol<< ", note="multi-target"),
+        ModelSpec("lt", "en", "Helsinki-NLP/opus-mt-tc-big-lt-en", note="FLORES-101 BLEU 34.3"),
+        ModelSpec("en", "lt", "Helsinki-NLP/opus-mt-tc-big-en-lt"),
+    )
+}
+PIVOT: Lang = "en"
+
+
+def direct_pairs() -> list[str]:
+    return list(REGISTRY)
+
+
+def spec_for(source: str, target: str) -> ModelSpec:
+    try:
+        return REGISTRY[f"{source}-{target}"]
+    except KeyError:
+        raise UnsupportedPair(f"no model for {source}->{target}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedModel:
+    spec: ModelSpec
+    path: Path  # a local folder holding the Marian files
+    model_id: str  # hub id, or the local folder name
+    revision: str  # hub commit hash, or "local"
+    checksum: str  # content digest: weights + vocabulary (local) or the hub commit (hub)
+    prefix: str
+
+
+_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "config.json", "generation_config.json",
+                 "source.spm", "target.spm", "vocab.json", "tokenizer_config.json")
+_checksums: dict[tuple[str, int, int], str] = {}
+
+
+def folder_checksum(folder: Path) -> str:
+    """SHA-256 over the files that decide the output (memoized on size and mtime)."""
+    h = hashlib.sha256()
+    for name in _WEIGHT_FILES:
+        f = folder / name
+        if not f.is_file():
+            continue
+        st = f.stat()
+        memo_key = (str(f.resolve()), st.st_size, st.st_mtime_ns)
+        digest = _checksums.get(memo_key)
+        if digest is None:
+            fh = hashlib.sha256()
+            with f.open("rb") as stream:
+                for chunk in iter(lambda: stream.read(1 << 20), b""):
+                    fh.update(chunk)
+            digest = _checksums[memo_key] = fh.hexdigest()
+        h.update(name.encode() + b"\0" + digest.encode())
+    return h.hexdigest()[:16]
+
+
+def _local_prefix(folder: Path, spec: ModelSpec) -> str:
+    """A local folder may override the prefix in ``newsbridge.json`` (e.g. {"prefix": ">>pol<< "})."""
+    meta = folder / "newsbridge.json"
+    if meta.is_file():
+        return str(json.loads(meta.read_text(encoding="utf-8")).get("prefix", spec.prefix))
+    return spec.prefix
+
+
+def resolve(source: str, target: str, model_dir: Path | None) -> ResolvedModel:
+    """Find the files for a pair: the model folder first, then the hub (cache or download)."""
+    spec = spec_for(source, target)
+    if model_dir is not None:
+        folder = Path(model_dir) / spec.pair
+        if (folder / "config.json").is_file():
+            return ResolvedModel(spec, folder, f"local:{spec.pair}", "local", folder_checksum(folder),
+                                 _local_prefix(folder, spec))
+    try:
+        from huggingface_hub import snapshot_download
+
+        path = Path(snapshot_download(spec.hub_id, local_files_only=_offline()))
+    except Exception as exc:
+        where = f"{model_dir}/{spec.pair}/" if model_dir else "NEWSBRIDGE_MODEL_DIR/<pair>/"
+        raise ModelMissing(
+            f"model for {spec.pair} not found: no Marian folder at {where} and {spec.hub_id} could not be "
+            f"fetched from the hub ({type(exc).__name__}). Put the model in NEWSBRIDGE_MODEL_DIR or run "
+            f"`newsbridge models pull {spec.pair}` where the hub is reachable."
+        ) from exc
+    return ResolvedModel(spec, path, spec.hub_id, path.name, path.name[:16], spec.prefix)
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def available_pairs(model_dir: Path | None) -> dict[str, str]:
+    """Pair -> where it would load from ('local' folder or the hub id), without loading anything."""
+    out: dict[str, str] = {}
+    for pair, spec in REGISTRY.items():
+        local = model_dir is not None and (Path(model_dir) / pair / "config.json").is_file()
+        out[pair] = "local" if local else spec.hub_id
+    return out
