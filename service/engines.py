@@ -99,8 +99,7 @@ def build_engines(settings: Settings, *, backend: Translator | None = None, dete
         store = None
     inner: Translator = backend
     if settings.coalesce if coalesce is None else coalesce:
-        inner = CoalescingTranslator(inner, max_wait_ms=settings.coalesce_wait_ms,
-                                     max_batch_texts=settings.batch_size * 4)
+        inner = CoalescingTranslator(inner, wait_ms=settings.coalesce_wait_ms, max_texts=settings.batch_size * 4)
     cached = CachedTranslator(inner, store) if store is not None else None
     translator = PivotTranslator(cached or inner)
     detector = detector or LanguageDetector()

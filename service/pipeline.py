@@ -20,8 +20,8 @@ from typing import Literal
 from service.errors import EmptyText, TextTooLarge, UnsupportedLanguage
 from translators.base import (
     SUPPORTED_LANGS,
-    Detection,
     DetectedLang,
+    Detection,
     Detector,
     Lang,
     ModelIdentity,
@@ -103,6 +103,10 @@ class _Unit:
     result: str | None = None
     pieces: int = 1
     cached: bool = False
+
+    @property
+    def uses_model(self) -> bool:
+        return self.masked is not None and bool(self.masked.model_text.strip())
 
 
 @dataclass
@@ -199,18 +203,21 @@ class Pipeline:
         if doc_lang is None:
             warnings.append("nothing to translate: the text holds no words")
 
-        quotes = find_quotes(source_text) if html is None else _merge_quotes(find_quotes(source_text), html.tweets)
+        quotes = find_quotes(source_text) if html is None else html.quotes()
         quote_langs = [self._quote_lang(source_text, q, doc.source_lang, doc_lang) for q in quotes]
         plans: list[_SentencePlan] = []
         outer_quotes = _outermost([q for q in quotes if q.kind == "quote"])
+        signatures = _tweet_signatures(quotes)
         for span, det in zip(spans, detections, strict=True):
             carved = _carve(span, outer_quotes, quotes)
             frame = _Unit(det.lang, span.text)
             parts = [_Unit(quote_langs[qi], span.text[a:b]) for a, b, qi in carved]
             plans.append(_SentencePlan(span, det, frame, carved, parts))
+            if any(a <= span.start and span.end <= b for a, b in signatures):
+                continue  # "— Author (@handle) date" of an embedded post is metadata: kept as is
             for unit in parts:
                 self._prepare(unit, doc.target_lang)
-            self._prepare(frame, doc.target_lang, [(a, b) for a, b, _ in carved] if frame_needs(frame, doc) else ())
+            self._prepare(frame, doc.target_lang, [(a, b) for a, b, _ in carved])
         return _DocPlan(doc, source_text, html, plans, quotes, quote_langs, doc_lang, warnings)
 
     def _detect(self, text: str, source_lang: str) -> Detection:
@@ -294,16 +301,13 @@ class Pipeline:
                 text, holes = unmask_with(frame.result or "", frame.masked, fills)
             for (_, _, qi), (a, b) in zip(sp.carved, holes, strict=True):
                 quote_target[qi][len(sentences)] = (pos + a, pos + b)
-            for u in [*sp.parts, frame]:
-                if u.masked is not None and u.masked.model_text.strip():
-                    hits += u.cached
-                    misses += not u.cached
-            translated = frame.masked is not None or any(u.masked is not None for u in sp.parts)
-            pieces = max([frame.pieces] + [u.pieces for u in sp.parts])
+            used = [u for u in [*sp.parts, frame] if u.uses_model]
+            hits += sum(u.cached for u in used)
+            misses += sum(not u.cached for u in used)
             sentences.append(SentenceOut(
                 source=sp.span, target=Span(pos, pos + len(text), text), lang=sp.detection.lang,
-                confidence=round(sp.detection.confidence, 4), translated=translated, pieces=pieces,
-                cached=translated and all(u.cached for u in [*sp.parts, frame] if u.masked is not None)))
+                confidence=round(sp.detection.confidence, 4), translated=bool(used),
+                pieces=max([1] + [u.pieces for u in used]), cached=bool(used) and all(u.cached for u in used)))
             out.append(text)
             pos += len(text)
             cursor = sp.span.end
@@ -349,8 +353,13 @@ class Pipeline:
         return result
 
 
-def frame_needs(frame: _Unit, doc: Document) -> bool:
-    return frame.lang in SUPPORTED_LANGS and frame.lang != doc.target_lang
+def _tweet_signatures(quotes: Sequence[Quote]) -> list[tuple[int, int]]:
+    """The parts of embedded posts outside their body (the author/handle/date line)."""
+    out: list[tuple[int, int]] = []
+    for q in quotes:
+        if q.kind == "tweet":
+            out += [(q.outer.start, q.span.start), (q.span.end, q.outer.end)]
+    return [(a, b) for a, b in out if a < b]
 
 
 def _finish(unit: _Unit) -> str:
@@ -405,14 +414,6 @@ def _carve(span: Span, outer_quotes: Sequence[Quote], all_quotes: Sequence[Quote
         trail = len(piece) - len(piece.rstrip())
         carved.append((a - span.start + lead, b - span.start - trail, index[id(q)]))
     return carved
-
-
-def _merge_quotes(text_quotes: Sequence[Quote], tweets: Sequence[Quote]) -> list[Quote]:
-    """HTML: embedded tweets come from the markup; text quotes inside them stay too."""
-    tweet_bodies = {(t.span.start, t.span.end) for t in tweets}
-    merged = [q for q in text_quotes if not (q.kind == "tweet" and (q.span.start, q.span.end) in tweet_bodies)]
-    merged.extend(tweets)
-    return sorted(merged, key=lambda q: (q.outer.start, -q.outer.end))
 
 
 def _block_translations(plan: _DocPlan, sentences: Sequence[SentenceOut], translation: str) -> list[str]:

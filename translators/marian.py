@@ -163,7 +163,7 @@ class MarianTranslator:
             cap = int(longest * self.options.max_length_ratio) + 16
             max_new = min(cap, gen.max_length or cap)
             with m.lock, torch.inference_mode():
-                ids = m.model.generate(**enc, num_beams=beams, max_new_tokens=max_new)
+                ids = m.model.generate(**enc, num_beams=beams, max_length=max_new + 1)
             for i, text in zip(batch, tok.batch_decode(ids, skip_special_tokens=True), strict=True):
                 out[i] = text
         return out

@@ -1,0 +1,179 @@
+"""``SqlTranslationStore``: the SQL-backed ``TranslationStore`` (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from service.db import CacheRow, get_engine, unit_of_work, utcnow
+from translators.cached import CacheEntry
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_TABLE = CacheRow.__table__
+_RETRY_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+
+
+@dataclass(frozen=True, slots=True)
+class CacheStats:
+    rows: int
+    hits: int
+    per_model: dict[str, int] = field(default_factory=dict)
+    per_pair: dict[str, int] = field(default_factory=dict)  # "pl-en" -> rows
+    oldest: datetime | None = None  # created_at
+    newest: datetime | None = None  # created_at
+    last_used: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        for k in ("oldest", "newest", "last_used"):
+            out[k] = out[k].isoformat() if out[k] else None
+        return out
+
+
+class SqlTranslationStore:
+    """Cache entries in ``translation_cache``; upserts are idempotent and concurrency-safe."""
+
+    def __init__(self, engine: Engine | str | URL, *, chunk_size: int = 500, retries: int = 6,
+                 touch: bool = True) -> None:
+        self.engine = engine if isinstance(engine, Engine) else get_engine(engine)
+        self.chunk_size = chunk_size
+        self.retries = retries
+        self.touch = touch  # update last_used_at/hits on reads
+
+    # ------------------------------------------------------------------ TranslationStore
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, CacheEntry]:
+        found: dict[str, CacheEntry] = {}
+        for chunk in _chunks(sorted(set(keys)), self.chunk_size):
+            found.update(self._retry(lambda c=chunk: self._select(c)))
+        if found and self.touch:
+            try:
+                for chunk in _chunks(sorted(found), self.chunk_size):
+                    self._retry(lambda c=chunk: self._mark_used(c))
+            except Exception as exc:  # usage stats are best effort; the hits are still good
+                log.warning("cache: could not record hits: %s", exc)
+        return found
+
+    def put_many(self, entries: Sequence[CacheEntry]) -> None:
+        # Deduplicated and sorted: every writer takes row locks in the same order (no deadlocks).
+        unique = sorted({e.key: e for e in entries}.values(), key=lambda e: e.key)
+        for chunk in _chunks(unique, self.chunk_size):
+            self._retry(lambda c=chunk: self._insert(c))
+
+    # ------------------------------------------------------------------ maintenance
+
+    def stats(self) -> CacheStats:
+        def run() -> CacheStats:
+            with unit_of_work(self.engine) as s:
+                rows, hits, oldest, newest, last_used = s.execute(select(
+                    func.count(), func.coalesce(func.sum(CacheRow.hits), 0), func.min(CacheRow.created_at),
+                    func.max(CacheRow.created_at), func.max(CacheRow.last_used_at),
+                )).one()
+                per_model = dict(s.execute(
+                    select(CacheRow.model, func.count()).group_by(CacheRow.model)).all())
+                per_pair = {f"{a}-{b}": n for a, b, n in s.execute(
+                    select(CacheRow.source, CacheRow.target, func.count())
+                    .group_by(CacheRow.source, CacheRow.target))}
+            return CacheStats(int(rows), int(hits), per_model, per_pair,
+                              _aware(oldest), _aware(newest), _aware(last_used))
+
+        return self._retry(run)
+
+    def prune(self, older_than: timedelta, model: str | None = None) -> int:
+        """Delete entries not used for ``older_than`` (only ``model``'s when given)."""
+        cutoff = utcnow() - older_than
+        stmt = delete(CacheRow).where(CacheRow.last_used_at < cutoff)
+        if model is not None:
+            stmt = stmt.where(CacheRow.model == model)
+
+        def run() -> int:
+            with unit_of_work(self.engine, write=True) as s:
+                return int(s.execute(stmt.execution_options(synchronize_session=False)).rowcount)  # type: ignore[attr-defined]
+
+        return self._retry(run)
+
+    def ping(self) -> bool:
+        """True when the table can be read (for /readyz)."""
+        try:
+            with unit_of_work(self.engine) as s:
+                s.execute(select(CacheRow.key).limit(1)).all()
+            return True
+        except Exception as exc:
+            log.warning("cache: ping failed: %s", exc)
+            return False
+
+    # ------------------------------------------------------------------ statements
+
+    def _select(self, keys: list[str]) -> dict[str, CacheEntry]:
+        stmt = select(CacheRow.key, CacheRow.source, CacheRow.target, CacheRow.model, CacheRow.text,
+                      CacheRow.pieces).where(CacheRow.key.in_(keys))
+        with unit_of_work(self.engine) as s:
+            return {r[0]: CacheEntry(*r) for r in s.execute(stmt)}
+
+    def _mark_used(self, keys: list[str]) -> None:
+        stmt = (update(CacheRow).where(CacheRow.key.in_(keys))
+                .values(last_used_at=utcnow(), hits=CacheRow.hits + 1)
+                .execution_options(synchronize_session=False))
+        with unit_of_work(self.engine, write=True) as s:
+            s.execute(stmt)
+
+    def _insert(self, entries: list[CacheEntry]) -> None:
+        now = utcnow()
+        rows = [{"key": e.key, "source": e.source, "target": e.target, "model": e.model, "text": e.text,
+                 "pieces": e.pieces, "created_at": now, "last_used_at": now, "hits": 0} for e in entries]
+        dialect = self.engine.dialect.name
+        if dialect == "sqlite":
+            stmt = sqlite.insert(_TABLE).on_conflict_do_nothing(index_elements=["key"])
+        elif dialect == "postgresql":
+            stmt = postgresql.insert(_TABLE).on_conflict_do_nothing(index_elements=["key"])
+        else:  # parse_url admits only these two
+            raise RuntimeError(f"no upsert for dialect {dialect}")
+        with unit_of_work(self.engine, write=True) as s:
+            s.execute(stmt, rows)
+
+    def _retry(self, fn: Callable[[], T]) -> T:
+        for attempt in range(self.retries + 1):
+            try:
+                return fn()
+            except (OperationalError, DBAPIError) as exc:
+                if attempt == self.retries or not _transient(exc):
+                    raise
+                delay = min(0.05 * 2**attempt, 1.0) * (0.5 + random.random())
+                log.info("cache: transient database error, retrying in %.2fs: %s", delay, exc.orig)
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+
+def _transient(exc: DBAPIError) -> bool:
+    if exc.connection_invalidated:
+        return True
+    msg = str(exc.orig).lower()
+    if "database is locked" in msg or "database is busy" in msg:
+        return True
+    return getattr(exc.orig, "sqlstate", None) in _RETRY_SQLSTATES
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    for i in range(0, len(items), size):
+        yield list(items[i:i + size])
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    """Aggregates may come back as text on SQLite: parse them; naive means UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

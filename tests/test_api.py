@@ -1,0 +1,221 @@
+"""The HTTP API through the app, with real (tiny, random-weight) Marian models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.engines import build_engines
+from service.settings import Settings
+from translators.marian import MarianTranslator
+from translators.protect import find_protected
+
+PROBLEM = "application/problem+json"
+
+
+def assert_spans_slice(body: dict) -> None:
+    src, tgt = body["source_text"], body["translation_text"]
+    for s in body["sentences"]:
+        assert src[s["source"]["start"]:s["source"]["end"]] == s["source"]["text"]
+        assert tgt[s["target"]["start"]:s["target"]["end"]] == s["target"]["text"]
+    for q in body["quotes"]:
+        assert src[q["source"]["start"]:q["source"]["end"]] == q["source"]["text"]
+        assert src[q["outer"]["start"]:q["outer"]["end"]] == q["outer"]["text"]
+        if q["target"] is not None:
+            assert tgt[q["target"]["start"]:q["target"]["end"]] == q["target"]["text"]
+
+
+def test_ministry_tweet_translates_with_everything_protected(client: TestClient, sample) -> None:
+    text = sample("pl_ministry_tweet.txt")
+    r = client.post("/v1/translate", json={"text": text, "target_lang": "en"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["source_lang"] == "pl"
+    assert body["source_text"] == text
+    assert_spans_slice(body)
+    for p in find_protected(text):
+        if p.kind in {"url", "handle", "hashtag", "emoji"}:
+            assert p.text in body["translation"], p
+    assert any(s["translated"] for s in body["sentences"])
+    assert body["model"]["pl-en"][0]["id"] == "local:pl-en"
+    assert body["cached"]["misses"] > 0
+
+
+def test_tweet_and_quote_found_in_ministry_tweet(client: TestClient, sample) -> None:
+    body = client.post("/v1/translate", json={"text": sample("pl_ministry_tweet.txt")}).json()
+    tweets = [q for q in body["quotes"] if q["kind"] == "tweet"]
+    assert len(tweets) == 1
+    assert tweets[0]["handle"] in ("@MSWiA_GOV_PL", "MSWiA_GOV_PL")
+    assert tweets[0]["author"] == "MSWiA"
+    quotes = [q for q in body["quotes"] if q["kind"] == "quote"]
+    assert [q["source"]["text"] for q in quotes] == ["Sytuacja jest pod kontrolą, patrole zostały wzmocnione"]
+    assert quotes[0]["lang"] == "pl"
+    assert quotes[0]["target"]["text"]  # translated, and the span slices (checked above)
+
+
+def test_repeat_request_is_served_from_cache_without_model_call(settings: Settings, sample) -> None:
+    calls: list[int] = []
+
+    class Counting(MarianTranslator):
+        def translate_batch(self, texts, source, target):  # type: ignore[override]
+            calls.append(len(texts))
+            return super().translate_batch(texts, source, target)
+
+    backend = Counting(settings.model_dir)
+    app = create_app(settings, engine_factory=lambda s: build_engines(s, backend=backend))
+    text = sample("pl_ministry_tweet.txt")
+    with TestClient(app) as c:
+        first = c.post("/v1/translate", json={"text": text}).json()
+        n_calls = len(calls)
+        second = c.post("/v1/translate", json={"text": text}).json()
+        metrics = c.get("/metrics").text
+    assert n_calls > 0 and len(calls) == n_calls  # no model call the second time
+    assert second["cached"]["misses"] == 0 and second["cached"]["hits"] == first["cached"]["misses"]
+    assert all(s["cached"] for s in second["sentences"] if s["translated"])
+    assert second["translation"] == first["translation"]
+    assert 'newsbridge_cache_lookups_total{result="hit"}' in metrics
+
+
+def test_german_text_is_a_clear_problem(client: TestClient) -> None:
+    r = client.post("/v1/translate", json={
+        "text": "Die Bundesregierung beobachtet die Lage an der polnisch-belarussischen Grenze mit großer Sorge."})
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith(PROBLEM)
+    assert r.json()["type"].endswith("/unsupported_language")
+
+
+@pytest.mark.parametrize(("payload", "status", "kind"), [
+    ({"text": "   "}, 422, "empty_text"),
+    ({"text": "Ala ma kota.", "target_lang": "de"}, 422, "invalid_request"),
+    ({"text": "a", "texts": ["b"]}, 422, "invalid_request"),
+    ({}, 422, "invalid_request"),
+])
+def test_bad_requests_are_problems(client: TestClient, payload: dict, status: int, kind: str) -> None:
+    r = client.post("/v1/translate", json=payload)
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith(PROBLEM)
+    assert r.json()["type"].endswith("/" + kind)
+
+
+def test_invalid_json_and_oversize(settings: Settings) -> None:
+    small = settings.model_copy(update={"max_chars": 50})
+    with TestClient(create_app(small)) as c:
+        r = c.post("/v1/translate", content=b'{"text": "unterminated', headers={"content-type": "application/json"})
+        assert r.status_code == 400 and r.json()["type"].endswith("/invalid_json")
+        r = c.post("/v1/translate", json={"text": "Premier zwołał posiedzenie rządu. " * 5})
+        assert r.status_code == 413 and r.json()["type"].endswith("/text_too_large")
+
+
+def test_batch_reports_each_item_and_goes_on(client: TestClient) -> None:
+    r = client.post("/v1/translate", json={"texts": [
+        "Premier zwołał nadzwyczajne posiedzenie rządu.", "", "Lietuvos kariuomenė perkelia pajėgas į pasienį."]})
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    assert results[0]["source_lang"] == "pl"
+    assert results[1]["index"] == 1 and results[1]["error"]["type"].endswith("/empty_text")
+    assert results[2]["source_lang"] == "lt"
+
+
+def test_model_missing_is_503(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'c.db'}", model_dir=tmp_path / "nothing", coalesce=False)
+    with TestClient(create_app(settings)) as c:
+        r = c.post("/v1/translate", json={"text": "Premier zwołał nadzwyczajne posiedzenie rządu."})
+    assert r.status_code == 503
+    body = r.json()
+    assert body["type"].endswith("/model_missing") and "NEWSBRIDGE_MODEL_DIR" in body["detail"]
+
+
+def test_pivot_pl_to_lt_uses_two_models(client: TestClient) -> None:
+    body = client.post("/v1/translate", json={"text": "Premier zwołał nadzwyczajne posiedzenie rządu.",
+                                              "target_lang": "lt"}).json()
+    assert [m["id"] for m in body["model"]["pl-lt"]] == ["local:pl-en", "local:en-lt"]
+
+
+def test_english_article_with_polish_tweet_html(client: TestClient, sample) -> None:
+    html = sample("en_article_with_pl_tweet.html")
+    body = client.post("/v1/translate", json={"text": html, "format": "html", "offsets": "utf16"}).json()
+    assert body["source_lang"] == "en"
+    tweets = [q for q in body["quotes"] if q["kind"] == "tweet"]
+    assert len(tweets) == 1
+    tw = tweets[0]
+    assert tw["lang"] == "pl" and tw["author"] == "Straż Graniczna" and tw["date"] == "November 12, 2021"
+    assert tw["source"]["text"].startswith("Funkcjonariusze Straży Granicznej")
+    assert tw["target"] is not None
+    # English sentences stay as they are; the Polish ones are translated
+    def sentence(prefix: str) -> dict:
+        return next(s for s in body["sentences"] if s["source"]["text"].startswith(prefix))
+
+    assert sentence("Polish officials said")["translated"] is False
+    assert sentence("Polish officials said")["lang"] == "en"
+    assert sentence("Funkcjonariusze Straży")["translated"] is True
+    assert sentence("Funkcjonariusze Straży")["lang"] == "pl"
+    assert body["translation"].lstrip().startswith("<article>")
+    assert 'href="https://t.co/AbCdEf1234"' in body["translation"]
+    # UTF-16 spans slice in JavaScript terms
+    src16 = body["source_text"].encode("utf-16-le")
+    for s in body["sentences"]:
+        a, b = s["source"]["start"], s["source"]["end"]
+        assert src16[2 * a:2 * b].decode("utf-16-le") == s["source"]["text"]
+
+
+def test_utf16_offsets_after_emoji(client: TestClient, sample) -> None:
+    text = "🇵🇱👨‍👩‍👧 " + sample("pl_ministry_tweet.txt")
+    cp = client.post("/v1/translate", json={"text": text}).json()
+    u16 = client.post("/v1/translate", json={"text": text, "offsets": "utf16"}).json()
+    src16 = text.encode("utf-16-le")
+    tgt16 = u16["translation_text"].encode("utf-16-le")
+    for a, b in zip(cp["sentences"], u16["sentences"], strict=True):
+        assert a["source"]["text"] == b["source"]["text"]
+        s, t = b["source"], b["target"]
+        assert src16[2 * s["start"]:2 * s["end"]].decode("utf-16-le") == s["text"]
+        assert tgt16[2 * t["start"]:2 * t["end"]].decode("utf-16-le") == t["text"]
+    assert u16["sentences"][-1]["source"]["start"] == cp["sentences"][-1]["source"]["start"] + 5  # 5 astral code points before it
+
+
+def test_summarize_ministry_tweet_keeps_polish_original(client: TestClient, sample) -> None:
+    r = client.post("/v1/summarize", json={"text": sample("pl_ministry_tweet.txt"), "max_sentences": 2})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["translation"]["source_lang"] == "pl"
+    assert 0 < len(body["summary_sentences"]) <= 2
+    assert len(body["summary"]) <= len(body["translation"]["translation_text"])
+    for s in body["summary_sentences"]:
+        assert body["summary"][s["summary"]["start"]:s["summary"]["end"]] == s["summary"]["text"]
+    for q in body["quotes"]:
+        assert q["lang"] == "pl"
+        assert q["original"] in body["translation"]["source_text"]
+        assert body["summary"][q["summary"]["start"]:q["summary"]["end"]] == q["summary"]["text"]
+
+
+def test_detect_languages_health(client: TestClient) -> None:
+    r = client.post("/v1/detect", json={"text": "Minister said: „Nie ustąpimy” and left. Lietuvos kariuomenė perkelia "
+                                                 "papildomas pajėgas į pasienį su Baltarusija."})
+    assert r.status_code == 200
+    langs = [s["lang"] for s in r.json()["segments"]]
+    assert "lt" in langs
+    assert client.get("/v1/languages").json()["languages"][0]["code"] == "pl"
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz").json()
+    assert ready["status"] == "ok" and ready["cache"] == "ok"
+    assert "newsbridge_requests_total" in client.get("/metrics").text
+
+
+def test_unreachable_database_degrades_but_translates(tmp_path: Path, model_dir: Path) -> None:
+    settings = Settings(database_url="postgresql+psycopg://u:p@127.0.0.1:1/none?connect_timeout=1",
+                        model_dir=model_dir, coalesce=False)
+    with TestClient(create_app(settings)) as c:
+        assert c.get("/readyz").json()["status"] == "degraded"
+        r = c.post("/v1/translate", json={"text": "Premier zwołał nadzwyczajne posiedzenie rządu."})
+    assert r.status_code == 200
+    assert r.json()["cached"]["hits"] == 0
+
+
+def test_openapi_documents_the_contract(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    for path in ("/v1/translate", "/v1/summarize", "/v1/detect", "/v1/languages", "/healthz", "/readyz"):
+        assert path in spec["paths"]
+    assert json.dumps(spec).count("problem") > 0
