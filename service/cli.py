@@ -177,6 +177,26 @@ def models_pull(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs, e
         raise typer.Exit(1)
 
 
+@models_app.command("check")
+def models_check(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs (default: all)")] = None) -> None:
+    """Load each model's config and tokenizer the way the service does and check they agree."""
+    from translators.model_check import check_resolved
+    from translators.registry import REGISTRY, resolve
+
+    settings = Settings()
+    failed = 0
+    for pair in pairs or list(REGISTRY):
+        src, _, tgt = pair.partition("-")
+        try:
+            problems = check_resolved(resolve(src, tgt, settings.model_dir))
+        except Exception as exc:
+            problems = [str(exc)]
+        typer.echo(f"{pair}: {'ok' if not problems else '; '.join(problems)}")
+        failed += bool(problems)
+    if failed:
+        raise typer.Exit(1)
+
+
 @models_app.command("convert")
 def models_convert(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs (default: all available)")] = None,
                    compute_type: Annotated[str | None, typer.Option(help="int8, int8_float32, float32, ...")] = None

@@ -1,0 +1,100 @@
+"""The ``newsbridge`` command as a user runs it: real processes, real files, a real server."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import SAMPLES
+
+
+def _env(model_dir: Path, tmp_path: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(NEWSBRIDGE_MODEL_DIR=str(model_dir), NEWSBRIDGE_DATABASE_URL=f"sqlite:///{tmp_path / 'c.db'}",
+               HF_HUB_OFFLINE="1", NEWSBRIDGE_LOG_LEVEL="WARNING")
+    return env
+
+
+def _newsbridge() -> list[str]:
+    exe = shutil.which("newsbridge", path=str(Path(sys.executable).parent))
+    return [exe] if exe else [sys.executable, "-m", "service.cli"]
+
+
+def run(args: list[str], env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(_newsbridge() + args, env=env, input=stdin, capture_output=True, text=True, timeout=300)
+
+
+def test_translate_file_json_and_stdin(model_dir: Path, tmp_path: Path) -> None:
+    env = _env(model_dir, tmp_path)
+    out = run(["translate", str(SAMPLES / "pl_ministry_tweet.txt"), "--json"], env)
+    assert out.returncode == 0, out.stderr
+    body = json.loads(out.stdout)
+    assert body["source_lang"] == "pl" and "#granica" in body["translation"]
+    plain = run(["translate", "-", "--target-lang", "en"], env, stdin="Premier zwołał posiedzenie rządu. #granica")
+    assert plain.returncode == 0 and "#granica" in plain.stdout
+
+
+def test_translate_html_file_and_summarize(model_dir: Path, tmp_path: Path) -> None:
+    env = _env(model_dir, tmp_path)
+    out = run(["translate", str(SAMPLES / "en_article_with_pl_tweet.html")], env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.lstrip().startswith("<article>") and "Border guards report" in out.stdout
+    summary = run(["summarize", str(SAMPLES / "lt_news.txt"), "--max-sentences", "2", "--json"], env)
+    assert summary.returncode == 0, summary.stderr
+    body = json.loads(summary.stdout)
+    assert body["translation"]["source_lang"] == "lt" and len(body["summary_sentences"]) <= 2
+
+
+def test_bad_input_exits_with_a_clear_message(model_dir: Path, tmp_path: Path) -> None:
+    env = _env(model_dir, tmp_path)
+    german = tmp_path / "de.txt"
+    german.write_text("Die Bundesregierung beobachtet die Lage an der Grenze mit großer Sorge.", encoding="utf-8")
+    out = run(["translate", str(german)], env)
+    assert out.returncode == 2 and "unsupported_language" in out.stderr
+    out = run(["translate", str(tmp_path / "missing.txt")], env)
+    assert out.returncode != 0 and "no such file" in out.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_serve_answers_the_ministry_tweet(model_dir: Path, tmp_path: Path) -> None:
+    port = _free_port()
+    proc = subprocess.Popen(_newsbridge() + ["serve", "--host", "127.0.0.1", "--port", str(port)],
+                            env=_env(model_dir, tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        text = (SAMPLES / "pl_ministry_tweet.txt").read_text(encoding="utf-8")
+        r = httpx.post(base + "/v1/translate", json={"text": text, "target_lang": "en"}, timeout=120)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["source_lang"] == "pl"
+        for token in ("https://www.gov.pl/web/mswia", "pic.twitter.com/Qx7LmP2kAa", "@MSWiA_GOV_PL", "#granica",
+                      "#bezpieczeństwo", "⚠️"):
+            assert token in body["translation"]
+        r = httpx.post(base + "/v1/translate", json={"text": "Die Bundesregierung beobachtet die Lage mit Sorge."})
+        assert r.status_code == 422 and r.json()["type"].endswith("/unsupported_language")
+        assert httpx.get(base + "/readyz").json()["status"] == "ok"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

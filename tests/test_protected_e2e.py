@@ -1,0 +1,66 @@
+"""End to end with a random-weight Marian model: whatever the model emits, protected spans
+(URLs, handles, hashtags, e-mails, emoji, numbers) come out byte-for-byte and spans slice."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from service.engines import build_engines
+from service.pipeline import Document, Pipeline
+from service.settings import Settings
+from translators.cached import MemoryStore
+from translators.marian import DecodeOptions, MarianTranslator
+from translators.protect import find_protected
+
+WORDS = ["Premier", "zwołał", "posiedzenie", "rządu", "w", "sprawie", "granicy", "Straż", "Graniczna",
+         "zatrzymała", "osoby", "ministra", "powiedziała", "że", "sytuacja", "jest", "pod", "kontrolą"]
+PROTECTED = ["https://www.gov.pl/web/mswia", "pic.twitter.com/Qx7LmP2kAa", "@MSWiA_GOV_PL", "#granica",
+             "#bezpieczeństwo", "rzecznik@sg.gov.pl", "🇵🇱", "👨‍👩‍👧", "👍🏽", "⚠️", "1️⃣", "23", "1,5", "12:30", "2021",
+             "www.example.org/a?b=1"]
+PUNCT = [".", ",", "!", "?", ":", " –", "„", "”"]
+
+token = st.one_of(st.sampled_from(WORDS), st.sampled_from(PROTECTED), st.sampled_from(PUNCT),
+                  st.text(alphabet="ąćęłńóśźżĄĆĘŁŃÓŚŹŻ\u0301\U0001F600\u200d", min_size=1, max_size=3))
+texts = st.lists(token, min_size=1, max_size=25).map(" ".join)
+
+
+@pytest.fixture(scope="module")
+def pipeline(model_dir: Path) -> Pipeline:
+    backend = MarianTranslator(model_dir, options=DecodeOptions(max_input_tokens=48))
+    engines = build_engines(Settings(model_dir=model_dir), backend=backend, store=MemoryStore(), coalesce=False)
+    return engines.pipeline
+
+
+def _count(text: str) -> Counter[str]:
+    return Counter(p.text for p in find_protected(text))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=texts)
+def test_protected_spans_survive_a_random_model(pipeline: Pipeline, text: str) -> None:
+    if not text.strip():
+        return
+    result = pipeline.translate(Document(text, source_lang="pl", target_lang="en"))
+    out = result.translation_text
+    for protected, n in _count(text).items():
+        assert out.count(protected) >= n, (protected, out)
+    for s in result.sentences:
+        assert text[s.source.start:s.source.end] == s.source.text
+        assert out[s.target.start:s.target.end] == s.target.text
+    for q in result.quotes:
+        assert text[q.source.start:q.source.end] == q.source.text
+        if q.target is not None:
+            assert out[q.target.start:q.target.end] == q.target.text
+
+
+def test_long_sentence_is_split_not_truncated(pipeline: Pipeline) -> None:
+    words = " ".join(WORDS * 6) + " 2021 #granica."
+    result = pipeline.translate(Document(words, source_lang="pl", target_lang="en"))
+    assert result.sentences[0].pieces > 1
+    assert any("input limit" in w for w in result.warnings)
+    assert "2021" in result.translation_text and "#granica" in result.translation_text
