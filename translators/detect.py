@@ -1,0 +1,279 @@
+"""Per-segment language detection: Polish, Lithuanian, English, or ``other``.
+
+Short, decorated text (tweets) is the hard case, so detection works on the letters only
+(URLs, @handles, #hashtags, e-mails, emoji, numbers and punctuation stripped) and combines:
+
+* ``py3langid`` and ``lingua`` both restricted to pl/lt/en (their log-probabilities summed),
+* a small lexicon of function words only one of the three languages uses ("i", "jest",
+  "yra", "the" ...), weighted by the share of words it covers (decisive for 1-3 words),
+* letters only Polish (ł ń ś ź ż ć ó) or only Lithuanian (ė į ų ū č š ž) has, as evidence
+  for one against the other (never against English: English news names Łódź and Šiauliai).
+
+``other`` is returned for text with no letters (confidence 0), for mostly non-Latin script,
+and for whole sentences that both a wider ``py3langid`` and a wider ``lingua`` put in
+another language. Everything is deterministic; engines are loaded once, on first use.
+Measured figures: ``benchmarks/detect_bench.py``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import regex
+
+from translators.base import Detection, Lang
+
+LANGS: tuple[Lang, ...] = ("pl", "lt", "en")
+
+# Languages a newsroom may meet that must not be mistaken for pl/lt/en: candidates of the
+# wider check that decides ``other`` (ISO 639-1 code -> lingua ``Language`` name).
+OTHER_LANGS: dict[str, str] = {
+    "de": "GERMAN", "fr": "FRENCH", "es": "SPANISH", "it": "ITALIAN", "pt": "PORTUGUESE",
+    "nl": "DUTCH", "cs": "CZECH", "sk": "SLOVAK", "lv": "LATVIAN", "et": "ESTONIAN",
+    "fi": "FINNISH", "sv": "SWEDISH", "da": "DANISH", "no": "BOKMAL", "hu": "HUNGARIAN",
+    "ro": "ROMANIAN", "hr": "CROATIAN", "sl": "SLOVENE", "tr": "TURKISH", "ru": "RUSSIAN",
+    "uk": "UKRAINIAN", "be": "BELARUSIAN",
+}  # fmt: skip
+_LINGUA_NAMES: dict[Lang, str] = {"pl": "POLISH", "lt": "LITHUANIAN", "en": "ENGLISH"}
+
+_URL = regex.compile(
+    r"(?i)\b(?:https?://|www\.)\S+|\bpic\.twitter\.com/\S*|\b(?:[a-z0-9-]+\.)+[a-z]{2,}/\S*"
+)
+_EMAIL = regex.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_HANDLE = regex.compile(r"(?<!\w)@\w+")
+_HASHTAG = regex.compile(r"(?<!\w)#(\w+)")
+_NON_LETTER = regex.compile(r"[^\p{L}'’]+")
+_LOOSE_APOSTROPHE = regex.compile(r"(?<!\p{L})['’]+|['’]+(?!\p{L})")
+_CAPS_WORD = regex.compile(r"^\p{Lu}{2,}$")
+_LATIN = regex.compile(r"\p{Script=Latin}")
+
+_PL_ONLY = frozenset("łńśźżćó")
+_LT_ONLY = frozenset("ėįųūčšž")
+
+# Frequent function words of one language only (words shared by two of them, such as
+# "to", "a", "no", "do", "go", "my", "we", "po", "tu", "be", "on", "o", "one", "ten", "man",
+# are left out).
+_LEXICON: dict[Lang, frozenset[str]] = {
+    "pl": frozenset({
+        "i", "w", "z", "ze", "się", "nie", "jest", "są", "że", "na", "ma", "mam", "masz", "mamy", "macie",
+        "mają", "tego", "tej", "temu", "tym", "jak", "co", "czy", "ale", "od", "dla", "przez",
+        "przy", "jego", "jej", "ich", "mój", "moja", "moje", "mojego", "twój", "twoja", "twoje", "ona",
+        "ono", "oni", "wy", "ja", "ty", "pan", "pani", "panie", "był", "była", "było", "byli",
+        "były", "będzie", "będę", "jestem", "jesteś", "jesteśmy", "tak", "już", "jeszcze", "bardzo",
+        "tylko", "także", "też", "gdzie", "kiedy", "który", "która", "które", "których", "sobie", "mnie",
+        "mi", "ci", "mu", "nam", "wam", "im", "tam", "teraz", "może", "musi", "musisz", "chce", "chcę",
+        "lubi", "lubię", "trzeba", "coś", "nic", "nikt", "ktoś", "wszystko", "bo", "więc", "jednak",
+        "oraz", "albo", "lub", "ani", "aby", "żeby", "gdy", "jeśli", "proszę", "dziękuję", "dobrze",
+    }),
+    "lt": frozenset({
+        "ir", "yra", "kad", "ar", "aš", "jis", "ji", "jie", "jos", "mes", "jūs", "tai", "buvo", "bus",
+        "nėra", "su", "iš", "į", "ant", "apie", "prie", "kaip", "kas", "kur", "kodėl", "kuris", "kuri",
+        "kurie", "labai", "mano", "tavo", "jo", "savo", "tau", "jam", "jai", "mums", "jums", "čia",
+        "dabar", "dar", "jau", "tik", "bet", "arba", "nes", "taip", "gerai", "noriu", "nori", "turiu",
+        "turi", "reikia", "galiu", "gali", "būti", "nebuvo", "tą", "šis", "ši", "tas", "visi", "viskas",
+        "niekas", "kada", "nuo", "iki", "už", "dėl", "tarp", "tačiau", "mus", "jį", "ją", "juos", "jų",
+        "ką", "kam", "neturiu", "nenoriu", "esu", "esi", "esame", "šiandien", "rytoj", "vakar",
+    }),
+    "en": frozenset({
+        "the", "is", "are", "was", "were", "and", "of", "you", "he", "she", "it", "they", "your", "his",
+        "her", "our", "their", "this", "that", "these", "those", "have", "has", "had", "does", "did",
+        "will", "would", "can", "could", "should", "not", "with", "for", "from", "at", "by", "what",
+        "who", "which", "where", "when", "why", "how", "there", "here", "been", "an", "don't",
+        "it's", "i'm", "me", "him", "them", "us", "if", "or", "but", "as", "so", "very", "just", "all",
+        "some", "any", "yes", "than", "then", "too", "about", "into", "up", "out", "get", "i've", "i'll",
+        "can't", "didn't", "doesn't", "isn't", "won't",
+    }),
+}
+
+# Weights of the combined score (tuned on Tatoeba, see benchmarks/detect_bench.py).
+_LEXICON_WEIGHT = 3.0  # times the share of words found in a language's lexicon
+_LETTER_WEIGHT = 1.0  # pl-only vs lt-only letters
+_PROB_FLOOR = 1e-4  # log-probabilities are clipped here so one engine cannot veto
+# ``other`` needs a whole sentence and two engines agreeing.
+_OTHER_MIN_WORDS = 3
+_OTHER_MIN_LETTERS = 15
+_OTHER_MIN_LANGID = 0.9  # py3langid's probability mass on other languages
+_OTHER_MIN_TOP = 0.5  # ... and on its best one
+_OTHER_MIN_LINGUA = 0.5  # lingua's mass on other languages (its best one must be other)
+_MIN_LATIN_SHARE = 0.5
+
+
+def letters_only(text: str) -> str:
+    """Words of ``text`` with URLs, handles, hashtags, e-mails, emoji, digits and
+    punctuation removed (hashtag words are kept only when nothing else is left)."""
+    text = unicodedata.normalize("NFC", text)
+    text = _EMAIL.sub(" ", _URL.sub(" ", text))
+    text = _HANDLE.sub(" ", text)
+    without_tags = _words(_HASHTAG.sub(" ", text))
+    if not without_tags:
+        return " ".join(_words(_HASHTAG.sub(r" \1 ", text)))
+    # ALL-CAPS labels ("PILNE", "BREAKING", "SG") say little; drop them when words remain.
+    lower = [w for w in without_tags if not _CAPS_WORD.match(w)]
+    return " ".join(lower or without_tags)
+
+
+def _words(text: str) -> list[str]:
+    return _LOOSE_APOSTROPHE.sub(" ", _NON_LETTER.sub(" ", text)).split()
+
+
+@dataclass(frozen=True, slots=True)
+class _Engines:
+    langid: Any  # py3langid LanguageIdentifier restricted to pl/lt/en
+    langid_wide: Any  # ... restricted to pl/lt/en + OTHER_LANGS
+    lingua: Any  # lingua LanguageDetector for pl/lt/en
+    lingua_wide: Any  # low-accuracy lingua LanguageDetector for pl/lt/en + OTHER_LANGS
+    lingua_code: dict[Any, str]  # lingua Language -> ISO 639-1
+
+
+def _load_engines() -> _Engines:
+    from lingua import Language, LanguageDetectorBuilder
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+    langid = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+    langid_wide = copy.copy(langid)  # set_languages rebinds attributes: copies stay apart
+    langid.set_languages(list(LANGS))
+    langid_wide.set_languages([*LANGS, *OTHER_LANGS])
+    names = {**_LINGUA_NAMES, **OTHER_LANGS}
+    code = {getattr(Language, name): iso for iso, name in names.items()}
+    ours = [getattr(Language, _LINGUA_NAMES[lang]) for lang in LANGS]
+    lingua = LanguageDetectorBuilder.from_languages(*ours).with_preloaded_language_models().build()
+    lingua_wide = (
+        LanguageDetectorBuilder.from_languages(*code)
+        .with_low_accuracy_mode()
+        .with_preloaded_language_models()
+        .build()
+    )
+    return _Engines(langid, langid_wide, lingua, lingua_wide, code)
+
+
+class LanguageDetector:
+    """Detects pl / lt / en / other per segment; deterministic and thread-safe.
+
+    Construction is cheap; the engines (about 2 s, 250 MB) load on the first call and are
+    shared by every instance in the process.
+    """
+
+    _engines: _Engines | None = None
+    _lock = threading.Lock()
+
+    def detect(self, text: str) -> Detection:
+        """Language of one segment; ``other`` with confidence 0 when it has no letters."""
+        clean = letters_only(text)
+        if not clean:
+            return Detection("other", 0.0)
+        letters = [ch for ch in clean if ch.isalpha()]
+        latin = sum(1 for ch in letters if _LATIN.match(ch))
+        if latin < _MIN_LATIN_SHARE * len(letters):
+            return Detection("other", round(1.0 - latin / len(letters), 4))
+        engines = self._load()
+        other = self._other_confidence(clean, len(letters), engines)
+        if other is not None:
+            return Detection("other", other)
+        probs = self._probabilities(_drop_names(clean), engines)
+        best = max(LANGS, key=probs.__getitem__)
+        return Detection(best, round(probs[best], 4))
+
+    def detect_many(self, texts: Iterable[str]) -> list[Detection]:
+        """``detect`` for each text, in order (repeated texts are detected once)."""
+        texts = list(texts)
+        found = {text: self.detect(text) for text in dict.fromkeys(texts)}
+        return [found[text] for text in texts]
+
+    @classmethod
+    def _load(cls) -> _Engines:
+        engines = cls._engines
+        if engines is None:
+            with cls._lock:
+                if cls._engines is None:
+                    cls._engines = _load_engines()
+                engines = cls._engines
+        return engines
+
+    @staticmethod
+    def _probabilities(clean: str, engines: _Engines) -> dict[Lang, float]:
+        """Combined pl/lt/en probabilities of letters-only text."""
+        langid = dict(engines.langid.rank(clean))
+        lingua = {
+            engines.lingua_code[value.language]: value.value
+            for value in engines.lingua.compute_language_confidence_values(clean)
+        }
+        hits, words = _lexicon_hits(clean)
+        letters = set(clean.lower())
+        pl_vs_lt = bool(letters & _PL_ONLY) - bool(letters & _LT_ONLY)
+        bonus = {"pl": _LETTER_WEIGHT * pl_vs_lt, "lt": -_LETTER_WEIGHT * pl_vs_lt, "en": 0.0}
+        scores = {
+            lang: 0.5
+            * (
+                math.log(max(langid.get(lang, 0.0), _PROB_FLOOR))
+                + math.log(max(lingua.get(lang, 0.0), _PROB_FLOOR))
+                + _LEXICON_WEIGHT * hits[lang] / words
+                + bonus[lang]
+            )
+            for lang in LANGS
+        }
+        top = max(scores.values())
+        exp = {lang: math.exp(score - top) for lang, score in scores.items()}
+        total = sum(exp.values())
+        return {lang: value / total for lang, value in exp.items()}
+
+    @staticmethod
+    def _other_confidence(clean: str, letters: int, engines: _Engines) -> float | None:
+        """Confidence that a whole sentence is in another language, or ``None``."""
+        if letters < _OTHER_MIN_LETTERS or len(clean.split()) < _OTHER_MIN_WORDS:
+            return None
+        ranked = engines.langid_wide.rank(clean)
+        langid = sum(prob for lang, prob in ranked if lang not in LANGS)
+        if ranked[0][0] in LANGS or ranked[0][1] < _OTHER_MIN_TOP or langid < _OTHER_MIN_LANGID:
+            return None
+        values = engines.lingua_wide.compute_language_confidence_values(clean)
+        lingua = sum(v.value for v in values if engines.lingua_code[v.language] not in LANGS)
+        if engines.lingua_code[values[0].language] in LANGS or lingua < _OTHER_MIN_LINGUA:
+            return None
+        return round(min(langid, lingua), 4)
+
+
+def _drop_names(clean: str) -> str:
+    """``clean`` without its capitalised words after the first: names ("Łódź", "Nausėda")
+    would pull English text to pl/lt. Title-case text (headlines) is kept whole."""
+    first, *rest = clean.split(" ")
+    kept = [word for word in rest if not word[0].isupper() or word == "I"]
+    return " ".join([first, *kept]) if len(kept) >= 2 or len(kept) == len(rest) else clean
+
+
+def _lexicon_hits(clean: str) -> tuple[dict[Lang, int], int]:
+    """Function words of each language in ``clean`` and the number of words."""
+    hits: dict[Lang, int] = dict.fromkeys(LANGS, 0)
+    words = clean.split()
+    for position, word in enumerate(words):
+        if word == "I":  # English pronoun, unless it opens the segment (Polish "I ty?")
+            hits["en"] += position > 0
+            continue
+        lowered = word.lower()
+        for lang in LANGS:
+            hits[lang] += lowered in _LEXICON[lang]
+    return hits, max(len(words), 1)
+
+
+_default: LanguageDetector | None = None
+
+
+def get_detector() -> LanguageDetector:
+    """The process-wide detector (engines load on its first ``detect``)."""
+    global _default
+    if _default is None:
+        _default = LanguageDetector()
+    return _default
+
+
+def detect(text: str) -> Detection:
+    """Shortcut for ``get_detector().detect(text)``."""
+    return get_detector().detect(text)
+
+
+__all__ = ["LANGS", "OTHER_LANGS", "LanguageDetector", "detect", "get_detector", "letters_only"]
