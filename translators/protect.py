@@ -1,0 +1,346 @@
+"""Protected spans: text that passes through translation byte-for-byte.
+
+URLs (scheme, ``www.``, bare domains with a known TLD, ``pic.twitter.com/...``), e-mail
+addresses, @handles, #hashtags, emoji sequences (flags, keycaps, ZWJ sequences, skin tones,
+variation selectors, tag sequences) and numbers never reach the model in a form it can rewrite.
+
+``mask`` peels protected runs at the edges of a segment into a verbatim ``prefix``/``suffix``
+(the model never sees them) and replaces interior ones with placeholders ``QZ0``, ``QZ1``, ...
+
+Why ``QZ<n>``: ASCII only (every byte is in any OPUS-MT SentencePiece vocabulary, so it never
+becomes ``<unk>``), no punctuation or spaces for the tokenizer to split or the model to drop,
+digits that models copy reliably, and a letter pair that occurs in no Polish, Lithuanian or
+English word, so it reads like an opaque code/acronym that models copy verbatim. Masked text
+holds no other digits (every digit is part of a protected span), so ``QZ<n>`` is unambiguous.
+
+``unmask`` trusts nothing: it finds placeholder lookalikes with a tolerant regex (case, inner
+spaces), keeps the longest in-order run of valid ones (each index once), drops the rest
+(duplicates, invented indices), and re-inserts every missing one in order (missing ones after
+the last kept one go at the end, before final punctuation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import regex
+
+Kind = Literal["url", "handle", "hashtag", "email", "emoji", "number", "hole"]
+EDGE_KINDS = frozenset({"url", "handle", "hashtag", "email", "emoji"})
+
+_W = r"\p{L}\p{M}\p{N}_"  # word characters
+_TLDS = (
+    "com|org|net|edu|gov|mil|int|info|biz|news|io|co|eu|pl|lt|lv|ee|de|uk|us|fr|by|ru|ua|cz|sk|tv|ly|app"
+)
+_DIGIT = r"\p{Nd}(?!\uFE0F?\u20E3)"  # a digit that does not start a keycap emoji
+_EMOJI_TAIL = r"(?:[\uFE0E\uFE0F]|\p{Emoji_Modifier}|[\U000E0020-\U000E007E]+\U000E007F)*"
+_EMOJI_BASE = r"(?:\p{Extended_Pictographic}|\p{Emoji_Modifier})"
+_PATTERN = regex.compile(
+    rf"""
+    (?P<url>(?:https?|ftp)://[^\s<>"“”„«»]+ | (?i:www)\.[^\s<>"“”„«»]+ )
+  | (?P<email>(?:(?<![{_W}.+-])|\G)[{_W}.+-]+@[\p{{L}}\p{{N}}-]+(?:\.[\p{{L}}\p{{N}}-]+)+)
+  | (?P<domain>(?<![\p{{L}}\p{{N}}_.-])(?:[\p{{L}}\p{{N}}-]{{1,63}}\.){{1,10}}(?:{_TLDS})(?![{_W}-])
+        (?:/[^\s<>"“”„«»]*)?)
+  | (?P<emoji>
+        \p{{Regional_Indicator}}{{1,2}}
+      | [0-9#*]\uFE0F?\u20E3
+      | {_EMOJI_BASE}{_EMOJI_TAIL}(?:\u200D(?:{_EMOJI_BASE}|\p{{Regional_Indicator}}){_EMOJI_TAIL})*
+      | [\u20E3\U000E0020-\U000E007F]
+    )
+  | (?P<handle>@[{_W}]+)
+  | (?P<hashtag>\#[{_W}]+)
+  | (?P<number>(?:(?<![{_W}])|\G)[\p{{L}}\p{{M}}\p{{No}}\p{{Nl}}_]*{_DIGIT}
+        (?:[\p{{L}}\p{{M}}\p{{No}}\p{{Nl}}_]|{_DIGIT}|[.,:/-](?={_DIGIT}))*)
+    """,
+    regex.VERBOSE | regex.V0,
+)
+_URL_TRAIL = ".,;:!?…'\"”“’‘»«)]}"
+
+PLACEHOLDER = "QZ{}"
+# Tolerant: any case, spaces inside, glued to words. Digits capped later (int() guard).
+_PLACEHOLDER_RE = regex.compile(r"[Qq]\s*[Zz]\s*([0-9]+)")
+
+# Characters that may sit between protected spans in a peeled prefix/suffix. None of them
+# occurs in a lookbehind/lookahead of _PATTERN, so peeling never changes what is protected.
+_SEP = frozenset(" \t\n\r\f\v\u00a0\u2009\u202f|·•–—:,;!?…()[]{}„“”\"'«»‚‘’*")
+_OPENERS = frozenset("([{„“«‚‘\"'|·•–—")
+_CLOSERS = frozenset(")]}”“»’'\"|·•–—:,;")
+_LETTER = regex.compile(r"\p{L}")
+_WORD_CHAR = regex.compile(rf"[{_W}]")
+_NO_SPACE_BEFORE = frozenset(".,;:!?…)]}”’»")
+_FINAL_RE = regex.compile(r"[\s.!?…:;,\"'”“’»«)\]]*\Z")
+
+
+@dataclass(frozen=True)
+class Protected:
+    start: int
+    end: int
+    text: str
+    kind: str  # url|handle|hashtag|email|emoji|number (|hole for carved-out quotes in mask)
+
+
+@dataclass(frozen=True)
+class Masked:
+    model_text: str  # what is sent to the model ("" when nothing translatable remains)
+    prefix: str  # verbatim text peeled off the start
+    suffix: str  # verbatim text peeled off the end
+    placeholders: tuple[Protected, ...]  # interior spans (and holes), in order; QZ<i> stands for [i]
+
+
+def find_protected(text: str) -> list[Protected]:
+    """Protected spans of ``text``: non-overlapping, sorted, ``text[start:end] == span.text``."""
+    out: list[Protected] = []
+    pos = 0
+    while pos < len(text):
+        m = _PATTERN.search(text, pos)
+        if m is None:
+            break
+        kind = m.lastgroup or "number"
+        start, end = m.span()
+        if kind in ("url", "domain"):
+            end = _trim_url(text, start, end)
+            kind = "url"
+        out.append(Protected(start, end, text[start:end], kind))
+        pos = end
+    return out
+
+
+def _trim_url(text: str, start: int, end: int) -> int:
+    """Drop trailing punctuation from a URL, keeping a ``)`` that closes a ``(`` inside it."""
+    opened = text.count("(", start, end) - text.count(")", start, end)
+    while end > start + 1 and text[end - 1] in _URL_TRAIL:
+        if text[end - 1] == ")":
+            if opened >= 0:
+                break
+            opened += 1
+        end -= 1
+    return end
+
+
+def mask(segment: str, holes: Sequence[tuple[int, int]] = ()) -> Masked:
+    """Split ``segment`` into verbatim prefix/suffix and the text for the model.
+
+    ``holes`` are ``(start, end)`` ranges (carved-out quotes translated on their own) that
+    become placeholders too; ``unmask_with`` puts their translations back.
+    """
+    hole_list = sorted(holes)
+    prev = 0
+    for a, b in hole_list:
+        if not prev <= a < b <= len(segment):
+            raise ValueError(f"bad or overlapping hole {(a, b)} in a segment of length {len(segment)}")
+        prev = b
+    spans = [p for p in find_protected(segment) if not any(p.start < b and a < p.end for a, b in hole_list)]
+    hole_items = [Protected(a, b, segment[a:b], "hole") for a, b in hole_list]
+
+    covered = sorted([(p.start, p.end) for p in spans] + hole_list)
+    if not _has_letter_outside(segment, covered):
+        return Masked("", segment, "", tuple(hole_items))
+
+    first_hole = hole_list[0][0] if hole_list else len(segment)
+    last_hole = hole_list[-1][1] if hole_list else 0
+    p_end = min(_prefix_end(segment, spans), first_hole)
+    s_start = max(_suffix_start(segment, spans, p_end), last_hole)
+    items = sorted([p for p in spans if p_end <= p.start and p.end <= s_start] + hole_items,
+                   key=lambda p: p.start)
+
+    model = ""
+    cursor = p_end
+    for i, item in enumerate(items):
+        model += segment[cursor:item.start]
+        token = PLACEHOLDER.format(i)
+        if model and _is_word(model[-1]):
+            token = " " + token
+        if item.end < s_start and _is_word(segment[item.end]):
+            token += " "
+        model += token
+        cursor = item.end
+    model += segment[cursor:s_start]
+    return Masked(model, segment[:p_end], segment[s_start:], tuple(items))
+
+
+def _is_word(ch: str) -> bool:
+    return _WORD_CHAR.match(ch) is not None
+
+
+def _has_letter_outside(text: str, covered: Sequence[tuple[int, int]]) -> bool:
+    cursor = 0
+    for a, b in [*covered, (len(text), len(text))]:
+        if _LETTER.search(text, cursor, max(cursor, a)):
+            return True
+        cursor = max(cursor, b)
+    return False
+
+
+def _prefix_end(text: str, spans: Sequence[Protected]) -> int:
+    """End of the leading run of edge spans and separators (plus the separators after it)."""
+    by_start = {p.start: p for p in spans if p.kind in EDGE_KINDS}
+    pos, last = 0, -1
+    while pos < len(text):
+        if pos in by_start:
+            pos = last = by_start[pos].end
+        elif text[pos] in _SEP:
+            pos += 1
+        else:
+            break
+    if last < 0:
+        return len(text) - len(text.lstrip())
+    while last < len(text) and (text[last].isspace() or text[last] in _CLOSERS):
+        last += 1
+    return last
+
+
+def _suffix_start(text: str, spans: Sequence[Protected], floor: int) -> int:
+    """Start of the trailing run of edge spans and separators (plus the separators before it)."""
+    by_end = {p.end: p for p in spans if p.kind in EDGE_KINDS and p.start >= floor}
+    pos, first = len(text), -1
+    while pos > floor:
+        if pos in by_end:
+            pos = first = by_end[pos].start
+        elif text[pos - 1] in _SEP:
+            pos -= 1
+        else:
+            break
+    if first < 0:
+        return max(floor, len(text.rstrip()))
+    while first > floor and (text[first - 1].isspace() or text[first - 1] in _OPENERS):
+        first -= 1
+    return first
+
+
+def unmask(model_output: str, masked: Masked) -> str:
+    """Put the protected spans back into a model's output (see ``unmask_with``)."""
+    return unmask_with(model_output, masked, ())[0]
+
+
+def unmask_with(model_output: str, masked: Masked, fills: Sequence[str]) -> tuple[str, list[tuple[int, int]]]:
+    """Like ``unmask``; holes get ``fills`` (their translations; the original text when not
+    given). Returns the text and the ``(start, end)`` of each hole's fill in it, in order."""
+    items = masked.placeholders
+    holes = [i for i, p in enumerate(items) if p.kind == "hole"]
+    if fills and len(fills) != len(holes):
+        raise ValueError(f"{len(fills)} fills for {len(holes)} holes")
+    texts = [p.text for p in items]
+    for i, fill in zip(holes, fills, strict=False):
+        texts[i] = fill
+    if not masked.model_text:  # nothing was translated: splice the fills into the verbatim text
+        return _splice(masked.prefix, [(items[i].start, items[i].end, texts[i]) for i in holes])
+
+    body = model_output.strip()
+    matches = [(m.start(), m.end(), _index(m.group(1), len(items))) for m in _PLACEHOLDER_RE.finditer(body)]
+    kept = _longest_increasing([(k, idx) for k, (_, _, idx) in enumerate(matches) if idx is not None])
+
+    parts: list[str | int] = []
+    cursor, joined = 0, False
+    for k, (s, e, idx) in enumerate(matches):
+        chunk = body[cursor:s]
+        if joined and parts and isinstance(parts[-1], str):
+            parts[-1] = _join_removed(parts[-1], chunk)
+        else:
+            parts.append(chunk)
+        if k in kept:
+            assert idx is not None
+            parts.append(idx)
+            joined = False
+        else:
+            joined = True
+        cursor = e
+    tail = body[cursor:]
+    if joined and parts and isinstance(parts[-1], str):
+        parts[-1] = _join_removed(parts[-1], tail)
+    else:
+        parts.append(tail)
+    if parts and isinstance(parts[0], str):
+        parts[0] = parts[0].lstrip()
+    if parts and isinstance(parts[-1], str):
+        parts[-1] = parts[-1].rstrip()
+    _insert_missing(parts, len(items))
+
+    out: list[str] = [masked.prefix]
+    pos = len(masked.prefix)
+    where: dict[int, tuple[int, int]] = {}
+    for part in parts:
+        piece = part if isinstance(part, str) else texts[part]
+        if isinstance(part, int):
+            where[part] = (pos, pos + len(piece))
+        out.append(piece)
+        pos += len(piece)
+    out.append(masked.suffix)
+    return "".join(out), [where[i] for i in holes]
+
+
+def _index(digits: str, n: int) -> int | None:
+    if len(digits) > 6:
+        return None
+    i = int(digits)
+    return i if i < n else None
+
+
+def _longest_increasing(seq: Sequence[tuple[int, int]]) -> set[int]:
+    """Keys of a longest strictly increasing (by value) subsequence of ``(key, value)``."""
+    tails: list[int] = []  # index into seq of the smallest tail of each length
+    back: list[int] = [-1] * len(seq)
+    for j, (_, v) in enumerate(seq):
+        lo, hi = 0, len(tails)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if seq[tails[mid]][1] < v:
+                lo = mid + 1
+            else:
+                hi = mid
+        back[j] = tails[lo - 1] if lo else -1
+        if lo == len(tails):
+            tails.append(j)
+        else:
+            tails[lo] = j
+    keep: set[int] = set()
+    j = tails[-1] if tails else -1
+    while j >= 0:
+        keep.add(seq[j][0])
+        j = back[j]
+    return keep
+
+
+def _join_removed(left: str, right: str) -> str:
+    """Join the text around a dropped placeholder without leaving a double space."""
+    if left[-1:].isspace() or right[:1].isspace():
+        left, right = left.rstrip(), right.lstrip()
+        return left + ("" if right[:1] in _NO_SPACE_BEFORE else " ") + right
+    return left + right
+
+
+def _insert_missing(parts: list[str | int], n: int) -> None:
+    """Insert every index in ``range(n)`` that ``parts`` lacks, keeping increasing order."""
+    present = {p for p in parts if isinstance(p, int)}
+    for i in range(n):
+        if i in present:
+            continue
+        later = next((k for k, p in enumerate(parts) if isinstance(p, int) and p > i), None)
+        if later is not None:
+            parts[later:later] = [i, " "]
+        else:
+            last = parts[-1] if parts and isinstance(parts[-1], str) else ""
+            if parts and isinstance(parts[-1], str):
+                parts.pop()
+            m = _FINAL_RE.search(last)
+            core, tail = (last[:m.start()], last[m.start():]) if m else (last, "")
+            if core or (parts and isinstance(parts[-1], int)):
+                core += " "
+            parts.extend([core, i, tail])
+        present.add(i)
+
+
+def _splice(text: str, fills: Sequence[tuple[int, int, str]]) -> tuple[str, list[tuple[int, int]]]:
+    out: list[str] = []
+    where: list[tuple[int, int]] = []
+    cursor = pos = 0
+    for a, b, fill in fills:
+        out.append(text[cursor:a])
+        pos += a - cursor
+        where.append((pos, pos + len(fill)))
+        out.append(fill)
+        pos += len(fill)
+        cursor = b
+    out.append(text[cursor:])
+    return "".join(out), where
