@@ -12,6 +12,7 @@ target span is therefore exact by construction, not guessed after the fact.
 from __future__ import annotations
 
 import logging
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -206,14 +207,16 @@ class Pipeline:
         quotes = find_quotes(source_text) if html is None else html.quotes()
         quote_langs = [self._quote_lang(source_text, q, doc.source_lang, doc_lang) for q in quotes]
         plans: list[_SentencePlan] = []
-        outer_quotes = _outermost([q for q in quotes if q.kind == "quote"])
-        signatures = _tweet_signatures(quotes)
+        index = {id(q): i for i, q in enumerate(quotes)}
+        outer = _outermost([q for q in quotes if q.kind == "quote"])
+        outer_at = Intervals([(q.span.start, q.span.end) for q in outer])
+        signatures = Intervals(_tweet_signatures(quotes))
         for span, det in zip(spans, detections, strict=True):
-            carved = _carve(span, outer_quotes, quotes)
+            carved = _carve(span, [(outer[i], index[id(outer[i])]) for i in outer_at.overlapping(span.start, span.end)])
             frame = _Unit(det.lang, span.text)
             parts = [_Unit(quote_langs[qi], span.text[a:b]) for a, b, qi in carved]
             plans.append(_SentencePlan(span, det, frame, carved, parts))
-            if any(a <= span.start and span.end <= b for a, b in signatures):
+            if signatures.containing(span.start, span.end):
                 continue  # "— Author (@handle) date" of an embedded post is metadata: kept as is
             for unit in parts:
                 self._prepare(unit, doc.target_lang)
@@ -338,9 +341,9 @@ class Pipeline:
         """A quote's target runs from its first to its last piece: the carved-out translation in a
         sentence where it was carved, the whole sentence where the quote fills it."""
         result: list[QuoteOut] = []
+        at = Intervals([(s.source.start, s.source.end) for s in sentences])
         for qi, q in enumerate(plan.quotes):
-            inside = [i for i, s in enumerate(sentences)
-                      if s.source.start < q.span.end and q.span.start < s.source.end]
+            inside = list(at.overlapping(q.span.start, q.span.end))
             pieces = [carved.get(qi, {}).get(i, (sentences[i].target.start, sentences[i].target.end))
                       for i in inside]
             target = None
@@ -394,12 +397,11 @@ def _outermost(quotes: Sequence[Quote]) -> list[Quote]:
     return out
 
 
-def _carve(span: Span, outer_quotes: Sequence[Quote], all_quotes: Sequence[Quote]) -> list[tuple[int, int, int]]:
-    """Parts of a sentence that are quote content and not the whole sentence: (start, end, quote index),
-    relative to the sentence."""
+def _carve(span: Span, quotes: Sequence[tuple[Quote, int]]) -> list[tuple[int, int, int]]:
+    """Parts of a sentence that are quote content and not the whole sentence: (start, end, quote
+    index), relative to the sentence. ``quotes`` are the outermost quotes overlapping it."""
     carved: list[tuple[int, int, int]] = []
-    index = {id(q): i for i, q in enumerate(all_quotes)}
-    for q in outer_quotes:
+    for q, qi in quotes:
         a, b = max(q.span.start, span.start), min(q.span.end, span.end)
         if a >= b:
             continue
@@ -412,15 +414,36 @@ def _carve(span: Span, outer_quotes: Sequence[Quote], all_quotes: Sequence[Quote
             continue
         lead = len(piece) - len(piece.lstrip())
         trail = len(piece) - len(piece.rstrip())
-        carved.append((a - span.start + lead, b - span.start - trail, index[id(q)]))
+        carved.append((a - span.start + lead, b - span.start - trail, qi))
     return carved
+
+
+class Intervals:
+    """Sorted, non-overlapping half-open intervals with logarithmic overlap queries (so
+    aligning many quotes with many sentences stays linear-ish, never quadratic)."""
+
+    def __init__(self, intervals: Sequence[tuple[int, int]]) -> None:
+        self.items = sorted(intervals)
+        self.ends = [b for _, b in self.items]
+
+    def overlapping(self, start: int, end: int) -> range:
+        """Indices (into the sorted items) of the intervals that overlap ``[start, end)``."""
+        first = bisect_right(self.ends, start)
+        last = first
+        while last < len(self.items) and self.items[last][0] < end:
+            last += 1
+        return range(first, last)
+
+    def containing(self, start: int, end: int) -> bool:
+        return any(self.items[i][0] <= start and end <= self.items[i][1] for i in self.overlapping(start, end))
 
 
 def _block_translations(plan: _DocPlan, sentences: Sequence[SentenceOut], translation: str) -> list[str]:
     assert plan.html is not None
+    at = Intervals([(s.source.start, s.source.end) for s in sentences])
     out: list[str] = []
     for block in plan.html.blocks:
-        inside = [s for s in sentences if block.span.start <= s.source.start and s.source.end <= block.span.end]
+        inside = [sentences[i] for i in at.overlapping(block.span.start, block.span.end)]
         if not inside:
             out.append(block.span.text)
             continue

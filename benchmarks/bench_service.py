@@ -1,0 +1,203 @@
+"""Service-level benchmarks, each a ratio measured in one run on the same input.
+
+1. cached vs uncached request latency (the OPUS-MT-sized model, SQLite cache, full pipeline);
+2. share of model calls saved on an archive with 30% repeated sentences;
+3. a 100 KB article vs a 10 KB article (pipeline overhead with a counting fake, and end to end
+   with a tiny real Marian model): goal <= 11x, i.e. linear;
+4. peak RSS of a server process with all four pairs loaded, per backend.
+
+    python benchmarks/bench_service.py [cache|archive|article|rss ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import ROOT, load_sentences, machine_note, opus_model_dir
+from service.engines import build_engines
+from service.pipeline import Document
+from service.settings import Settings
+from translators.base import Lang, ModelIdentity, Translation
+from translators.testing import EchoTranslator
+
+SAMPLES = ROOT / "tests" / "fixtures" / "samples"
+
+
+class Counting:
+    """Counts the segments that reach the wrapped translator."""
+
+    def __init__(self, inner: EchoTranslator | object) -> None:
+        self.inner = inner
+        self.segments = 0
+
+    def supports(self, source: Lang, target: Lang) -> bool:
+        return self.inner.supports(source, target)  # type: ignore[attr-defined]
+
+    def identity(self, source: Lang, target: Lang) -> ModelIdentity:
+        return self.inner.identity(source, target)  # type: ignore[attr-defined]
+
+    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
+        self.segments += len(texts)
+        return self.inner.translate_batch(texts, source, target)  # type: ignore[attr-defined]
+
+
+def bench_cache() -> None:
+    from translators.marian import MarianTranslator
+
+    model_dir = opus_model_dir()
+    sentences = load_sentences(96)
+    docs = [" ".join(sentences[i:i + 4]) for i in range(0, 40, 4)]  # 10 requests of 4 sentences
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(database_url=f"sqlite:///{tmp}/cache.db", model_dir=model_dir, coalesce=False)
+        engines = build_engines(settings, backend=MarianTranslator(model_dir))
+        engines.pipeline.translate(Document("Rozgrzewka modelu.", "pl"))  # load the model first
+        t0 = time.perf_counter()
+        first = [engines.pipeline.translate(Document(d, "pl")) for d in docs]
+        uncached = (time.perf_counter() - t0) / len(docs)
+        t0 = time.perf_counter()
+        second = [engines.pipeline.translate(Document(d, "pl")) for d in docs]
+        cached = (time.perf_counter() - t0) / len(docs)
+    assert all(r.cache_misses == 0 for r in second) and all(r.cache_misses > 0 for r in first)
+    print("[cache] 10 requests of 4 real Polish sentences, OPUS-MT-sized model (transformers, 4 beams)")
+    print(f"[cache] uncached {uncached * 1000:.1f} ms/request, cached {cached * 1000:.2f} ms/request, "
+          f"ratio {uncached / cached:.0f}x faster from the cache")
+
+
+def _unique_sentences() -> list[str]:
+    """Distinct real Polish and Lithuanian sentences (the shared Tatoeba data when present)."""
+    from benchmarks.common import TATOEBA
+
+    files = [TATOEBA / "tatoeba.v2021-08-07.eng-pol.pol", TATOEBA / "tatoeba.v2021-08-07.eng-lit.lit"]
+    if not all(f.is_file() for f in files):
+        files = [ROOT / "tests" / "fixtures" / "corpus" / f for f in ("pl.txt", "lt.txt")]
+    lines = [line.strip() for f in files for line in f.read_text(encoding="utf-8").splitlines()]
+    pool = list(dict.fromkeys(line for line in lines if len(line.split()) >= 4 and line[-1:] in ".?!"))
+    random.Random(3).shuffle(pool)
+    return pool
+
+
+def bench_archive(records: int = 3000, repeat_share: float = 0.3) -> None:
+    from translators.cached import MemoryStore
+
+    pool = _unique_sentences()
+    rng = random.Random(7)
+    fresh = iter(pool)
+    seen: list[str] = []
+    texts: list[str] = []
+    for _ in range(records):  # a record is one or two sentences; 30% of records repeat an earlier one
+        if seen and rng.random() < repeat_share:
+            texts.append(rng.choice(seen))
+        else:
+            text = " ".join(next(fresh) for _ in range(rng.randint(1, 2)))
+            seen.append(text)
+            texts.append(text)
+    results = {}
+    for label, store in (("no cache", None), ("SQL-style cache", MemoryStore())):
+        counting = Counting(EchoTranslator())
+        settings = Settings(cache_enabled=store is not None, coalesce=False)
+        engines = build_engines(settings, backend=counting, store=store)  # type: ignore[arg-type]
+        for i in range(0, len(texts), 64):
+            engines.pipeline.translate_documents([Document(t) for t in texts[i:i + 64]])
+        results[label] = counting.segments
+    saved = 1 - results["SQL-style cache"] / results["no cache"]
+    print(f"[archive] {records} records, {repeat_share:.0%} repeated: segments sent to the model "
+          f"{results['no cache']} without cache, {results['SQL-style cache']} with it: "
+          f"{saved:.0%} of model calls saved")
+
+
+def _article(size: int) -> str:
+    base = (SAMPLES / "pl_ministry_tweet.txt").read_text(encoding="utf-8")
+    news = (ROOT / "tests" / "fixtures" / "corpus" / "pl.txt").read_text(encoding="utf-8").splitlines()
+    parts: list[str] = []
+    i = 0
+    while sum(len(p) + 2 for p in parts) < size:
+        if i % 7 == 0:
+            parts.append(base)
+        else:
+            parts.append(f"{news[i % len(news)]} Rzecznik: „{news[(i * 3) % len(news)]}” – powiedział. "
+                         f"{news[(i * 5) % len(news)]}")
+        i += 1
+    return "\n\n".join(parts)[:size]
+
+
+def bench_article() -> None:
+    from translators.cached import MemoryStore
+    from translators.marian import MarianTranslator
+    from translators.testing import build_marian
+
+    small, large = _article(10_000), _article(100_000)
+    for label in ("pipeline (counting fake model)", "end to end (tiny Marian)"):
+        if label.startswith("pipeline"):
+            backend = Counting(EchoTranslator())
+        else:
+            tmp = Path(tempfile.mkdtemp())
+            corpus = ROOT / "tests" / "fixtures" / "corpus"
+            build_marian(tmp / "pl-en", (corpus / "pl.txt").read_text().splitlines(),
+                         (corpus / "en.txt").read_text().splitlines(), max_length=24)
+            backend = MarianTranslator(tmp)
+        times = []
+        for text in (small, large):
+            engines = build_engines(Settings(coalesce=False, max_chars=200_000), backend=backend,  # type: ignore[arg-type]
+                                    store=MemoryStore())
+            engines.pipeline.translate(Document("Rozgrzewka.", "pl"))
+            t0 = time.perf_counter()
+            engines.pipeline.translate(Document(text, "pl"))
+            times.append(time.perf_counter() - t0)
+        print(f"[article] {label}: 10 KB {times[0]:.2f} s, 100 KB {times[1]:.2f} s, "
+              f"ratio {times[1] / times[0]:.1f}x (goal <= 11x)")
+
+
+_RSS_CHILD = """
+import json, resource, sys
+from service.engines import build_engines
+from service.settings import Settings
+s = Settings(model_dir=sys.argv[1], backend=sys.argv[2], cache_enabled=False, coalesce=False)
+e = build_engines(s)
+for pair in ("pl-en", "en-pl", "lt-en", "en-lt"):
+    a, b = pair.split("-")
+    e.backend.translate_batch(["Premier zwołał posiedzenie rządu."], a, b)
+print(json.dumps({"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def bench_rss() -> None:
+    model_dir = opus_model_dir()
+    four = Path(tempfile.mkdtemp(prefix="nb-four-"))
+    for pair in ("pl-en", "en-pl", "lt-en", "en-lt"):  # four copies of the OPUS-sized model
+        (four / pair).symlink_to(model_dir / "pl-en", target_is_directory=True)
+    figures = {}
+    for backend in ("transformers", "ctranslate2"):
+        out = subprocess.run([sys.executable, "-c", _RSS_CHILD, str(four), backend], capture_output=True,
+                             text=True, cwd=ROOT, check=True)
+        figures[backend] = json.loads(out.stdout.strip().splitlines()[-1])["rss_mb"]
+        print(f"[rss] {backend}: peak RSS with 4 OPUS-sized pairs loaded {figures[backend]:.0f} MB")
+    print(f"[rss] ratio transformers/ctranslate2 {figures['transformers'] / figures['ctranslate2']:.1f}x")
+
+
+BENCHES = {"cache": bench_cache, "archive": bench_archive, "article": bench_article, "rss": bench_rss}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("which", nargs="*", help=f"any of {', '.join(BENCHES)} (default: all)")
+    args = parser.parse_args(argv)
+    unknown = [w for w in args.which if w not in BENCHES]
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
+    print(f"# {machine_note()}")
+    for name in args.which or list(BENCHES):
+        BENCHES[name]()
+
+
+if __name__ == "__main__":
+    main()
