@@ -218,6 +218,35 @@ def models_convert(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs
         raise typer.Exit(1)
 
 
+BENCH_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _benchmarks() -> dict[str, Path]:
+    found = sorted(BENCH_DIR.glob("bench_*.py")) + sorted(BENCH_DIR.glob("*_bench.py"))
+    return {p.stem.removeprefix("bench_").removesuffix("_bench"): p for p in found}
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench(ctx: typer.Context,
+          name: Annotated[str | None, typer.Argument(help="Benchmark to run (none: list them)")] = None) -> None:
+    """Run a benchmark from benchmarks/ (extra arguments go to it); each prints ratios measured in one run."""
+    import subprocess
+
+    scripts = _benchmarks()
+    if not scripts:
+        typer.echo(f"no benchmarks found in {BENCH_DIR} (they ship with the source checkout)", err=True)
+        raise typer.Exit(2)
+    if name is None:
+        for key, path in scripts.items():
+            doc = (path.read_text(encoding="utf-8").split('"""')[1].strip().splitlines() or [""])[0]
+            typer.echo(f"{key:12} {doc}")
+        return
+    if name not in scripts:
+        typer.echo(f"unknown benchmark {name!r}; known: {', '.join(scripts)}", err=True)
+        raise typer.Exit(2)
+    raise typer.Exit(subprocess.call([sys.executable, str(scripts[name]), *ctx.args]))
+
+
 def _mount_optional() -> None:
     """Sub-commands that live in their own modules."""
     from service.cache_cli import cache_app, db_app
@@ -229,11 +258,6 @@ def _mount_optional() -> None:
     except ImportError:  # pragma: no cover - during development only
         return
     app.command("batch")(batch_command)
-    try:
-        from benchmarks_cli import bench_command  # type: ignore[import-not-found]
-    except ImportError:
-        return
-    app.command("bench")(bench_command)
 
 
 _mount_optional()

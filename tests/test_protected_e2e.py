@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from service.api import to_model
 from service.engines import build_engines
 from service.pipeline import Document, Pipeline
 from service.settings import Settings
@@ -22,7 +23,7 @@ WORDS = ["Premier", "zwołał", "posiedzenie", "rządu", "w", "sprawie", "granic
 PROTECTED = ["https://www.gov.pl/web/mswia", "pic.twitter.com/Qx7LmP2kAa", "@MSWiA_GOV_PL", "#granica",
              "#bezpieczeństwo", "rzecznik@sg.gov.pl", "🇵🇱", "👨‍👩‍👧", "👍🏽", "⚠️", "1️⃣", "23", "1,5", "12:30", "2021",
              "www.example.org/a?b=1"]
-PUNCT = [".", ",", "!", "?", ":", " –", "„", "”"]
+PUNCT = [".", ",", "!", "?", ":", " –", "„", "”", "“", "«", "»", "\n", "\n\n"]
 
 token = st.one_of(st.sampled_from(WORDS), st.sampled_from(PROTECTED), st.sampled_from(PUNCT),
                   st.text(alphabet="ąćęłńóśźżĄĆĘŁŃÓŚŹŻ\u0301\U0001F600\u200d", min_size=1, max_size=3))
@@ -56,6 +57,16 @@ def test_protected_spans_survive_a_random_model(pipeline: Pipeline, text: str) -
         assert text[q.source.start:q.source.end] == q.source.text
         if q.target is not None:
             assert out[q.target.start:q.target.end] == q.target.text
+    # the same spans in UTF-16 code units slice the same text, as JavaScript would
+    js = to_model(result, "utf16")
+    src16, out16 = text.encode("utf-16-le"), out.encode("utf-16-le")
+    for s16 in js.sentences:
+        assert src16[2 * s16.source.start:2 * s16.source.end].decode("utf-16-le") == s16.source.text
+        assert out16[2 * s16.target.start:2 * s16.target.end].decode("utf-16-le") == s16.target.text
+    for q16 in js.quotes:
+        assert src16[2 * q16.source.start:2 * q16.source.end].decode("utf-16-le") == q16.source.text
+        if q16.target is not None:
+            assert out16[2 * q16.target.start:2 * q16.target.end].decode("utf-16-le") == q16.target.text
 
 
 def test_long_sentence_is_split_not_truncated(pipeline: Pipeline) -> None:
