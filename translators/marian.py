@@ -157,7 +157,7 @@ class MarianTranslator:
         out: list[str] = [""] * len(inputs)
         gen = m.model.generation_config
         beams = self.options.num_beams or gen.num_beams or 1
-        for batch in _batches(order, lengths, self.options.batch_size, self.options.max_batch_tokens):
+        for batch in length_batches(order, lengths, self.options.batch_size, self.options.max_batch_tokens):
             enc = tok([inputs[i] for i in batch], return_tensors="pt", padding=True).to(m.device)
             longest = max(lengths[i] for i in batch)
             cap = int(longest * self.options.max_length_ratio) + 16
@@ -176,7 +176,7 @@ class MarianTranslator:
         return [Translation(" ".join(p), pieces=len(p)) for p in parts]
 
 
-def _batches(order: Sequence[int], lengths: Sequence[int], size: int, max_tokens: int) -> list[list[int]]:
+def length_batches(order: Sequence[int], lengths: Sequence[int], size: int, max_tokens: int) -> list[list[int]]:
     """Group length-sorted indices into batches bounded by count and padded token volume."""
     batches: list[list[int]] = []
     current: list[int] = []

@@ -64,7 +64,7 @@ class ResolvedModel:
     prefix: str
 
 
-_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "config.json", "generation_config.json",
+_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.bin", "config.json", "generation_config.json",
                  "source.spm", "target.spm", "vocab.json", "tokenizer_config.json")
 _checksums: dict[tuple[str, int, int], str] = {}
 

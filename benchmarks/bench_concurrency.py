@@ -1,0 +1,118 @@
+"""32 concurrent one-sentence requests through ``CoalescingTranslator`` vs the same 32 one by one.
+
+    python -m benchmarks.bench_concurrency [--requests 32] [--backend ctranslate2] [--wait-ms 5]
+
+Each request runs in its own thread (as FastAPI runs sync endpoints in a threadpool). The
+engine is the OPUS-MT-sized random-weight model (see ``benchmarks.common``). Outputs run to
+the length cap, which inside a shared batch follows its longest sentence (batches are
+length-sorted, so neighbours are close): batched requests do slightly more work, not less.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a file: make the project importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import load_sentences, machine_note, make_translator, opus_model_dir, timed
+from translators.base import Lang, ModelIdentity, Translation, Translator
+from translators.coalesce import CoalescingTranslator
+from translators.marian import length_batches
+
+
+class _Counting:
+    """Passes calls through, counting them and the texts in each."""
+
+    def __init__(self, inner: Translator) -> None:
+        self.inner = inner
+        self.batches: list[list[str]] = []
+
+    def supports(self, source: Lang, target: Lang) -> bool:
+        return self.inner.supports(source, target)
+
+    def identity(self, source: Lang, target: Lang) -> ModelIdentity:
+        return self.inner.identity(source, target)
+
+    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
+        self.batches.append(list(texts))
+        return self.inner.translate_batch(texts, source, target)
+
+
+def concurrent(translator: Translator, sentences: list[str]) -> list[str]:
+    results: list[str] = [""] * len(sentences)
+    barrier = threading.Barrier(len(sentences))
+
+    def one(i: int) -> None:
+        barrier.wait()
+        results[i] = translator.translate_batch([sentences[i]], "pl", "en")[0].text
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(sentences))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def decode_steps(engine: Any, calls: list[list[str]]) -> int:
+    """Output token-steps the length cap allows for these calls (random weights run to it):
+    the engine's own length-sorted batching, each batch capped by its longest sentence."""
+    m = engine.load("pl", "en")
+    options = engine.options
+    total = 0
+    for texts in calls:
+        lengths = [m.count_tokens(t) for t in texts]
+        order = sorted(range(len(texts)), key=lambda i: -lengths[i])
+        for batch in length_batches(order, lengths, options.batch_size, options.max_batch_tokens):
+            total += len(batch) * (int(max(lengths[i] for i in batch) * options.max_length_ratio) + 16)
+    return total
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--requests", type=int, default=32)
+    ap.add_argument("--rounds", type=int, default=1, help="alternate the two modes; report the best of each")
+    ap.add_argument("--backend", choices=["ctranslate2", "transformers"], default="ctranslate2")
+    ap.add_argument("--compute-type", default="int8")
+    ap.add_argument("--wait-ms", type=float, default=5.0)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--model-dir", type=Path, default=None, help="default: the cached OPUS-sized model")
+    args = ap.parse_args(argv)
+
+    model_dir = args.model_dir or opus_model_dir()
+    sentences = load_sentences(args.requests)
+    engine = make_translator(args.backend, model_dir, device=args.device, compute_type=args.compute_type)
+    engine.translate_batch(sentences[:2], "pl", "en")  # load, convert, warm up (not timed)
+    print(f"model: {model_dir}/pl-en  backend: {args.backend}  requests: {len(sentences)}")
+    print(machine_note())
+
+    seq = conc = float("inf")
+    for _ in range(args.rounds):
+        one_by_one: list[str] = []
+        seq = min(seq, timed(lambda out=one_by_one: out.extend(
+            engine.translate_batch([s], "pl", "en")[0].text for s in sentences)))
+        counting = _Counting(engine)
+        coalescing = CoalescingTranslator(counting, wait_ms=args.wait_ms)
+        together: list[str] = []
+        conc = min(conc, timed(lambda c=coalescing, out=together: out.extend(concurrent(c, sentences))))
+        print(f"  round: model calls of sizes {[len(b) for b in counting.batches]}")
+
+    same = sum(a == b for a, b in zip(one_by_one, together, strict=True))
+    work = decode_steps(engine, counting.batches) / decode_steps(engine, [[s] for s in sentences])
+    print(f"one by one:          {seq:6.2f} s  ({len(sentences) / seq:6.2f} requests/s)")
+    print(f"concurrent+coalesce: {conc:6.2f} s  ({len(sentences) / conc:6.2f} requests/s)")
+    print(f"speed-up: {seq / conc:.2f}x   identical outputs: {same}/{len(sentences)}")
+    print(f"decode work allowed by the length caps: coalesced = {work:.2f}x one-by-one (random weights "
+          f"run to the cap, which a shared batch takes from its longest sentence); "
+          f"speed-up per unit of work: {seq / conc * work:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
