@@ -7,10 +7,14 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"  # an accidental download fails loudly
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
+from sqlalchemy import create_engine, text
+
+from service import db
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = FIXTURES / "samples"
@@ -32,6 +36,41 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         src, tgt = pair.split("-")
         build_marian(root / pair, corpus(src), corpus(tgt), seed=seed, spm_vocab=300, max_length=24)
     return root
+
+
+PG_ENV = "NEWSBRIDGE_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. `source .ci/postgres.sh`)")
+    return url
+
+
+@pytest.fixture
+def pg_url(pg_admin_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    admin = create_engine(db.parse_url(pg_admin_url), isolation_level="AUTOCOMMIT")
+    name = f"nbtest_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield db.parse_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        db.dispose_engines()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: an SQLite file (in folders that do not exist yet) or PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'a' / 'b' / 'cache.db'}"
+    return request.getfixturevalue("pg_url")
 
 
 @pytest.fixture

@@ -57,7 +57,12 @@ def test_tweet_and_quote_found_in_ministry_tweet(client: TestClient, sample) -> 
     assert quotes[0]["target"]["text"]  # translated, and the span slices (checked above)
 
 
-def test_repeat_request_is_served_from_cache_without_model_call(settings: Settings, sample) -> None:
+def test_repeat_request_is_served_from_cache_without_model_call(settings: Settings, url: str, sample) -> None:
+    """On SQLite and on PostgreSQL (`url` runs this test on both)."""
+    from service import db
+
+    db.upgrade(url)  # what `newsbridge db upgrade` does for a server
+    settings = settings.model_copy(update={"database_url": url})
     calls: list[int] = []
 
     class Counting(MarianTranslator):
@@ -78,6 +83,31 @@ def test_repeat_request_is_served_from_cache_without_model_call(settings: Settin
     assert all(s["cached"] for s in second["sentences"] if s["translated"])
     assert second["translation"] == first["translation"]
     assert 'newsbridge_cache_lookups_total{result="hit"}' in metrics
+    db.dispose_engines()
+
+
+def test_changed_weights_miss_every_old_entry(settings: Settings, model_dir: Path, tmp_path: Path, sample) -> None:
+    """Same folder name, different weights: the cache must not serve the old translations."""
+    import shutil
+
+    from translators.testing import build_marian
+
+    local = tmp_path / "models"
+    shutil.copytree(model_dir, local)
+    settings = settings.model_copy(update={"model_dir": local})
+    text = sample("pl_ministry_tweet.txt")
+    with TestClient(create_app(settings)) as c:
+        first = c.post("/v1/translate", json={"text": text}).json()
+    # replace pl-en by a model with other weights, under the same folder name
+    corpus = [line for line in (Path(__file__).parent / "fixtures" / "corpus" / "pl.txt").read_text().splitlines()]
+    english = (Path(__file__).parent / "fixtures" / "corpus" / "en.txt").read_text().splitlines()
+    shutil.rmtree(local / "pl-en")
+    build_marian(local / "pl-en", corpus, english, seed=99, spm_vocab=300, max_length=24)
+    with TestClient(create_app(settings)) as c:
+        second = c.post("/v1/translate", json={"text": text}).json()
+    assert first["cached"]["misses"] > 0
+    assert second["cached"]["hits"] == 0 and second["cached"]["misses"] == first["cached"]["misses"]
+    assert second["model"]["pl-en"][0]["checksum"] != first["model"]["pl-en"][0]["checksum"]
 
 
 def test_german_text_is_a_clear_problem(client: TestClient) -> None:
@@ -173,7 +203,8 @@ def test_utf16_offsets_after_emoji(client: TestClient, sample) -> None:
         s, t = b["source"], b["target"]
         assert src16[2 * s["start"]:2 * s["end"]].decode("utf-16-le") == s["text"]
         assert tgt16[2 * t["start"]:2 * t["end"]].decode("utf-16-le") == t["text"]
-    assert u16["sentences"][-1]["source"]["start"] == cp["sentences"][-1]["source"]["start"] + 5  # 5 astral code points before it
+    # 5 astral code points (2 regional indicators, 3 people) stand before it
+    assert u16["sentences"][-1]["source"]["start"] == cp["sentences"][-1]["source"]["start"] + 5
 
 
 def test_summarize_ministry_tweet_keeps_polish_original(client: TestClient, sample) -> None:

@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text, update
+from sqlalchemy import update
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
@@ -39,38 +38,6 @@ ROOT = Path(__file__).resolve().parents[1]
 def _fresh_engines() -> Iterator[None]:
     yield
     db.dispose_engines()
-
-
-@pytest.fixture(scope="session")
-def pg_admin_url() -> str:
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. `source .ci/postgres.sh`)")
-    return url
-
-
-@pytest.fixture
-def pg_url(pg_admin_url: str) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    admin = create_engine(db.parse_url(pg_admin_url), isolation_level="AUTOCOMMIT")
-    name = f"nbtest_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield db.parse_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        db.dispose_engines()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database: an SQLite file (in folders that do not exist yet) or PostgreSQL."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'a' / 'b' / 'cache.db'}"
-    return request.getfixturevalue("pg_url")
 
 
 @pytest.fixture

@@ -73,7 +73,7 @@ def _free_port() -> int:
 @pytest.mark.slow
 def test_serve_answers_the_ministry_tweet(model_dir: Path, tmp_path: Path) -> None:
     port = _free_port()
-    proc = subprocess.Popen(_newsbridge() + ["serve", "--host", "127.0.0.1", "--port", str(port)],
+    proc = subprocess.Popen([*_newsbridge(), "serve", "--host", "127.0.0.1", "--port", str(port)],
                             env=_env(model_dir, tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         base = f"http://127.0.0.1:{port}"
