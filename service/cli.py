@@ -48,8 +48,11 @@ def _format(path: str, fmt: str | None) -> Literal["text", "html"]:
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
           log_level: Annotated[str, typer.Option(help="Log level")] = "info") -> None:
     """Start the HTTP API (OpenAPI docs at /docs)."""
+    import os
+
     import uvicorn
 
+    os.environ["NEWSBRIDGE_WORKERS"] = str(workers)  # each worker takes its share of the cores
     uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level=log_level.lower())
 

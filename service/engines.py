@@ -7,11 +7,13 @@ can be passed in ready-made (a test double, or a shared one) and is then used as
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from service.pipeline import Pipeline
 from service.settings import Settings
-from translators.base import Detector, Summarizer, Translator
+from translators.base import Detector, Lang, Summarizer, SummaryResult, Translator
 from translators.cached import CachedTranslator, TranslationStore
 from translators.pivot import PivotTranslator
 
@@ -39,8 +41,10 @@ class Engines:
 
 
 def build_backend(settings: Settings) -> Translator:
+    from translators.coalesce import configure_threads
     from translators.marian import DecodeOptions
 
+    plan = configure_threads(settings.intra_threads, settings.inter_threads, settings.workers, settings.backend)
     options = DecodeOptions(num_beams=settings.num_beams, max_input_tokens=settings.max_input_tokens,
                             batch_size=settings.batch_size, max_batch_tokens=settings.max_batch_tokens)
     if settings.backend == "ctranslate2":
@@ -48,7 +52,7 @@ def build_backend(settings: Settings) -> Translator:
 
         return CTranslate2Translator(settings.model_dir, device=settings.device, options=options,
                                      compute_type=settings.ct2_compute_type,
-                                     intra_threads=settings.intra_threads, inter_threads=settings.inter_threads)
+                                     intra_threads=plan.intra, inter_threads=plan.inter)
     from translators.marian import MarianTranslator
 
     return MarianTranslator(settings.model_dir, device=settings.device, options=options)
@@ -69,26 +73,43 @@ def build_store(settings: Settings) -> tuple[TranslationStore | None, str]:
     return SqlTranslationStore(engine), "ok"
 
 
-def build_summarizer(settings: Settings) -> Summarizer:
-    if settings.summarizer == "abstractive":
-        from summarizers.abstractive import Seq2SeqSummarizer
+class LazySummarizer:
+    """Builds the configured summarizer on first use (scikit-learn or a seq2seq model costs a
+    second or more to import: a run that never summarizes should not pay for it). The
+    configuration is checked at once."""
 
-        if not settings.summarizer_model:
+    def __init__(self, settings: Settings) -> None:
+        if settings.summarizer == "abstractive" and not settings.summarizer_model:
             raise ValueError("NEWSBRIDGE_SUMMARIZER=abstractive needs NEWSBRIDGE_SUMMARIZER_MODEL")
-        return Seq2SeqSummarizer(settings.summarizer_model)
-    from summarizers.extractive import CentralitySummarizer
+        self.settings = settings
+        self._inner: Summarizer | None = None
+        self._lock = threading.Lock()
 
-    return CentralitySummarizer()
+    def _build(self) -> Summarizer:
+        if self.settings.summarizer == "abstractive":
+            from summarizers.abstractive import Seq2SeqSummarizer
+
+            return Seq2SeqSummarizer(str(self.settings.summarizer_model))
+        from summarizers.extractive import CentralitySummarizer
+
+        return CentralitySummarizer()
+
+    def summarize(self, units: Sequence[str], lang: Lang, *, max_sentences: int | None = None,
+                  ratio: float | None = None) -> SummaryResult:
+        if self._inner is None:
+            with self._lock:
+                if self._inner is None:
+                    self._inner = self._build()
+        return self._inner.summarize(units, lang, max_sentences=max_sentences, ratio=ratio)
 
 
 def build_engines(settings: Settings, *, backend: Translator | None = None, detector: Detector | None = None,
                   summarizer: Summarizer | None = None, store: TranslationStore | None = None,
                   coalesce: bool | None = None) -> Engines:
-    from translators.coalesce import CoalescingTranslator, configure_threads
+    from translators.coalesce import CoalescingTranslator
     from translators.detect import LanguageDetector
 
     if backend is None:
-        configure_threads(settings.intra_threads, settings.inter_threads)
         backend = build_backend(settings)
     status = "disabled"
     if store is None:
@@ -103,6 +124,6 @@ def build_engines(settings: Settings, *, backend: Translator | None = None, dete
     cached = CachedTranslator(inner, store) if store is not None else None
     translator = PivotTranslator(cached or inner)
     detector = detector or LanguageDetector()
-    summarizer = summarizer or build_summarizer(settings)
+    summarizer = summarizer or LazySummarizer(settings)
     pipeline = Pipeline(translator, detector, summarizer, max_chars=settings.max_chars)
     return Engines(settings, backend, translator, detector, summarizer, pipeline, store, cached, status)

@@ -36,8 +36,10 @@ class Settings(BaseSettings):
     coalesce: bool = Field(default=True, description="Coalesce concurrent requests into shared model batches.")
     coalesce_wait_ms: float = Field(default=5.0, ge=0)
 
-    intra_threads: int = Field(default=0, ge=0, description="Threads per model call (0: cores / workers).")
-    inter_threads: int = Field(default=1, ge=1, description="Model calls running at once.")
+    intra_threads: int = Field(default=0, ge=0, description="Threads per model call (0: cores / workers / inter).")
+    inter_threads: int = Field(default=0, ge=0,
+                               description="Model calls running at once (0: 2 for ctranslate2, 1 for transformers).")
+    workers: int = Field(default=1, ge=1, description="Server worker processes sharing the machine.")
 
     summarizer: Literal["extractive", "abstractive"] = "extractive"
     summarizer_model: str | None = None

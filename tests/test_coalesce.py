@@ -147,3 +147,6 @@ def test_configure_threads_divides_cores_between_workers() -> None:
     assert configure_threads(0, 1, workers=cores * 4).intra == 1
     assert configure_threads(3, 2).intra == 3
     assert coalesce.thread_plan().inter == 2
+    auto = configure_threads(0, 0, backend="ctranslate2")  # concurrent calls pay off for CTranslate2
+    assert auto.inter == min(2, cores) and auto.intra * auto.inter <= max(cores, 2)
+    assert configure_threads(0, 0, backend="transformers").inter == 1
