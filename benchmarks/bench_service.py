@@ -4,9 +4,10 @@
 2. share of model calls saved on an archive with 30% repeated sentences;
 3. a 100 KB article vs a 10 KB article (pipeline overhead with a counting fake, and end to end
    with a tiny real Marian model): goal <= 11x, i.e. linear;
-4. peak RSS of a server process with all four pairs loaded, per backend.
+4. peak RSS of a server process with all four pairs loaded, per backend;
+5. 32 concurrent one-sentence requests to a real server vs the same sent one by one.
 
-    python benchmarks/bench_service.py [cache|archive|article|rss ...]
+    python benchmarks/bench_service.py [cache|archive|article|rss|server ...]
 """
 
 from __future__ import annotations
@@ -184,7 +185,56 @@ def bench_rss() -> None:
     print(f"[rss] ratio transformers/ctranslate2 {figures['transformers'] / figures['ctranslate2']:.1f}x")
 
 
-BENCHES = {"cache": bench_cache, "archive": bench_archive, "article": bench_article, "rss": bench_rss}
+def bench_server(requests: int = 32, backend: str = "ctranslate2") -> None:
+    """32 clients each POSTing one sentence at once to a real ``newsbridge serve`` vs the same
+    sentences POSTed one after another (cache off, so every request reaches the model)."""
+    import os
+    import socket
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    model_dir = opus_model_dir()
+    sentences = load_sentences(96)[:requests]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(os.environ, NEWSBRIDGE_MODEL_DIR=str(model_dir), NEWSBRIDGE_BACKEND=backend,
+               NEWSBRIDGE_CACHE_ENABLED="false", HF_HUB_OFFLINE="1", NEWSBRIDGE_LOG_LEVEL="WARNING")
+    server = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port),
+                               "--log-level", "warning"], env=env, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+
+        def post(text: str) -> None:
+            r = httpx.post(base + "/v1/translate", json={"text": text, "source_lang": "pl"}, timeout=600)
+            r.raise_for_status()
+
+        post("Rozgrzewka modelu przed pomiarem.")
+        t0 = time.perf_counter()
+        for text in sentences:
+            post(text)
+        one_by_one = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=requests) as pool:
+            list(pool.map(post, sentences))
+        concurrent = time.perf_counter() - t0
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(f"[server] {requests} one-sentence requests to `newsbridge serve` ({backend}, OPUS-sized model, cache off): "
+          f"one by one {one_by_one:.1f} s, concurrent {concurrent:.1f} s, ratio {one_by_one / concurrent:.1f}x "
+          "(goal >= 3x)")
+
+
+BENCHES = {"cache": bench_cache, "archive": bench_archive, "article": bench_article, "rss": bench_rss,
+           "server": bench_server}
 
 
 def main(argv: Sequence[str] | None = None) -> None:

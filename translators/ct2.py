@@ -253,9 +253,9 @@ class CTranslate2Translator:
         gen = m.generation
         beams = self.options.num_beams or gen.get("num_beams") or 1
         pending = []
-        for batch in length_batches(order, lengths, self.options.batch_size, self.options.max_batch_tokens):
-            cap = int(max(lengths[i] for i in batch) * self.options.max_length_ratio) + 16
-            max_new = min(cap, gen.get("max_length") or cap)
+        caps = [self.options.output_cap(n, gen.get("max_length")) for n in lengths]
+        for batch in length_batches(order, lengths, self.options.batch_size, self.options.max_batch_tokens, caps):
+            max_new = caps[batch[0]]
             results = m.translator.translate_batch(
                 [tokens[i] for i in batch],
                 beam_size=beams,

@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 _SPLIT_POINTS = (regex.compile(r"(?<=[;:,)\]–—])\s+"), regex.compile(r"\s+"))
 
 
+CAP_BUCKET = 16
+
+
 @dataclass
 class DecodeOptions:
     num_beams: int | None = None  # None: the model's own generation config
@@ -34,7 +37,15 @@ class DecodeOptions:
     max_batch_tokens: int = 4096
 
     def canonical(self) -> str:
-        return f"beams={self.num_beams or 'model'};ratio={self.max_length_ratio}"
+        return f"beams={self.num_beams or 'model'};ratio={self.max_length_ratio};cap=bucket{CAP_BUCKET}"
+
+    def output_cap(self, input_tokens: int, model_max: int | None) -> int:
+        """Most tokens generated for an input of ``input_tokens``: a function of that input
+        alone (rounded up to a bucket), so a sentence translates the same whatever it is
+        batched with; batches only group inputs that share a cap."""
+        raw = int(input_tokens * self.max_length_ratio) + 16
+        cap = -(-raw // CAP_BUCKET) * CAP_BUCKET
+        return min(cap, model_max) if model_max else cap
 
 
 def split_to_fit(text: str, count: Callable[[str], int], limit: int) -> list[str]:
@@ -157,11 +168,10 @@ class MarianTranslator:
         out: list[str] = [""] * len(inputs)
         gen = m.model.generation_config
         beams = self.options.num_beams or gen.num_beams or 1
-        for batch in length_batches(order, lengths, self.options.batch_size, self.options.max_batch_tokens):
+        caps = [self.options.output_cap(n, gen.max_length) for n in lengths]
+        for batch in length_batches(order, lengths, self.options.batch_size, self.options.max_batch_tokens, caps):
             enc = tok([inputs[i] for i in batch], return_tensors="pt", padding=True).to(m.device)
-            longest = max(lengths[i] for i in batch)
-            cap = int(longest * self.options.max_length_ratio) + 16
-            max_new = min(cap, gen.max_length or cap)
+            max_new = caps[batch[0]]
             with m.lock, torch.inference_mode():
                 ids = m.model.generate(**enc, num_beams=beams, max_length=max_new + 1)
             for i, text in zip(batch, tok.batch_decode(ids, skip_special_tokens=True), strict=True):
@@ -176,13 +186,16 @@ class MarianTranslator:
         return [Translation(" ".join(p), pieces=len(p)) for p in parts]
 
 
-def length_batches(order: Sequence[int], lengths: Sequence[int], size: int, max_tokens: int) -> list[list[int]]:
-    """Group length-sorted indices into batches bounded by count and padded token volume."""
+def length_batches(order: Sequence[int], lengths: Sequence[int], size: int, max_tokens: int,
+                   caps: Sequence[int] | None = None) -> list[list[int]]:
+    """Group length-sorted indices into batches bounded by count and padded token volume;
+    with ``caps``, a batch only holds inputs of the same output cap."""
     batches: list[list[int]] = []
     current: list[int] = []
     for i in order:
         longest = max([lengths[j] for j in current[:1]] + [lengths[i]])
-        if current and (len(current) >= size or longest * (len(current) + 1) > max_tokens):
+        other_cap = caps is not None and bool(current) and caps[current[0]] != caps[i]
+        if current and (other_cap or len(current) >= size or longest * (len(current) + 1) > max_tokens):
             batches.append(current)
             current = []
         current.append(i)
