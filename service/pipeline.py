@@ -344,8 +344,7 @@ class Pipeline:
         at = Intervals([(s.source.start, s.source.end) for s in sentences])
         for qi, q in enumerate(plan.quotes):
             inside = list(at.overlapping(q.span.start, q.span.end))
-            pieces = [carved.get(qi, {}).get(i, (sentences[i].target.start, sentences[i].target.end))
-                      for i in inside]
+            pieces = [carved.get(qi, {}).get(i) or _uncarved_piece(sentences[i], q.span, translation) for i in inside]
             target = None
             if pieces:
                 start, end = pieces[0][0], pieces[-1][1]
@@ -354,6 +353,27 @@ class Pipeline:
                 kind=q.kind, lang=plan.quote_langs[qi], source=q.span, outer=q.outer, target=target,
                 sentences=inside, author=q.author, handle=q.handle, date=q.date, url=q.url, speaker=q.speaker))
         return result
+
+
+_MARKS = frozenset("„”“\"«»‘’‹›'")
+
+
+def _uncarved_piece(sentence: SentenceOut, quote: Span, translation: str) -> tuple[int, int]:
+    """The part of a sentence's translation that a quote filling the sentence (but for quote
+    marks and punctuation around it, which were not carved) stands for: the sentence's target
+    without the marks and punctuation that lie outside the quote in the source."""
+    a, b = sentence.target.start, sentence.target.end
+    lead = sentence.source.text[:max(0, quote.start - sentence.source.start)]
+    trail = sentence.source.text[max(0, quote.end - sentence.source.start):]
+    if lead.strip():
+        strip = set(lead) | _MARKS
+        while a < b and (translation[a] in strip or translation[a].isspace()):
+            a += 1
+    if trail.strip():
+        strip = set(trail) | _MARKS
+        while b > a and (translation[b - 1] in strip or translation[b - 1].isspace()):
+            b -= 1
+    return a, b
 
 
 def _tweet_signatures(quotes: Sequence[Quote]) -> list[tuple[int, int]]:
