@@ -33,7 +33,8 @@ def test_polish_quote_in_english_sentence_is_translated_alone(pipeline: Pipeline
 
 
 def test_quote_over_two_sentences_aligns_to_its_own_words(pipeline: Pipeline) -> None:
-    r = pipeline.translate(Document("Rzecznik powiedział: „Pierwsze zdanie jest tu. Drugie zdanie też”. Potem wyszedł."))
+    text = "Rzecznik powiedział: „Pierwsze zdanie jest tu. Drugie zdanie też”. Potem wyszedł."
+    r = pipeline.translate(Document(text))
     (q,) = r.quotes
     assert q.source.text == "Pierwsze zdanie jest tu. Drugie zdanie też"
     assert q.target.text == "[en] Pierwsze zdanie jest tu. [en] Drugie zdanie też"
