@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from translators.base import Lang, ModelIdentity, Translation, UnsupportedPair
+from translators.base import Lang, ModelIdentity, Translation
 from translators.coalesce import thread_plan
-from translators.marian import DecodeOptions, MarianTranslator, length_batches, split_to_fit
+from translators.marian import DecodeOptions, MarianTranslator, PairModels, length_batches, split_pieces
 from translators.registry import REGISTRY, ResolvedModel, resolve
 
 log = logging.getLogger(__name__)
@@ -180,8 +180,7 @@ class CTranslate2Translator:
         plan = thread_plan()
         self.intra_threads = intra_threads or plan.intra
         self.inter_threads = inter_threads or plan.inter
-        self._models: dict[str, LoadedCT2] = {}
-        self._load_lock = threading.Lock()
+        self._models = PairModels(model_dir, self._load)
 
     # -- Translator protocol -------------------------------------------------------------
     def supports(self, source: Lang, target: Lang) -> bool:
@@ -197,12 +196,7 @@ class CTranslate2Translator:
         if not texts:
             return []
         m = self.load(source, target)
-        pieces: list[str] = []
-        owners: list[int] = []
-        for i, text in enumerate(texts):
-            for piece in split_to_fit(text, m.count_tokens, m.max_input_tokens):
-                pieces.append(piece)
-                owners.append(i)
+        pieces, owners = split_pieces(texts, m.count_tokens, m.max_input_tokens)
         return MarianTranslator.postprocess(self._forward(m, pieces), owners, len(texts))
 
     # -- loading -----------------------------------------------------------------------------
@@ -211,20 +205,10 @@ class CTranslate2Translator:
         return ensure_converted(resolve(source, target, self.model_dir), self.compute_type)
 
     def loaded_pairs(self) -> list[str]:
-        return list(self._models)
+        return self._models.loaded()
 
     def load(self, source: str, target: str) -> LoadedCT2:
-        pair = f"{source}-{target}"
-        m = self._models.get(pair)
-        if m is not None:
-            return m
-        if pair not in REGISTRY:
-            raise UnsupportedPair(f"no model for {source}->{target}")
-        with self._load_lock:
-            m = self._models.get(pair)
-            if m is None:
-                m = self._models[pair] = self._load(resolve(source, target, self.model_dir))
-        return m
+        return self._models.get(source, target)
 
     def _load(self, r: ResolvedModel) -> LoadedCT2:
         import ctranslate2

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import regex
 
@@ -66,6 +66,46 @@ def split_to_fit(text: str, count: Callable[[str], int], limit: int) -> list[str
     return split_to_fit(left, count, limit) + split_to_fit(right, count, limit)
 
 
+M = TypeVar("M")
+
+
+class PairModels(Generic[M]):
+    """One model per direct pair, loaded lazily, once, thread-safe (both backends use it)."""
+
+    def __init__(self, model_dir: Path | None, load: Callable[[ResolvedModel], M]) -> None:
+        self.model_dir = model_dir
+        self._load = load
+        self._models: dict[str, M] = {}
+        self._lock = threading.Lock()
+
+    def get(self, source: str, target: str) -> M:
+        pair = f"{source}-{target}"
+        m = self._models.get(pair)
+        if m is not None:
+            return m
+        if pair not in REGISTRY:
+            raise UnsupportedPair(f"no model for {source}->{target}")
+        with self._lock:
+            m = self._models.get(pair)
+            if m is None:
+                m = self._models[pair] = self._load(resolve(source, target, self.model_dir))
+        return m
+
+    def loaded(self) -> list[str]:
+        return list(self._models)
+
+
+def split_pieces(texts: Sequence[str], count: Callable[[str], int], limit: int) -> tuple[list[str], list[int]]:
+    """Split over-long texts to fit the model; returns the pieces and, for each, its text's index."""
+    pieces: list[str] = []
+    owners: list[int] = []
+    for i, text in enumerate(texts):
+        for piece in split_to_fit(text, count, limit):
+            pieces.append(piece)
+            owners.append(i)
+    return pieces, owners
+
+
 @dataclass
 class LoadedMarian:
     resolved: ResolvedModel
@@ -100,8 +140,7 @@ class MarianTranslator:
         self.model_dir = model_dir
         self.device = pick_device(device)
         self.options = options or DecodeOptions()
-        self._models: dict[str, LoadedMarian] = {}
-        self._load_lock = threading.Lock()
+        self._models = PairModels(model_dir, self._load)
 
     # -- Translator protocol -------------------------------------------------------------
     def supports(self, source: Lang, target: Lang) -> bool:
@@ -121,20 +160,10 @@ class MarianTranslator:
 
     # -- loading -----------------------------------------------------------------------------
     def loaded_pairs(self) -> list[str]:
-        return list(self._models)
+        return self._models.loaded()
 
     def load(self, source: str, target: str) -> LoadedMarian:
-        pair = f"{source}-{target}"
-        m = self._models.get(pair)
-        if m is not None:
-            return m
-        if pair not in REGISTRY:
-            raise UnsupportedPair(f"no model for {source}->{target}")
-        with self._load_lock:
-            m = self._models.get(pair)
-            if m is None:
-                m = self._models[pair] = self._load(resolve(source, target, self.model_dir))
-        return m
+        return self._models.get(source, target)
 
     def _load(self, r: ResolvedModel) -> LoadedMarian:
         from transformers import MarianMTModel, MarianTokenizer
@@ -148,15 +177,10 @@ class MarianTranslator:
         return LoadedMarian(r, tokenizer, model, self.device, limit)
 
     # -- preprocess -> _forward -> postprocess -----------------------------------------------
-    def preprocess(self, m: LoadedMarian, texts: Sequence[str]) -> tuple[list[str], list[int]]:
+    @staticmethod
+    def preprocess(m: LoadedMarian, texts: Sequence[str]) -> tuple[list[str], list[int]]:
         """Split over-long texts; returns the pieces and, for each, the index of its text."""
-        pieces: list[str] = []
-        owners: list[int] = []
-        for i, text in enumerate(texts):
-            for piece in split_to_fit(text, m.count_tokens, m.max_input_tokens):
-                pieces.append(piece)
-                owners.append(i)
-        return pieces, owners
+        return split_pieces(texts, m.count_tokens, m.max_input_tokens)
 
     def _forward(self, m: LoadedMarian, pieces: Sequence[str]) -> list[str]:
         import torch
