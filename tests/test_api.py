@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -250,3 +252,27 @@ def test_openapi_documents_the_contract(client: TestClient) -> None:
     for path in ("/v1/translate", "/v1/summarize", "/v1/detect", "/v1/languages", "/healthz", "/readyz"):
         assert path in spec["paths"]
     assert json.dumps(spec).count("problem") > 0
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to slice strings the JavaScript way")
+def test_utf16_spans_slice_in_javascript(client: TestClient, sample, tmp_path: Path) -> None:
+    """What a CMS plugin does: String.prototype.slice with the returned offsets, in node."""
+    text = "🇵🇱 👨‍👩‍👧 Minister said: „Nie ustąpimy” 👍🏽 and left.\n\n" + sample("pl_ministry_tweet.txt")
+    body = client.post("/v1/translate", json={"text": text, "offsets": "utf16"}).json()
+    (tmp_path / "r.json").write_text(json.dumps(body), encoding="utf-8")
+    script = """
+const b = JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8'));
+let n = 0;
+const check = (s, str) => {
+  if (s && str.slice(s.start, s.end) !== s.text) { throw new Error(JSON.stringify(s)); }
+  n++;
+};
+for (const s of b.sentences) { check(s.source, b.source_text); check(s.target, b.translation_text); }
+for (const q of b.quotes) {
+  check(q.source, b.source_text); check(q.outer, b.source_text); check(q.target, b.translation_text);
+}
+console.log(n);
+"""
+    out = subprocess.run(["node", "-e", script, str(tmp_path / "r.json")], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) >= 2 * len(body["sentences"])
