@@ -205,7 +205,7 @@ class Pipeline:
             warnings.append("nothing to translate: the text holds no words")
 
         quotes = find_quotes(source_text) if html is None else html.quotes()
-        quote_langs = [self._quote_lang(source_text, q, doc.source_lang, doc_lang) for q in quotes]
+        quote_langs = [self._quote_lang(q, doc.source_lang, doc_lang) for q in quotes]
         plans: list[_SentencePlan] = []
         index = {id(q): i for i, q in enumerate(quotes)}
         outer = _outermost([q for q in quotes if q.kind == "quote"])
@@ -239,10 +239,14 @@ class Pipeline:
             return None
         return max(weight, key=lambda k: weight[k])  # type: ignore[return-value]
 
-    def _quote_lang(self, text: str, q: Quote, source_lang: str, doc_lang: Lang | None) -> DetectedLang:
+    def _quote_lang(self, q: Quote, source_lang: str, doc_lang: Lang | None) -> DetectedLang:
+        """A quote's own language (an English article may quote a Polish post)."""
         if source_lang != "auto":
             return source_lang  # type: ignore[return-value]
         det = self.detector.detect(q.span.text)
+        hint = (q.lang_hint or "").split("-")[0].lower()  # declared, e.g. <p lang="pl"> of an embed
+        if hint in SUPPORTED_LANGS and (det.lang == "other" or det.confidence < LOW_CONFIDENCE):
+            return hint  # type: ignore[return-value]
         if det.lang == "other" and det.confidence == 0:
             return doc_lang or "other"
         if det.lang != "other" and det.confidence < LOW_CONFIDENCE and doc_lang is not None:
