@@ -276,3 +276,12 @@ console.log(n);
     out = subprocess.run(["node", "-e", script, str(tmp_path / "r.json")], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert int(out.stdout) >= 2 * len(body["sentences"])
+
+
+@pytest.mark.parametrize("url", ["nonsense", "mysql://u@h/db", "sqlite:///:memory:"])
+def test_broken_database_url_stops_the_start_with_a_clear_error(settings: Settings, url: str) -> None:
+    from service.db import DatabaseConfigError
+
+    broken = settings.model_copy(update={"database_url": url})
+    with pytest.raises(DatabaseConfigError, match="NEWSBRIDGE_DATABASE_URL"), TestClient(create_app(broken)):
+        pass
