@@ -32,6 +32,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from summarizers.extractive import check_length_options
 from translators.base import Lang, SummaryResult
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
@@ -145,10 +146,7 @@ class Seq2SeqSummarizer:
         ratio: float | None = None,
     ) -> SummaryResult:
         """Abstractive summary of ``units`` (all in ``lang``); ``picked`` is always ``None``."""
-        if max_sentences is not None and max_sentences < 1:
-            raise ValueError(f"max_sentences must be >= 1, got {max_sentences}")
-        if ratio is not None and not 0.0 < ratio <= 1.0:
-            raise ValueError(f"ratio must be in (0, 1], got {ratio}")
+        check_length_options(max_sentences, ratio)
         pieces = [u.strip() for u in units if u.strip()]
         if not pieces:
             return SummaryResult(text="", picked=None)

@@ -33,6 +33,14 @@ _URL = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/)\S+", re.IGNORECASE)
 _NON_WORD = re.compile(r"[\W_]+")
 
 
+def check_length_options(max_sentences: int | None, ratio: float | None) -> None:
+    """``ValueError`` for ``max_sentences < 1`` or a ``ratio`` outside (0, 1] (both summarizers)."""
+    if max_sentences is not None and max_sentences < 1:
+        raise ValueError(f"max_sentences must be >= 1, got {max_sentences}")
+    if ratio is not None and not 0.0 < ratio <= 1.0:
+        raise ValueError(f"ratio must be in (0, 1], got {ratio}")
+
+
 def summary_length(n_units: int, max_sentences: int | None, ratio: float | None,
                    default: int = DEFAULT_MAX_SENTENCES) -> int:
     """How many units a summary of ``n_units`` keeps.
@@ -41,10 +49,7 @@ def summary_length(n_units: int, max_sentences: int | None, ratio: float | None,
     count; given both, the smaller wins; given neither, ``default``. Never more than
     ``n_units``. Raises ``ValueError`` for ``max_sentences < 1`` or ``ratio`` outside (0, 1].
     """
-    if max_sentences is not None and max_sentences < 1:
-        raise ValueError(f"max_sentences must be >= 1, got {max_sentences}")
-    if ratio is not None and not 0.0 < ratio <= 1.0:
-        raise ValueError(f"ratio must be in (0, 1], got {ratio}")
+    check_length_options(max_sentences, ratio)
     if n_units == 0:
         return 0
     limits = []
