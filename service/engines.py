@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from service.pipeline import Pipeline
 from service.settings import Settings
@@ -31,7 +31,6 @@ class Engines:
     store: TranslationStore | None = None
     cached: CachedTranslator | None = None
     cache_status: str = "disabled"
-    extras: dict[str, object] = field(default_factory=dict)
 
     def cache_state(self) -> str:
         """``ok``, ``disabled`` or ``degraded: <why>`` (the store failed at start or lately)."""
