@@ -61,7 +61,7 @@ def echo_engines() -> object:  # pickled into Ray actors (by value from __main__
 
 def child(args: argparse.Namespace) -> None:
     """One batch run in this process; prints a JSON line with its figures."""
-    from service.batch import BatchOptions, default_engines, run_batch
+    from service.batch.runner import BatchOptions, default_engines, run_batch
 
     factory = echo_engines if args.backend == "echo" else default_engines
     options = BatchOptions(args.input, args.output, engine=args.engine, workers=args.workers,

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import ROOT, load_sentences, machine_note, opus_model_dir
 from service.engines import build_engines
-from service.pipeline import Document
+from service.pipeline.flow import Document
 from service.settings import Settings
 from translators.base import Lang, ModelIdentity, Translation
 from translators.testing import EchoTranslator

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from translators.detect import LanguageDetector  # noqa: E402
+from translators.text.detect import LanguageDetector  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "detect"
 SHARED = ROOT.parent / "shared" / "data"

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from service.pipeline import Pipeline
+from service.pipeline.flow import Pipeline
 from service.settings import Settings
 from translators.base import Detector, Lang, Summarizer, SummaryResult, Translator
 from translators.cached import CachedTranslator, TranslationStore
@@ -60,8 +60,8 @@ def build_backend(settings: Settings) -> Translator:
 def build_store(settings: Settings) -> tuple[TranslationStore | None, str]:
     if not settings.cache_enabled:
         return None, "disabled"
-    from service.cache_store import SqlTranslationStore
-    from service.db import DatabaseUnavailable, ensure_schema, get_engine
+    from service.storage.cache_store import SqlTranslationStore
+    from service.storage.db import DatabaseUnavailable, ensure_schema, get_engine
 
     engine = get_engine(settings.database_url)  # a broken URL raises a clear ConfigError here
     try:
@@ -106,7 +106,7 @@ def build_engines(settings: Settings, *, backend: Translator | None = None, dete
                   summarizer: Summarizer | None = None, store: TranslationStore | None = None,
                   coalesce: bool | None = None) -> Engines:
     from translators.coalesce import CoalescingTranslator
-    from translators.detect import LanguageDetector
+    from translators.text.detect import LanguageDetector
 
     if backend is None:
         backend = build_backend(settings)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from service import db
+from service.storage import db
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = FIXTURES / "samples"
@@ -84,7 +84,7 @@ def settings(tmp_path: Path, model_dir: Path):
 def client(settings) -> Iterator:
     from fastapi.testclient import TestClient
 
-    from service.app import create_app
+    from service.http.app import create_app
 
     with TestClient(create_app(settings)) as c:
         yield c

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from service.cache_store import SqlTranslationStore
+from service.storage.cache_store import SqlTranslationStore
 from translators.cached import CacheEntry
 
 
@@ -31,7 +31,7 @@ def concurrent_writer(url: str, barrier: Any, seed: int, n: int) -> None:
 
 def concurrent_upgrade(url: str, barrier: Any) -> None:
     """One of several processes starting at once, each upgrading the schema."""
-    from service import db
+    from service.storage import db
 
     barrier.wait(timeout=60)
     db.upgrade(url)

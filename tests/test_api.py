@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from service.app import create_app
 from service.engines import build_engines
+from service.http.app import create_app
 from service.settings import Settings
 from translators.marian import MarianTranslator
-from translators.protect import find_protected
+from translators.text.protect import find_protected
 
 PROBLEM = "application/problem+json"
 
@@ -61,7 +61,7 @@ def test_tweet_and_quote_found_in_ministry_tweet(client: TestClient, sample) -> 
 
 def test_repeat_request_is_served_from_cache_without_model_call(settings: Settings, url: str, sample) -> None:
     """On SQLite and on PostgreSQL (`url` runs this test on both)."""
-    from service import db
+    from service.storage import db
 
     db.upgrade(url)  # what `newsbridge db upgrade` does for a server
     settings = settings.model_copy(update={"database_url": url})
@@ -280,7 +280,7 @@ console.log(n);
 
 @pytest.mark.parametrize("url", ["nonsense", "mysql://u@h/db", "sqlite:///:memory:"])
 def test_broken_database_url_stops_the_start_with_a_clear_error(settings: Settings, url: str) -> None:
-    from service.db import DatabaseConfigError
+    from service.storage.db import DatabaseConfigError
 
     broken = settings.model_copy(update={"database_url": url})
     with pytest.raises(DatabaseConfigError, match="NEWSBRIDGE_DATABASE_URL"), TestClient(create_app(broken)):

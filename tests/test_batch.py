@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from service.batch import BatchOptions, run_batch
-from service.batch_io import UsageProblem
+from service.batch.records import UsageProblem
+from service.batch.runner import BatchOptions, run_batch
 from service.cli import app
 from service.engines import Engines, build_engines
 from service.settings import Settings

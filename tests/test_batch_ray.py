@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from service.batch import BatchOptions, run_batch
+from service.batch.runner import BatchOptions, run_batch
 from service.engines import Engines, build_engines
 from service.settings import Settings
 from translators.cached import MemoryStore

@@ -20,9 +20,9 @@ from sqlalchemy import update
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from service import db
-from service.cache_cli import app, cache_app, db_app, parse_duration
-from service.cache_store import SqlTranslationStore
+from service.cli.cache import app, cache_app, db_app, parse_duration
+from service.storage import db
+from service.storage.cache_store import SqlTranslationStore
 from tests.db_fixtures import concurrent_upgrade, concurrent_writer, make_entries
 from translators.base import Lang, ModelIdentity, Translation
 from translators.cached import CachedTranslator, CacheEntry
@@ -328,7 +328,7 @@ def test_cli_as_a_process(tmp_path: Path) -> None:
            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "service.cache_cli", *args], env=env, cwd=tmp_path,
+        return subprocess.run([sys.executable, "-m", "service.cli.cache", *args], env=env, cwd=tmp_path,
                               capture_output=True, text=True, timeout=60)
 
     up = run("db", "upgrade")

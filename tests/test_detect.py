@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from translators.base import Detection, Detector
-from translators.detect import LanguageDetector, letters_only
+from translators.text.detect import LanguageDetector, letters_only
 
 FIXTURES = Path(__file__).parent / "fixtures" / "detect"
 TATOEBA = {

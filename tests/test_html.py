@@ -1,4 +1,4 @@
-"""HTML in, HTML out (translators.html)."""
+"""HTML in, HTML out (translators.text.html)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
-from translators.html import HtmlDocument, parse_html, render_html
-from translators.quotes import parse_tweet_date
+from translators.text.html import HtmlDocument, parse_html, render_html
+from translators.text.quotes import parse_tweet_date
 
 SAMPLE = Path(__file__).parent / "fixtures" / "samples" / "en_article_with_pl_tweet.html"
 _PROTECTED = re.compile(r"(?:https?://|pic\.twitter\.com/)\S+|@\w+|#\w+")

@@ -1,4 +1,4 @@
-"""Code-point <-> UTF-16 offsets (translators.offsets)."""
+"""Code-point <-> UTF-16 offsets (translators.text.offsets)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from translators.base import Span
-from translators.offsets import Utf16Index, span_to_utf16, to_utf16
+from translators.text.offsets import Utf16Index, span_to_utf16, to_utf16
 
 # Astral emoji, a flag (two regional indicators), a ZWJ family, skin tone, combining marks,
 # BMP CJK, plus arbitrary text.

@@ -9,7 +9,7 @@ import pytest
 
 from service.engines import build_engines
 from service.errors import EmptyText, TextTooLarge, UnsupportedLanguage
-from service.pipeline import Document, Pipeline
+from service.pipeline.flow import Document, Pipeline
 from service.settings import Settings
 from translators.cached import MemoryStore
 from translators.testing import EchoTranslator

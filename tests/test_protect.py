@@ -10,7 +10,7 @@ import regex
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from translators.protect import Masked, Protected, find_protected, mask, unmask, unmask_with
+from translators.text.protect import Masked, Protected, find_protected, mask, unmask, unmask_with
 
 SAMPLES = Path(__file__).parent / "fixtures" / "samples"
 KINDS = {"url", "handle", "hashtag", "email", "emoji", "number"}

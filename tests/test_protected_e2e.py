@@ -10,13 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.api import to_model
 from service.engines import build_engines
-from service.pipeline import Document, Pipeline
+from service.http.routes import to_model
+from service.pipeline.flow import Document, Pipeline
 from service.settings import Settings
 from translators.cached import MemoryStore
 from translators.marian import DecodeOptions, MarianTranslator
-from translators.protect import find_protected
+from translators.text.protect import find_protected
 
 WORDS = ["Premier", "zwołał", "posiedzenie", "rządu", "w", "sprawie", "granicy", "Straż", "Graniczna",
          "zatrzymała", "osoby", "ministra", "powiedziała", "że", "sytuacja", "jest", "pod", "kontrolą"]

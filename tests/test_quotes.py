@@ -1,4 +1,4 @@
-"""Quote and embedded-tweet finding (translators.quotes)."""
+"""Quote and embedded-tweet finding (translators.text.quotes)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from translators.quotes import Quote, find_quotes, find_tweets, parse_signature, parse_tweet_date
+from translators.text.quotes import Quote, find_quotes, find_tweets, parse_signature, parse_tweet_date
 
 SAMPLES = Path(__file__).parent / "fixtures" / "samples"
 

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from translators.base import Span
-from translators.protect import find_protected
-from translators.segment import split_sentences
+from translators.text.protect import find_protected
+from translators.text.segment import split_sentences
 
 SAMPLES = Path(__file__).parent / "fixtures" / "samples"
 

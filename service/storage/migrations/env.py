@@ -1,10 +1,10 @@
-"""Alembic environment: uses the connection handed over by ``service.db.upgrade``."""
+"""Alembic environment: uses the connection handed over by ``service.storage.db.upgrade``."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from service.db import VERSION_TABLE, Base, make_engine
+from service.storage.db import VERSION_TABLE, Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from translators.base import Span
-from translators.quotes import Quote, find_quotes, parse_signature
+from translators.text.quotes import Quote, find_quotes, parse_signature
 
 __all__ = ["Block", "HtmlDocument", "parse_html", "render_html"]
 

@@ -2,7 +2,7 @@
 
 Records are read lazily, grouped in chunks of ``--batch-records`` (the sentences of a whole
 chunk share model batches through ``Pipeline.translate_documents``), and written in input
-order as each chunk finishes. The engine (local, or Ray in ``service.batch_ray``) only maps
+order as each chunk finishes. The engine (local, or Ray in ``service.batch.ray_engine``) only maps
 chunks of records to output lines; reading, ordering and the resumable writer stay here.
 """
 
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
 import typer
 
-from service.batch_io import (
+from service.batch.records import (
     FORMATS,
     SOURCE_LANGS,
     BrokenInput,
@@ -32,7 +32,7 @@ from service.batch_io import (
 
 if TYPE_CHECKING:
     from service.engines import Engines
-    from service.pipeline import Document, DocumentResult
+    from service.pipeline.flow import Document, DocumentResult
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def _error_outcome(rec: Record, type_: str, detail: str) -> Outcome:
 
 
 def _success_body(rec: Record, result: DocumentResult, engines: Engines, summarize: bool) -> dict[str, Any]:
-    from service.api import summary_model, to_model
+    from service.http.routes import summary_model, to_model
 
     body: dict[str, Any] = {"id": rec.id, "line": rec.line}
     model = to_model(result, "codepoint").model_dump()
@@ -135,7 +135,7 @@ def _success_body(rec: Record, result: DocumentResult, engines: Engines, summari
     model["warnings"] = [*rec.warnings, *model["warnings"]]
     body.update(model)
     if summarize:
-        from service.summarize import summarize as make_summary
+        from service.pipeline.summarize import summarize as make_summary
 
         out = make_summary(result, engines.summarizer, method=engines.settings.summarizer)
         summary = summary_model(out, "codepoint").model_dump()
@@ -175,7 +175,7 @@ def process_chunk(engines: Engines, records: Sequence[Record], target_lang: str,
     """Translate a chunk of records through one ``translate_documents`` call; one outcome per
     record, in order. Nothing here raises for a single bad record."""
     from service.errors import ProblemError, as_problem
-    from service.pipeline import Document
+    from service.pipeline.flow import Document
     from translators.base import TranslatorError
 
     todo = [r for r in records if r.error is None]
@@ -306,7 +306,7 @@ def _duration(seconds: float) -> str:
 
 def _make_engine(options: BatchOptions, factory: EnginesFactory) -> ChunkEngine:
     if options.engine == "ray":
-        from service.batch_ray import RayEngine
+        from service.batch.ray_engine import RayEngine
 
         return RayEngine(factory, options.target_lang, options.summarize, workers=options.workers,
                          window=options.ray_window or options.workers * options.batch_records * 32,

@@ -30,10 +30,10 @@ from translators.base import (
     Summarizer,
     Translator,
 )
-from translators.html import HtmlDocument, parse_html, render_html
-from translators.protect import Masked, mask, unmask_with
-from translators.quotes import Quote, find_quotes
-from translators.segment import split_sentences
+from translators.text.html import HtmlDocument, parse_html, render_html
+from translators.text.protect import Masked, mask, unmask_with
+from translators.text.quotes import Quote, find_quotes
+from translators.text.segment import split_sentences
 
 log = logging.getLogger(__name__)
 

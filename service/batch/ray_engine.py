@@ -18,12 +18,12 @@ from dataclasses import asdict
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from service.batch_io import BrokenInput, Record
+from service.batch.records import BrokenInput, Record
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from service.batch import EnginesFactory, Outcome
+    from service.batch.runner import EnginesFactory, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class ChunkWorker:
         self.summarize = summarize
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[Any]]:
-        from service.batch import process_chunk
+        from service.batch.runner import process_chunk
 
         out: list[str] = []
         for payload in batch["records"]:
@@ -120,7 +120,7 @@ class RayEngine:
     def _run_window(self, window: list[list[Record]]) -> Iterator[list[Outcome]]:
         import ray.data
 
-        from service.batch import Outcome
+        from service.batch.runner import Outcome
 
         if not window:
             return

@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 
-from service import db
-from service.cache_store import SqlTranslationStore
+from service.storage import db
+from service.storage.cache_store import SqlTranslationStore
 
 db_app = typer.Typer(help="Translation-cache database schema.", no_args_is_help=True)
 cache_app = typer.Typer(help="Translation-cache contents.", no_args_is_help=True)
@@ -120,7 +120,7 @@ def prune_cmd(
 
 
 def app() -> typer.Typer:
-    """``db`` and ``cache`` in one app (for ``python -m service.cache_cli``)."""
+    """``db`` and ``cache`` in one app (for ``python -m service.cli.cache``)."""
     root = typer.Typer(no_args_is_help=True)
     root.add_typer(db_app, name="db")
     root.add_typer(cache_app, name="cache")

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from service.db import CacheRow, get_engine, unit_of_work, utcnow
+from service.storage.db import CacheRow, get_engine, unit_of_work, utcnow
 from translators.cached import CacheEntry
 
 log = logging.getLogger(__name__)

@@ -33,7 +33,7 @@ import regex
 import sentencex
 
 from translators.base import Span
-from translators.protect import EDGE_KINDS, Protected, find_protected
+from translators.text.protect import EDGE_KINDS, Protected, find_protected
 
 
 def _words(text: str) -> frozenset[str]:

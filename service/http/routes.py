@@ -10,9 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from service.engines import Engines
 from service.errors import ServiceNotReady, as_problem
-from service.metrics import Metrics
-from service.pipeline import Document, DocumentResult
-from service.schemas import (
+from service.http.schemas import (
     BatchSummaryResponse,
     BatchTranslateResponse,
     CachedCounts,
@@ -31,10 +29,12 @@ from service.schemas import (
     TranslateRequest,
     TranslationModel,
 )
-from service.summarize import SummaryOut, summarize
+from service.metrics import Metrics
+from service.pipeline.flow import Document, DocumentResult
+from service.pipeline.summarize import SummaryOut, summarize
 from translators.base import Span
-from translators.offsets import Utf16Index
 from translators.registry import REGISTRY, available_pairs
+from translators.text.offsets import Utf16Index
 
 router = APIRouter()
 

@@ -13,9 +13,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.api import router
 from service.engines import Engines, build_engines
 from service.errors import PROBLEM_BASE, ProblemError
+from service.http.routes import router
 from service.logs import configure_logging
 from service.metrics import Metrics
 from service.settings import Settings

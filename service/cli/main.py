@@ -53,7 +53,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
     import uvicorn
 
     os.environ["NEWSBRIDGE_WORKERS"] = str(workers)  # each worker takes its share of the cores
-    uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run("service.http.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level=log_level.lower())
 
 
@@ -62,9 +62,9 @@ def translate(path: Annotated[str, typer.Argument(help="A file, or - for standar
               source_lang: SourceOpt = "auto", target_lang: TargetOpt = "en", fmt: FormatOpt = "",
               as_json: Annotated[bool, typer.Option("--json", help="Print the full JSON response")] = False) -> None:
     """Translate one text or HTML file; prints the translation (or the full response with --json)."""
-    from service.api import to_model
     from service.engines import build_engines
-    from service.pipeline import Document
+    from service.http.routes import to_model
+    from service.pipeline.flow import Document
 
     text = _read(path)
     engines = build_engines(Settings(), coalesce=False)
@@ -88,10 +88,10 @@ def summarize(path: Annotated[str, typer.Argument(help="A file, or - for standar
               ratio: Annotated[float | None, typer.Option(help="Share of sentences to keep")] = None,
               as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Summarize a text in the target language; quotes are listed with their original wording."""
-    from service.api import summary_model
     from service.engines import build_engines
-    from service.pipeline import Document
-    from service.summarize import summarize as make_summary
+    from service.http.routes import summary_model
+    from service.pipeline.flow import Document
+    from service.pipeline.summarize import summarize as make_summary
 
     text = _read(path)
     settings = Settings()
@@ -115,8 +115,8 @@ def summarize(path: Annotated[str, typer.Argument(help="A file, or - for standar
 @app.command()
 def detect(path: Annotated[str, typer.Argument(help="A file, or - for standard input")] = "-") -> None:
     """Language and confidence of each segment."""
-    from translators.detect import LanguageDetector
-    from translators.segment import split_sentences
+    from translators.text.detect import LanguageDetector
+    from translators.text.segment import split_sentences
 
     text = _read(path)
     detector = LanguageDetector()
@@ -252,12 +252,12 @@ def bench(ctx: typer.Context,
 
 def _mount_optional() -> None:
     """Sub-commands that live in their own modules."""
-    from service.cache_cli import cache_app, db_app
+    from service.cli.cache import cache_app, db_app
 
     app.add_typer(db_app, name="db", help="Database schema (migrations).")
     app.add_typer(cache_app, name="cache", help="Translation cache: stats and pruning.")
     try:
-        from service.batch import batch_command
+        from service.batch.runner import batch_command
     except ImportError:  # pragma: no cover - during development only
         return
     app.command("batch")(batch_command)

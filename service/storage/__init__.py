@@ -1,0 +1,1 @@
+"""SQL storage: engines, schema and migrations (``db``), the translation cache store."""

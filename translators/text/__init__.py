@@ -1,0 +1,1 @@
+"""Text analysis: segmentation, language detection, protected spans, quotes, HTML, offsets."""
