@@ -18,7 +18,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -219,10 +219,8 @@ async def _probe_health(url: str, stop: asyncio.Event, interval: float, out: lis
             except httpx.HTTPError:
                 failures += 1
             out.append(time.perf_counter() - started)
-            try:
+            with suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval)
-            except TimeoutError:
-                pass
     return failures
 
 
