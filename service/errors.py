@@ -1,68 +1,45 @@
-"""Errors as RFC 9457 problem details with a stable ``type``."""
+"""Domain errors: what went wrong, with a stable ``type`` and a ``detail`` that says what to do.
+
+They carry no HTTP status: the presentation layer (``service/views.py``) decides what a client
+sees of an error, and only the HTTP layer (``service/http/problems.py``) maps a ``type`` to a
+status code and title. Engine errors (``translators.base.TranslatorError``) follow the same shape.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from translators.base import ModelMissing, TranslatorError, UnsupportedPair
+__all__ = ["EmptyText", "InvalidRequest", "NewsbridgeError", "ServiceNotReady", "TextTooLarge",
+           "UnsupportedLanguage"]
 
-PROBLEM_BASE = "https://newsbridge.dev/problems/"
 
+class NewsbridgeError(Exception):
+    """An error a client can act on: ``type`` is stable, ``detail`` says what to do; ``extra``
+    holds machine-readable fields that go with it."""
 
-class ProblemError(Exception):
-    """An error a client can act on: ``type`` is stable, ``detail`` says what to do."""
-
-    type = "internal_error"
-    title = "Internal error"
-    status = 500
+    type = "newsbridge_error"
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
         self.extra = extra
 
-    def to_problem(self, instance: str | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"type": PROBLEM_BASE + self.type, "title": self.title,
-                                "status": self.status, "detail": self.detail}
-        if instance:
-            body["instance"] = instance
-        body.update(self.extra)
-        return body
+
+class EmptyText(NewsbridgeError):
+    type = "empty_text"
 
 
-class EmptyText(ProblemError):
-    type, title, status = "empty_text", "Empty text", 422
+class TextTooLarge(NewsbridgeError):
+    type = "text_too_large"
 
 
-class TextTooLarge(ProblemError):
-    type, title, status = "text_too_large", "Text too large", 413
+class UnsupportedLanguage(NewsbridgeError):
+    type = "unsupported_language"
 
 
-class UnsupportedLanguage(ProblemError):
-    type, title, status = "unsupported_language", "Unsupported language", 422
+class InvalidRequest(NewsbridgeError):
+    type = "invalid_request"
 
 
-class InvalidRequest(ProblemError):
-    type, title, status = "invalid_request", "Invalid request", 422
-
-
-class ServiceNotReady(ProblemError):
-    type, title, status = "not_ready", "Service not ready", 503
-
-
-_TRANSLATOR_ERRORS: dict[type[TranslatorError], tuple[str, int]] = {
-    UnsupportedPair: ("Unsupported language pair", 422),
-    ModelMissing: ("Model missing", 503),
-}
-
-
-def as_problem(exc: BaseException) -> ProblemError:
-    """Map any error from the pipeline to a problem (internal errors keep no private detail)."""
-    if isinstance(exc, ProblemError):
-        return exc
-    if isinstance(exc, TranslatorError):
-        title, status = _TRANSLATOR_ERRORS.get(type(exc), ("Translation failed", 500))
-        problem = ProblemError(str(exc))
-        problem.type, problem.title, problem.status = exc.type, title, status
-        return problem
-    return ProblemError("an unexpected error occurred; see the server log")
+class ServiceNotReady(NewsbridgeError):
+    type = "not_ready"

@@ -9,24 +9,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.engines import Engines, build_engines
-from service.errors import PROBLEM_BASE, ProblemError
+from service.http.problems import install_problem_handlers
 from service.http.routes import router
 from service.logs import configure_logging
 from service.metrics import Metrics
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
-PROBLEM_JSON = "application/problem+json"
-
-
-def problem_response(body: dict[str, Any]) -> JSONResponse:
-    return JSONResponse(body, status_code=int(body["status"]), media_type=PROBLEM_JSON)
-
 
 def create_app(settings: Settings | None = None, *, engines: Engines | None = None,
                engine_factory: Callable[[Settings], Engines] | None = None) -> FastAPI:
@@ -60,35 +51,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     app.state.metrics = metrics
     app.include_router(router)
 
-    @app.exception_handler(ProblemError)
-    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
-        metrics.errors.labels(exc.type).inc()
-        return problem_response(exc.to_problem(str(request.url.path)))
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
-        bad_json = any(e["type"] == "json_invalid" for e in errors)
-        kind = "invalid_json" if bad_json else "invalid_request"
-        metrics.errors.labels(kind).inc()
-        return problem_response({
-            "type": PROBLEM_BASE + kind, "title": "Invalid JSON" if bad_json else "Invalid request",
-            "status": 400 if bad_json else 422, "instance": str(request.url.path),
-            "detail": "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors), "errors": errors})
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        kind = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return problem_response({"type": PROBLEM_BASE + kind, "title": str(exc.detail), "status": exc.status_code,
-                                 "detail": str(exc.detail), "instance": str(request.url.path)})
-
-    @app.exception_handler(Exception)
-    async def _crash(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", extra={"path": str(request.url.path)})
-        metrics.errors.labels("internal_error").inc()
-        return problem_response({"type": PROBLEM_BASE + "internal_error", "title": "Internal error", "status": 500,
-                                 "detail": "an unexpected error occurred; see the server log",
-                                 "instance": str(request.url.path)})
+    install_problem_handlers(app, metrics)
 
     @app.middleware("http")
     async def _observe(request: Request, call_next: Callable[[Request], Any]) -> Any:
