@@ -1,6 +1,6 @@
 """Domain errors: what went wrong, with a stable ``type`` and a ``detail`` that says what to do.
 
-They carry no HTTP status: the presentation layer (``service/views.py``) decides what a client
+They carry no HTTP status: the presentation layer (``service/views.py``) decides what a caller
 sees of an error, and only the HTTP layer (``service/http/problems.py``) maps a ``type`` to a
 status code and title. Engine errors (``translators.base.TranslatorError``) follow the same shape.
 """
@@ -9,20 +9,23 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["EmptyText", "InvalidRequest", "NewsbridgeError", "ServiceNotReady", "TextTooLarge",
-           "UnsupportedLanguage"]
+__all__ = ["ClientClosed", "DeadlineExceeded", "EmptyText", "HtmlTooDeep", "InvalidRequest", "InvalidText",
+           "NewsbridgeError", "Overloaded", "RequestTooLarge", "ServiceNotReady", "ShuttingDown", "TextTooLarge",
+           "TooManyTexts", "UnsupportedLanguage", "check_text"]
 
 
 class NewsbridgeError(Exception):
-    """An error a client can act on: ``type`` is stable, ``detail`` says what to do; ``extra``
-    holds machine-readable fields that go with it."""
+    """An error a caller can act on: ``type`` is stable, ``detail`` says what to do; ``extra``
+    holds machine-readable fields that go with it; ``headers`` are hints a transport may pass
+    on (``Retry-After``), ignored by the CLI and batch."""
 
     type = "newsbridge_error"
 
-    def __init__(self, detail: str, **extra: Any) -> None:
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
         self.extra = extra
+        self.headers: dict[str, str] = dict(headers or {})
 
 
 class EmptyText(NewsbridgeError):
@@ -43,3 +46,53 @@ class InvalidRequest(NewsbridgeError):
 
 class ServiceNotReady(NewsbridgeError):
     type = "not_ready"
+
+
+class InvalidText(NewsbridgeError):
+    """Text no UTF-8 can carry (a lone surrogate such as ``"\\ud800"``)."""
+
+    type = "invalid_text"
+
+
+class TooManyTexts(NewsbridgeError):
+    type = "too_many_texts"
+
+
+class RequestTooLarge(NewsbridgeError):
+    type = "request_too_large"
+
+
+class HtmlTooDeep(NewsbridgeError):
+    type = "html_too_deep"
+
+
+class Overloaded(NewsbridgeError):
+    """The queue of model work is full: retry after ``Retry-After`` seconds."""
+
+    type = "overloaded"
+
+
+class ShuttingDown(NewsbridgeError):
+    type = "shutting_down"
+
+
+class DeadlineExceeded(NewsbridgeError):
+    type = "deadline_exceeded"
+
+
+class ClientClosed(NewsbridgeError):
+    """The client went away; nobody reads this answer."""
+
+    type = "client_closed_request"
+
+
+def check_text(text: str, *, index: int | None = None) -> None:
+    """Raises ``InvalidText`` for text UTF-8 cannot encode (lone surrogates)."""
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        where = f"texts[{index}]" if index is not None else "text"
+        raise InvalidText(f"{where} has a lone surrogate at character {exc.start}; "
+                          "send text as valid UTF-8 (pairs of surrogates only)") from None

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 
 from service.engines import Engines, build_engines
-from service.http.problems import install_problem_handlers
+from service.http.middleware import BodyLimit, RequestContext
+from service.http.problems import PROBLEM_JSON, install_handlers, problem_response
 from service.http.routes import router
 from service.logs import configure_logging
 from service.metrics import Metrics
 from service.settings import Settings
 
+__all__ = ["PROBLEM_JSON", "create_app", "problem_response"]
 log = logging.getLogger(__name__)
+
 
 def create_app(settings: Settings | None = None, *, engines: Engines | None = None,
                engine_factory: Callable[[Settings], Engines] | None = None) -> FastAPI:
@@ -38,8 +39,10 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
                 except Exception as exc:
                     log.warning("could not preload model", extra={"pair": pair, "error": str(exc)})
         log.info("newsbridge ready", extra={"backend": settings.backend, "cache": app.state.engines.cache_state()})
-        yield
-        app.state.engines = None
+        try:
+            yield
+        finally:
+            app.state.engines = None
 
     app = FastAPI(
         title="newsbridge",
@@ -50,17 +53,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     app.state.settings = settings
     app.state.metrics = metrics
     app.include_router(router)
-
-    install_problem_handlers(app, metrics)
-
-    @app.middleware("http")
-    async def _observe(request: Request, call_next: Callable[[Request], Any]) -> Any:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        endpoint = getattr(route, "path", "unmatched")
-        metrics.requests.labels(endpoint, str(response.status_code)).inc()
-        metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
-        return response
-
+    install_handlers(app, metrics)
+    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)  # inner
+    app.add_middleware(RequestContext, metrics=metrics)  # outer: every response has a request id
     return app

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from service.errors import EmptyText, TextTooLarge, UnsupportedLanguage
+from service.errors import EmptyText, TextTooLarge, UnsupportedLanguage, check_text
 from translators.base import (
     SUPPORTED_LANGS,
     DetectedLang,
@@ -116,6 +116,7 @@ def detect_text(detector: Detector, text: str, source_lang: Lang | Literal["auto
     """Language and confidence per segment and for the whole text."""
     if not text.strip():
         raise EmptyText("text is empty")
+    check_text(text)
     source_text, spans, _ = segment(text, fmt, None if source_lang == "auto" else source_lang)
     return DetectionResult(source_text, detector.detect(source_text), [(s, detector.detect(s.text)) for s in spans])
 
@@ -215,6 +216,7 @@ class Pipeline:
             raise EmptyText("text is empty")
         if len(doc.text) > self.max_chars:
             raise TextTooLarge(f"text has {len(doc.text)} characters; the limit is {self.max_chars}")
+        check_text(doc.text)
         hint = None if doc.source_lang == "auto" else doc.source_lang
         source_text, spans, html = self._segment(doc.text, doc.format, hint)
         warnings: list[str] = []
