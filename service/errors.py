@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from translators.base import ModelMissing, TranslatorError, UnsupportedPair
+from translators.base import ModelLoadFailed, ModelMissing, TranslatorError, UnsupportedPair
 
 PROBLEM_BASE = "https://newsbridge.dev/problems/"
 
@@ -53,6 +53,7 @@ class ServiceNotReady(ProblemError):
 _TRANSLATOR_ERRORS: dict[type[TranslatorError], tuple[str, int]] = {
     UnsupportedPair: ("Unsupported language pair", 422),
     ModelMissing: ("Model missing", 503),
+    ModelLoadFailed: ("Model failed to load", 503),
 }
 
 

@@ -20,7 +20,15 @@ from typing import Any, Generic, TypeVar
 
 import regex
 
-from translators.base import Lang, ModelIdentity, ModelLoadFailed, ModelMissing, Translation, UnsupportedPair
+from translators.base import (
+    Lang,
+    ModelIdentity,
+    ModelLoadFailed,
+    ModelMissing,
+    Translation,
+    TranslatorError,
+    UnsupportedPair,
+)
 from translators.registry import REGISTRY, ResolvedModel, resolve
 
 log = logging.getLogger(__name__)
@@ -81,7 +89,7 @@ def split_to_fit(text: str, count: Callable[[str], int], limit: int) -> list[str
     if count(text) <= limit:
         return [text]
     if len(text) <= 1:
-        raise ValueError(f"max_input_tokens={limit} leaves no room for text: one character takes more")
+        raise TranslatorError(f"max_input_tokens={limit} leaves no room for text: {text!r} alone takes more")
     mid = len(text) // 2
     for pattern in _SPLIT_POINTS:
         cuts = [m for m in pattern.finditer(text) if 0 < m.start() < len(text)]
@@ -180,11 +188,12 @@ class PairModels(Generic[M]):
         self.backoff, self.max_backoff = backoff, max_backoff
 
     def resolved(self, source: str, target: str) -> ResolvedModel:
-        """The pair's files (no weights loaded); remembered for the life of this object."""
+        """The pair's files (no weights loaded); kept while the pair's model loads fine."""
         pair = f"{source}-{target}"
         r = self._resolved.get(pair)
         if r is None:
-            r = self._resolved[pair] = self._attempt(pair, lambda: resolve(source, target, self.model_dir))
+            r = self._resolved[pair] = self._attempt(pair, lambda: resolve(source, target, self.model_dir),
+                                                     settles=False)
         return r
 
     def get(self, source: str, target: str) -> M:
@@ -196,10 +205,14 @@ class PairModels(Generic[M]):
         with self._lock:
             m = self._models.get(pair)
             if m is None:
-                m = self._models[pair] = self._attempt(pair, lambda: self._load(r))
+                try:
+                    m = self._models[pair] = self._attempt(pair, lambda: self._load(r))
+                except ModelMissing:
+                    self._resolved.pop(pair, None)  # the next attempt looks at the files afresh
+                    raise
         return m
 
-    def _attempt(self, pair: str, fn: Callable[[], Any]) -> Any:
+    def _attempt(self, pair: str, fn: Callable[[], Any], *, settles: bool = True) -> Any:
         if pair not in REGISTRY:
             raise UnsupportedPair(f"no model for {pair.replace('-', '->')}")
         failure = self._failed.get(pair)
@@ -213,7 +226,8 @@ class PairModels(Generic[M]):
             log.error("model failed to load", extra={"pair": pair, "error": f"{type(exc).__name__}: {exc}",
                                                      "retry_in_s": delay})
             raise _again(pair, failure) from exc
-        self._failed.pop(pair, None)
+        if settles:
+            self._failed.pop(pair, None)
         return value
 
     def loaded(self) -> list[str]:
