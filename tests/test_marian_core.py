@@ -54,7 +54,7 @@ def test_identity_comes_from_files_without_loading_weights(backend: str, models:
     tr = make(backend, models)
     ident = tr.identity("pl", "en")
     assert ident.checksum and ident.model_id == "local:pl-en"
-    assert tr.loaded_pairs() == [] and tr.describe()["loaded"] == []
+    assert tr.loaded_pairs() == [] and tr.describe().loaded_pairs == ()
     assert not list((models / "pl-en").glob("ct2-*"))  # not even converted
     tr.translate_batch(["Tak."], "pl", "en")
     assert tr.loaded_pairs() == ["pl-en"] and tr.identity("pl", "en") == ident
@@ -83,7 +83,7 @@ def test_a_fully_cached_request_loads_no_model(settings: Settings, models: Path)
     second = _translate(settings, fresh)
     assert second["cached"]["misses"] == 0 and second["cached"]["hits"] == first["cached"]["misses"]
     assert second["translation"] == first["translation"]
-    assert fresh.loaded_pairs() == [] and fresh.describe()["loaded"] == []
+    assert fresh.loaded_pairs() == [] and fresh.describe().loaded_pairs == ()
 
 
 @pytest.mark.parametrize("change", ["max_input_tokens", "prefix"])
@@ -126,13 +126,14 @@ def test_truncated_weights_fail_once_named_and_described(backend: str, models: P
     assert "next attempt" in str(caught.value)
     assert opened == ["pl-en"]  # remembered: not retried on every request
     described = tr.describe()
-    assert list(described["failed"]) == ["pl-en"] and described["loaded"] == []
+    assert list(described.failed_pairs) == ["pl-en"] and described.loaded_pairs == ()
+    assert described.health.status == "degraded" and "pl-en" in described.health.detail
     assert tr.translate_batch(["Tak."], "en", "pl")[0].text is not None  # other pairs still serve
 
     shutil.copy(model_dir / "pl-en" / "model.safetensors", models / "pl-en")  # the weights are repaired
     tr._models._failed["pl-en"].retry_at = 0.0  # and the back-off has passed
     assert tr.translate_batch(["Tak."], "pl", "en")
-    assert tr.describe()["failed"] == {} and "pl-en" in tr.loaded_pairs()
+    assert tr.describe().failed_pairs == {} and "pl-en" in tr.loaded_pairs()
     assert opened == ["pl-en", "en-pl", "pl-en"]
     assert tr.identity("pl", "en").checksum != failed_identity.checksum  # the repaired files' identity
 
@@ -142,6 +143,9 @@ def test_truncated_weights_are_a_503_naming_the_pair(settings: Settings, models:
     settings = settings.model_copy(update={"model_dir": models, "cache_enabled": False})
     with TestClient(create_app(settings)) as c:
         bodies = [c.post("/v1/translate", json={"text": "Ala ma kota.", "source_lang": "pl"}) for _ in range(2)]
+        ready = c.get("/readyz").json()
+    assert ready["status"] == "degraded" and list(ready["models_failed"]) == ["pl-en"]
+    assert "SafetensorError" in ready["models_failed"]["pl-en"]
     for r in bodies:
         assert r.status_code == 503, r.text
         assert r.json()["type"].endswith("/model_load_failed") and "pl-en" in r.json()["detail"]

@@ -21,6 +21,7 @@ from typing import Any, Generic, TypeVar
 import regex
 
 from translators.base import (
+    EngineInfo,
     Lang,
     ModelIdentity,
     ModelLoadFailed,
@@ -28,6 +29,7 @@ from translators.base import (
     Translation,
     TranslatorError,
     UnsupportedPair,
+    describe_backend,
 )
 from translators.registry import REGISTRY, ResolvedModel, resolve
 
@@ -312,8 +314,10 @@ class MarianCore:
             parts[owner].append(out)
         return [Translation(" ".join(t for t, _ in p), pieces=len(p), capped=any(c for _, c in p)) for p in parts]
 
-    def describe(self) -> dict[str, Any]:
-        return {"backend": self.backend, "loaded": self.loaded_pairs(), "failed": self.failed_pairs()}
+    def describe(self, source: Lang | None = None, target: Lang | None = None) -> EngineInfo:
+        """The backend, its loaded pairs and the pairs whose load failed (pair -> why)."""
+        return describe_backend(self, self.backend, source, target, loaded=self.loaded_pairs(),
+                                failed=self.failed_pairs())
 
     # -- loading -----------------------------------------------------------------------------
     def loaded_pairs(self) -> list[str]:
