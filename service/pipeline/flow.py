@@ -360,8 +360,7 @@ class Pipeline:
         models: dict[str, list[ModelIdentity]] = {}
         for lang in {u.lang for sp in plan.sentences for u in [*sp.parts, sp.frame] if u.masked is not None}:
             pair = f"{lang}-{target}"
-            legs = getattr(self.translator, "legs", None)
-            models[pair] = legs(lang, target) if legs else [self.translator.identity(lang, target)]  # type: ignore[arg-type]
+            models[pair] = list(self.translator.describe(lang, target).legs)  # type: ignore[arg-type]
         return DocumentResult(
             source_lang=plan.doc_lang or "und", target_lang=target, format=plan.doc.format, source_text=src,
             translation_text=translation_text, translation=translation, sentences=sentences, quotes=quotes,
