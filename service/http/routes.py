@@ -1,6 +1,7 @@
 """HTTP routes of the text endpoints. Each checks its limits, then hands its blocking work to
 ``run_work`` (admission, deadline, cancellation; a worker thread, where the coalescing translator
-merges concurrent requests into batches) and returns the JSON that work serialized."""
+merges concurrent requests into batches) and returns the JSON that work serialized there, so
+the event loop only moves bytes."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from service.engines import Engines
-from service.errors import EmptyText, ProblemError, ServiceNotReady, as_problem
+from service.errors import EmptyText, NewsbridgeError, ServiceNotReady
 from service.http.limits import check_request
 from service.http.problems import problem_item
 from service.http.schemas import (
@@ -20,26 +21,18 @@ from service.http.schemas import (
     CachedCounts,
     DetectRequest,
     DetectResponse,
-    DetectSegment,
     ErrorItem,
-    ModelRef,
-    QuoteModel,
-    SentenceModel,
-    SpanOut,
     SummarizeRequest,
     SummaryModel,
-    SummaryQuote,
-    SummarySentence,
     TranslateRequest,
     TranslationModel,
 )
 from service.http.work import run_work
 from service.metrics import Metrics
 from service.pipeline.flow import Document, DocumentResult
-from service.pipeline.summarize import SummaryOut, summarize
-from translators.base import Span
+from service.pipeline.summarize import summarize
+from service.views import detect_model, summary_model, to_model
 from translators.registry import REGISTRY, available_pairs
-from translators.text.offsets import Utf16Index
 
 router = APIRouter()
 
@@ -66,58 +59,6 @@ EnginesDep = Annotated[Engines, Depends(get_engines)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 
 
-class _Offsets:
-    """Converts code-point spans to the requested unit, one index per string."""
-
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
-        self._index: dict[int, Utf16Index] = {}
-
-    def span(self, span: Span, text: str) -> SpanOut:
-        if self.mode == "codepoint":
-            return SpanOut(start=span.start, end=span.end, text=span.text)
-        index = self._index.get(id(text))
-        if index is None:
-            index = self._index[id(text)] = Utf16Index(text)
-        return SpanOut(start=index.to_utf16(span.start), end=index.to_utf16(span.end), text=span.text)
-
-
-def to_model(r: DocumentResult, offsets: str) -> TranslationModel:
-    conv = _Offsets(offsets)
-    src, tgt = r.source_text, r.translation_text
-    return TranslationModel(
-        source_lang=r.source_lang, target_lang=r.target_lang, format=r.format, offsets=offsets,  # type: ignore[arg-type]
-        source_text=src, translation=r.translation, translation_text=tgt,
-        sentences=[SentenceModel(source=conv.span(s.source, src), target=conv.span(s.target, tgt), lang=s.lang,
-                                 confidence=s.confidence, translated=s.translated, split=s.pieces > 1,
-                                 cached=s.cached) for s in r.sentences],
-        quotes=[QuoteModel(kind=q.kind, lang=q.lang, source=conv.span(q.source, src), outer=conv.span(q.outer, src),
-                           target=conv.span(q.target, tgt) if q.target else None, sentences=q.sentences,
-                           author=q.author, handle=q.handle, date=q.date, url=q.url, speaker=q.speaker)
-                for q in r.quotes],
-        model={pair: [ModelRef(id=i.model_id, revision=i.revision, checksum=i.checksum, options=i.options)
-                      for i in ids] for pair, ids in r.models.items()},
-        cached=CachedCounts(hits=r.cache_hits, misses=r.cache_misses),
-        warnings=r.warnings,
-    )
-
-
-def summary_model(s: SummaryOut, offsets: str) -> SummaryModel:
-    conv = _Offsets(offsets)
-    r = s.translation
-    return SummaryModel(
-        summary=s.summary, method=s.method,  # type: ignore[arg-type]
-        summary_sentences=[SummarySentence(summary=conv.span(x.summary, s.summary), sources=x.sources)
-                           for x in s.sentences],
-        quotes=[SummaryQuote(kind=q.quote.kind, lang=q.quote.lang, original=q.quote.source.text,
-                             source=conv.span(q.quote.source, r.source_text),
-                             target=conv.span(q.quote.target, r.translation_text) if q.quote.target else None,
-                             summary=conv.span(q.summary, s.summary) if q.summary else None,
-                             author=q.quote.author, handle=q.quote.handle, speaker=q.quote.speaker)
-                for q in s.quotes],
-        translation=to_model(r, offsets))
-
-
 def _documents(req: TranslateRequest) -> list[Document]:
     return [Document(t, req.source_lang, req.target_lang, req.format) for t in req.items()]
 
@@ -136,9 +77,9 @@ def _json(model: BaseModel) -> bytes:
 
 
 def _translate_work(req: TranslateRequest, request: Request, engines: Engines, metrics: Metrics,
-                    bad: dict[int, ProblemError], summarize_too: bool) -> Callable[[], bytes]:
-    """The blocking part of /v1/translate and /v1/summarize, run by ``run_work`` in a worker
-    thread; serializes the response there too, so the event loop only moves bytes."""
+                    bad: dict[int, NewsbridgeError], summarize_too: bool) -> Callable[[], bytes]:
+    """The blocking part of /v1/translate and /v1/summarize (run by ``run_work``); texts that
+    failed their own limits (``bad``) are answered in their place without being translated."""
 
     def work() -> bytes:
         docs = _documents(req)
@@ -148,7 +89,7 @@ def _translate_work(req: TranslateRequest, request: Request, engines: Engines, m
         results: list[DocumentResult | BaseException] = [by_index[i] for i in range(len(docs))]
         _record(metrics, [r for r in results if isinstance(r, DocumentResult)])
         if req.text is not None and isinstance(results[0], BaseException):
-            raise as_problem(results[0])
+            raise results[0]
         out: list[Any] = []
         hits = misses = 0
         for i, r in enumerate(results):
@@ -198,12 +139,7 @@ async def detect(req: DetectRequest, request: Request, engines: EnginesDep) -> R
         raise EmptyText("text is empty")
 
     def work() -> bytes:
-        source_text, segments = engines.pipeline.detect_segments(req.text, fmt=req.format)
-        whole = engines.detector.detect(source_text)
-        conv = _Offsets(req.offsets)
-        return _json(DetectResponse(lang=whole.lang, confidence=round(whole.confidence, 4), segments=[
-            DetectSegment(span=conv.span(s, source_text), lang=d.lang, confidence=round(d.confidence, 4))
-            for s, d in segments]))
+        return _json(detect_model(engines.pipeline.detect(req.text, fmt=req.format), req.offsets))
 
     return Response(await run_work(request, chars, work), media_type="application/json")
 
