@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.engines import Engines, build_engines
 from service.errors import PROBLEM_BASE, ProblemError
+from service.http.editor import router as editor_router
 from service.http.routes import router
 from service.logs import configure_logging
 from service.metrics import Metrics
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     app.state.settings = settings
     app.state.metrics = metrics
     app.include_router(router)
+    app.include_router(editor_router)
 
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
