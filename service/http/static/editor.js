@@ -260,6 +260,9 @@ function showQuotes(r, s) {
     list.append(li);
   });
   ui.quotes.hidden = r.quotes.length === 0;
+  // With a summary, its quotes and their originals sit in the summary box.
+  if (s) ui.summary.append(ui.quotes);
+  else ui.summary.after(ui.quotes);
 }
 
 function showMeta(r) {
