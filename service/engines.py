@@ -33,9 +33,13 @@ class Engines:
     cache_status: str = "disabled"
 
     def cache_state(self) -> str:
-        """``ok``, ``disabled`` or ``degraded: <why>`` (the store failed at start or lately)."""
-        if self.cached is not None and self.cached.last_error:
-            return f"degraded: {self.cached.last_error}"
+        """``ok``, ``disabled`` or ``degraded: <why>`` (the store failed at start or lately),
+        read from the engine stack's ``describe()``."""
+        layer = self.translator.describe().find("cached")
+        if layer is None:
+            return self.cache_status
+        if not layer.health.ok:
+            return str(layer.health)
         return self.cache_status
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from translators.base import Lang, ModelIdentity, Translation
+from translators.base import EngineInfo, Lang, ModelIdentity, Translation, describe_backend
 from translators.coalesce import thread_plan
 from translators.marian import DecodeOptions, MarianTranslator, PairModels, length_batches, split_pieces
 from translators.registry import REGISTRY, ResolvedModel, resolve
@@ -203,6 +203,9 @@ class CTranslate2Translator:
     def convert(self, source: Lang, target: Lang) -> Path:
         """Convert (if not yet) the pair's model and return the CTranslate2 folder."""
         return ensure_converted(resolve(source, target, self.model_dir), self.compute_type)
+
+    def describe(self, source: Lang | None = None, target: Lang | None = None) -> EngineInfo:
+        return describe_backend(self, self.backend, source, target, loaded=self.loaded_pairs())
 
     def loaded_pairs(self) -> list[str]:
         return self._models.loaded()

@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 
 import regex
 
-from translators.base import Lang, ModelIdentity, Translation, UnsupportedPair
+from translators.base import EngineInfo, Lang, ModelIdentity, Translation, UnsupportedPair, describe_backend
 from translators.registry import REGISTRY, ResolvedModel, resolve
 
 log = logging.getLogger(__name__)
@@ -157,6 +157,9 @@ class MarianTranslator:
         pieces, owners = self.preprocess(m, texts)
         outputs = self._forward(m, pieces)
         return self.postprocess(outputs, owners, len(texts))
+
+    def describe(self, source: Lang | None = None, target: Lang | None = None) -> EngineInfo:
+        return describe_backend(self, self.backend, source, target, loaded=self.loaded_pairs())
 
     # -- loading -----------------------------------------------------------------------------
     def loaded_pairs(self) -> list[str]:
