@@ -58,7 +58,8 @@ function showProblem(err) {
   ui['problem-title'].textContent = d.title;
   ui['problem-message'].textContent = d.message;
   ui['problem-detail'].textContent = d.detail || '—';
-  ui['problem-type'].textContent = d.status ? `${d.type} · HTTP ${d.status}` : d.type;
+  ui['problem-type'].textContent = [d.type, d.status ? `HTTP ${d.status}` : null, d.requestId ? `request ${d.requestId}` : null]
+    .filter(Boolean).join(' · ');
   ui.problem.hidden = false;
   if (d.type === 'unauthorized') showKeybox(true);
 }

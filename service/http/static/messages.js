@@ -24,5 +24,6 @@ const MESSAGES = {
 export function describe(err) {
   const type = err?.type ?? 'internal_error';
   const [title, message] = MESSAGES[type] ?? [err?.title || 'Request failed', 'The server answered with an error.'];
-  return {title, message, detail: err?.detail || err?.message || '', type, status: err?.status ?? 0};
+  return {title, message, detail: err?.detail || err?.message || '', type, status: err?.status ?? 0,
+    requestId: err?.problem?.request_id ?? null};
 }
