@@ -186,10 +186,12 @@ def test_payload_stays_text(page) -> None:
 
 
 def test_empty_text_shows_the_problem(page) -> None:
+    assert page.is_hidden("#panes") and page.is_hidden("#summary")  # nothing to show before a result
     run(page, "translate", "   ")
     assert page.is_visible("#problem")
     assert page.text_content("#problem-title") == "Nothing to translate"
     assert "empty_text" in page.text_content("#problem-type") and "422" in page.text_content("#problem-type")
+    assert page.is_hidden("#panes")
     shot(page, "7-empty-text")
 
 
