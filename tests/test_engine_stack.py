@@ -81,5 +81,7 @@ def test_marian_backend_describes_loaded_pairs(model_dir: Path) -> None:
     assert tr.describe().loaded_pairs == ()
     info = tr.describe("pl", "en")
     assert info.kind == "transformers" and info.legs == (tr.identity("pl", "en"),)
+    assert tr.describe().loaded_pairs == ()  # the identity comes from the files, no weights loaded
+    tr.translate_batch(["Tak."], "pl", "en")
     assert tr.describe().loaded_pairs == ("pl-en",)
     assert tr.describe().health.ok

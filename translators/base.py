@@ -61,11 +61,14 @@ class ModelIdentity:
 @dataclass(frozen=True, slots=True)
 class Translation:
     """One translated segment. ``pieces`` > 1 means the input was longer than the
-    model's input limit and was split and translated in pieces (never truncated)."""
+    model's input limit and was split and translated in pieces (never truncated).
+    ``capped``: generation stopped at the output length cap, or a degenerate repetition
+    loop was collapsed, so the text may be incomplete (never silently: the response says so)."""
 
     text: str
     pieces: int = 1
     cached: bool = False
+    capped: bool = False
 
 
 HealthStatus = Literal["ok", "degraded", "disabled"]
@@ -189,3 +192,14 @@ class UnsupportedPair(TranslatorError):
 
 class ModelMissing(TranslatorError):
     type = "model_missing"
+
+
+class ModelLoadFailed(ModelMissing):
+    """The pair's files are there but its model failed to load (e.g. truncated weights); the
+    failure is remembered and retried only after a back-off."""
+
+    type = "model_load_failed"
+
+    def __init__(self, message: str, *, pair: str = "") -> None:
+        super().__init__(message)
+        self.pair = pair
