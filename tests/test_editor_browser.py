@@ -78,8 +78,13 @@ def run(pg, button: str, text: str, fmt: str = "auto") -> None:
 
 
 def test_article_with_a_polish_tweet_linked_both_ways(page) -> None:
-    article = (SAMPLES / "en_article_with_pl_tweet.html").read_text(encoding="utf-8")
-    run(page, "summarize", article)
+    page.set_input_files("#file", str(SAMPLES / "en_article_with_pl_tweet.html"))  # "Open file"
+    page.locator("#status:has-text('Loaded en_article_with_pl_tweet.html')").wait_for()
+    assert page.input_value("#format") == "html"
+    assert "Funkcjonariusze" in page.input_value("#text")
+    page.fill("#max_sentences", "3")
+    page.click("#summarize")
+    page.locator('#status:text-is("Done."), #problem:not([hidden])').first.wait_for(timeout=120_000)
     assert page.is_hidden("#problem"), page.text_content("#problem")
     src_tweet, tgt_tweet = page.locator("#source mark.q.tweet"), page.locator("#target mark.q.tweet")
     assert src_tweet.count() >= 1 and tgt_tweet.count() >= 1
@@ -129,7 +134,21 @@ def test_article_with_a_polish_tweet_linked_both_ways(page) -> None:
 
 
 def test_keyboard_moves_between_sentences_and_twins(page) -> None:
-    run(page, "translate", (SAMPLES / "pl_ministry_tweet.txt").read_text(encoding="utf-8"))
+    # drop the tweet as a .txt file on the text box
+    tweet = (SAMPLES / "pl_ministry_tweet.txt").read_text(encoding="utf-8")
+    page.select_option("#format", "html")
+    dropped = page.evaluate_handle("""(text) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([text], 'pl_ministry_tweet.txt', {type: 'text/plain'}));
+        return dt;
+    }""", tweet)
+    page.dispatch_event("#text", "drop", {"dataTransfer": dropped})
+    page.locator("#status:has-text('Loaded pl_ministry_tweet.txt')").wait_for()
+    assert page.input_value("#text") == tweet and page.input_value("#format") == "text"
+    page.focus("#text")
+    page.keyboard.press("Control+Enter")
+    page.locator('#status:text-is("Done."), #problem:not([hidden])').first.wait_for(timeout=120_000)
+    assert page.is_hidden("#problem")
     first = page.locator('#source .sent[tabindex="0"]')
     assert first.count() == 1
     first.focus()
