@@ -44,8 +44,8 @@ class Engines:
 
 
 def build_backend(settings: Settings) -> Translator:
-    from translators.coalesce import configure_threads
     from translators.marian import DecodeOptions
+    from translators.threads import configure_threads
 
     plan = configure_threads(settings.intra_threads, settings.inter_threads, settings.workers, settings.backend)
     options = DecodeOptions(num_beams=settings.num_beams, max_input_tokens=settings.max_input_tokens,
