@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from importlib import resources
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
-
-from service.errors import ProblemError
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,10 +36,6 @@ MEDIA_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=u
 STATIC_FILES = ("editor.css", "editor.js", "render.js", "messages.js", "newsbridge.js")
 
 
-class StaticNotFound(ProblemError):
-    type, title, status = "not_found", "Not Found", 404
-
-
 def read_static(name: str) -> bytes:
     """One file of ``service/http/static`` (installed as package data)."""
     return resources.files("service.http").joinpath("static", name).read_bytes()
@@ -63,5 +57,5 @@ def editor_page() -> Response:
 def static_file(name: str) -> Response:
     """The page's scripts and styles, and the JavaScript client."""
     if name not in STATIC_FILES:
-        raise StaticNotFound(f"no static file {name!r}")
+        raise HTTPException(404, "Not Found")  # a not_found problem, like every unknown path
     return _file(name)
