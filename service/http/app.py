@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service.engines import Engines, build_engines
+from service.http.editor import router as editor_router
 from service.http.health import router as health_router
 from service.http.lifecycle import Lifecycle
 from service.http.middleware import BodyLimit, RequestContext
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     app.state.metrics = metrics
     app.include_router(router)
     app.include_router(health_router)
+    app.include_router(editor_router)
     install_handlers(app, metrics)
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)  # inner
     app.add_middleware(RequestContext, metrics=metrics)  # outer: every response has a request id
