@@ -49,7 +49,8 @@ def assemble(plan: DocPlan, translator: Translator) -> DocumentResult:
         sentences.append(SentenceOut(
             source=sp.span, target=Span(pos, pos + len(text), text), lang=sp.detection.lang,
             confidence=round(sp.detection.confidence, 4), translated=bool(used),
-            pieces=max([1] + [u.pieces for u in used]), cached=bool(used) and all(u.cached for u in used)))
+            pieces=max([1] + [u.pieces for u in used]), cached=bool(used) and all(u.cached for u in used),
+            capped=any(u.capped for u in used)))
         out.append(text)
         pos += len(text)
         cursor = sp.span.end
@@ -64,6 +65,10 @@ def assemble(plan: DocPlan, translator: Translator) -> DocumentResult:
     split = sum(1 for s in sentences if s.pieces > 1)
     if split:
         warnings.append(f"{split} sentence(s) exceeded the model's input limit and were translated in pieces")
+    capped = sum(1 for s in sentences if s.capped)
+    if capped:
+        warnings.append(f"{capped} sentence(s) stopped at the model's output length cap or repeated themselves "
+                        "(the loop was cut): their translation may be incomplete")
     models: dict[str, list[ModelIdentity]] = {}
     for lang in {u.lang for u in plan.units() if u.masked is not None}:
         pair = f"{lang}-{target}"

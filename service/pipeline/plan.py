@@ -39,6 +39,7 @@ class Unit:
     result: str | None = None
     pieces: int = 1
     cached: bool = False
+    capped: bool = False
 
     @property
     def uses_model(self) -> bool:

@@ -29,6 +29,7 @@ class SentenceOut:
     translated: bool
     pieces: int = 1
     cached: bool = False
+    capped: bool = False  # the model's output stopped at its length cap or was repetition-guarded
 
 
 @dataclass

@@ -39,6 +39,6 @@ def translate_units(translator: Translator, plans: Sequence[DocPlan]) -> dict[in
             continue
         for text, out in zip(texts, outs, strict=True):
             for unit, _ in by_text[text]:
-                unit.result, unit.pieces, unit.cached = out.text, out.pieces, out.cached
+                unit.result, unit.pieces, unit.cached, unit.capped = out.text, out.pieces, out.cached, out.capped
     return failures
 
