@@ -68,6 +68,14 @@ def split_to_fit(text: str, count: Callable[[str], int], limit: int) -> list[str
 
 M = TypeVar("M")
 
+_loads = 0  # models loaded by this process, all PairModels together
+_loads_lock = threading.Lock()
+
+
+def model_loads() -> int:
+    """How many models this process has loaded (a Ray actor reports it; /metrics shows it)."""
+    return _loads
+
 
 class PairModels(Generic[M]):
     """One model per direct pair, loaded lazily, once, thread-safe (both backends use it)."""
@@ -89,10 +97,19 @@ class PairModels(Generic[M]):
             m = self._models.get(pair)
             if m is None:
                 m = self._models[pair] = self._load(resolve(source, target, self.model_dir))
+                _count_load(pair)
         return m
 
     def loaded(self) -> list[str]:
         return list(self._models)
+
+
+def _count_load(pair: str) -> None:
+    global _loads
+    with _loads_lock:
+        _loads += 1
+        n = _loads
+    log.info("model loaded", extra={"pair": pair, "loads_in_process": n})
 
 
 def split_pieces(texts: Sequence[str], count: Callable[[str], int], limit: int) -> tuple[list[str], list[int]]:
