@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 @dataclass
@@ -18,3 +18,11 @@ class Metrics:
         self.cache = Counter("newsbridge_cache_lookups", "Segment cache lookups", ["result"], registry=r)
         self.segments = Counter("newsbridge_segments", "Segments processed", ["pair", "translated"], registry=r)
         self.errors = Counter("newsbridge_problems", "Problems returned", ["type"], registry=r)
+        self.model_loads = Gauge("newsbridge_model_loads", "Models loaded by this process", registry=r)
+        self.model_loads.set_function(_model_loads)
+
+
+def _model_loads() -> float:
+    from translators.marian import model_loads
+
+    return float(model_loads())

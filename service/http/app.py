@@ -15,10 +15,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.engines import Engines, build_engines
 from service.errors import PROBLEM_BASE, ProblemError
+from service.http.jobs import router as jobs_router
 from service.http.routes import router
+from service.jobs.manager import open_jobs
 from service.logs import configure_logging
 from service.metrics import Metrics
 from service.settings import Settings
+from service.storage.db import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -46,8 +49,16 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
                     app.state.engines.translator.identity(src, tgt)
                 except Exception as exc:
                     log.warning("could not preload model", extra={"pair": pair, "error": str(exc)})
+        app.state.jobs = app.state.jobs_error = None
+        try:
+            app.state.jobs = open_jobs(settings, app.state.engines)
+        except DatabaseUnavailable as exc:
+            log.error("jobs unavailable", extra={"error": str(exc)})
+            app.state.jobs_error = str(exc)
         log.info("newsbridge ready", extra={"backend": settings.backend, "cache": app.state.engines.cache_state()})
         yield
+        if app.state.jobs is not None:
+            app.state.jobs.stop()
         app.state.engines = None
 
     app = FastAPI(
@@ -59,6 +70,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     app.state.settings = settings
     app.state.metrics = metrics
     app.include_router(router)
+    app.include_router(jobs_router)
 
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
