@@ -46,14 +46,9 @@ class ChunkActor:
         ctx = ray.get_runtime_context()
         cpus = int(ctx.get_assigned_resources().get("CPU", 1)) or 1
         intra, inter = thread_plan(cpus, os.environ.get("NEWSBRIDGE_BACKEND", "transformers"))
+        # build_backend -> configure_threads reads these (and sets torch's thread counts)
         os.environ.update(NEWSBRIDGE_INTRA_THREADS=str(intra), NEWSBRIDGE_INTER_THREADS=str(inter),
                           NEWSBRIDGE_WORKERS="1", OMP_NUM_THREADS=str(intra))
-        try:
-            import torch
-
-            torch.set_num_threads(intra)
-        except ImportError:  # pragma: no cover
-            pass
         self.node = ctx.get_node_id()
         self.threads = intra * inter
         self.engines = factory()
