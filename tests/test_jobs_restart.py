@@ -23,7 +23,7 @@ def test_job_resumes_after_sigkill_and_finishes_exactly_once(model_dir: Path, tm
     from standardwebhooks import Webhook
 
     pl = (Path(__file__).parent / "fixtures" / "corpus" / "pl.txt").read_text(encoding="utf-8").splitlines()
-    ids = [f"r{i:03d}" for i in range(60)]
+    ids = [f"r{i:03d}" for i in range(24)]
     body = "".join(json.dumps({"id": rid, "text": f"{pl[i % len(pl)]} ({i})", "lang": "pl"}) + "\n"
                    for i, rid in enumerate(ids))
     env = {"NEWSBRIDGE_MODEL_DIR": str(model_dir), "NEWSBRIDGE_DATABASE_URL": f"sqlite:///{tmp_path / 'nb.db'}",
@@ -36,10 +36,10 @@ def test_job_resumes_after_sigkill_and_finishes_exactly_once(model_dir: Path, tm
                        headers={"content-type": "application/x-ndjson"}, timeout=60)
         assert r.status_code == 202, r.text
         url = server.base + r.headers["location"]
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         while (done := httpx.get(url, timeout=60).json()["counts"]["done"]) < 4:
             assert time.monotonic() < deadline, server.tail()
-            time.sleep(0.05)
+            time.sleep(0.1)
         server.kill()
         assert done < len(ids), "the job finished before the kill: make it longer"
         partial = (tmp_path / "jobs" / r.json()["id"] / "results.jsonl").read_bytes().count(b"\n")
@@ -47,11 +47,11 @@ def test_job_resumes_after_sigkill_and_finishes_exactly_once(model_dir: Path, tm
 
         server = Server(env, tmp_path / "server.log")  # same database and folder
         url = server.base + r.headers["location"]
-        deadline = time.monotonic() + 240
+        deadline = time.monotonic() + 300
         while (status := httpx.get(url, timeout=60).json())["state"] != "succeeded":
             assert status["state"] in ("queued", "running") and time.monotonic() < deadline, (status, server.tail())
             time.sleep(0.2)
-        assert status["counts"] == {"total": 60, "done": 60, "errors": 0, "translated": 60}
+        assert status["counts"] == {"total": 24, "done": 24, "errors": 0, "translated": 24}
         results = httpx.get(url + "/results", timeout=60).text.splitlines()
         assert [json.loads(line)["id"] for line in results] == ids  # each once, in input order
 
@@ -61,7 +61,7 @@ def test_job_resumes_after_sigkill_and_finishes_exactly_once(model_dir: Path, tm
         assert receiver.calls, server.tail()
         headers, raw = receiver.calls[0]
         event = Webhook(SECRET).verify(raw, headers)
-        assert event["type"] == "job.succeeded" and event["data"]["counts"]["done"] == 60
+        assert event["type"] == "job.succeeded" and event["data"]["counts"]["done"] == 24
     finally:
         server.stop()
         receiver.close()

@@ -47,7 +47,7 @@ def test_sqlite_cache_is_refused_on_a_multi_node_cluster(cluster, tmp_path: Path
     monkeypatch.setenv("NEWSBRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'cache.db'}")
     archive = tmp_path / "a.jsonl"
     archive.write_text('{"id": 1, "text": "Granica"}\n', encoding="utf-8")
-    with pytest.raises(UsageProblem, match="2 nodes.*SQLite.*PostgreSQL"):
+    with pytest.raises(UsageProblem, match=r"2 nodes.*SQLite.*PostgreSQL"):
         run_batch(BatchOptions(str(archive), str(tmp_path / "out.jsonl"), engine="ray", workers=2,
                                progress="none"), echo_engines)
     assert not (tmp_path / "out.jsonl").exists()  # refused before writing anything

@@ -133,6 +133,7 @@ class EngineStats:
     lost: int = 0  # Ray actors that died; their chunks were sent elsewhere
     retried_chunks: int = 0
     nodes: Counter[str] = field(default_factory=Counter)  # node id -> chunks it translated
+    worker_peak_rss_mib: float = 0.0  # Ray: the largest actor's peak RSS
 
 
 class ChunkEngine(Protocol):

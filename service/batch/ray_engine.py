@@ -63,10 +63,13 @@ class ChunkActor:
         return self.node, [(o.line, o.error, o.cache_hits) for o in outcomes]
 
     def stats(self) -> dict[str, Any]:
+        import resource
+
         from translators.marian import model_loads
 
         return {"node": self.node, "pid": os.getpid(), "chunks": self.chunks, "threads": self.threads,
-                "model_loads": model_loads()}
+                "model_loads": model_loads(),
+                "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
 def _forwarded_env() -> dict[str, str]:
@@ -231,6 +234,7 @@ class RayEngine:
                 log.warning("no stats from a Ray worker: %s", exc)
                 continue
             self.stats.model_loads += s["model_loads"]
+            self.stats.worker_peak_rss_mib = max(self.stats.worker_peak_rss_mib, s["peak_rss_mib"])
             log.info("ray actor done", extra=s)
         return self.stats
 
