@@ -33,9 +33,13 @@ class Engines:
     cache_status: str = "disabled"
 
     def cache_state(self) -> str:
-        """``ok``, ``disabled`` or ``degraded: <why>`` (the store failed at start or lately)."""
-        if self.cached is not None and self.cached.last_error:
-            return f"degraded: {self.cached.last_error}"
+        """``ok``, ``disabled`` or ``degraded: <why>`` (the store failed at start or lately),
+        read from the engine stack's ``describe()``."""
+        layer = self.translator.describe().find("cached")
+        if layer is None:
+            return self.cache_status
+        if not layer.health.ok:
+            return str(layer.health)
         return self.cache_status
 
 
@@ -45,7 +49,9 @@ def build_backend(settings: Settings) -> Translator:
 
     plan = configure_threads(settings.intra_threads, settings.inter_threads, settings.workers, settings.backend)
     options = DecodeOptions(num_beams=settings.num_beams, max_input_tokens=settings.max_input_tokens,
-                            batch_size=settings.batch_size, max_batch_tokens=settings.max_batch_tokens)
+                            batch_size=settings.batch_size, max_batch_tokens=settings.max_batch_tokens,
+                            no_repeat_ngram_size=settings.no_repeat_ngram_size,
+                            repetition_penalty=settings.repetition_penalty)
     if settings.backend == "ctranslate2":
         from translators.ct2 import CTranslate2Translator
 

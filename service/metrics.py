@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -18,11 +19,20 @@ class Metrics:
         self.cache = Counter("newsbridge_cache_lookups", "Segment cache lookups", ["result"], registry=r)
         self.segments = Counter("newsbridge_segments", "Segments processed", ["pair", "translated"], registry=r)
         self.errors = Counter("newsbridge_problems", "Problems returned", ["type"], registry=r)
+        self.queue_chars = Gauge("newsbridge_queue_chars", "Characters of admitted model work in the server",
+                                 registry=r)
+        self.queue_requests = Gauge("newsbridge_queue_requests", "Requests with admitted model work in the server",
+                                    registry=r)
         self.model_loads = Gauge("newsbridge_model_loads", "Models loaded by this process", registry=r)
         self.model_loads.set_function(_model_loads)
 
+    def watch_queue(self, admission: Any) -> None:
+        """Read the admission budget's counters at scrape time."""
+        self.queue_chars.set_function(lambda: admission.chars)
+        self.queue_requests.set_function(lambda: admission.requests)
+
 
 def _model_loads() -> float:
-    from translators.marian import model_loads
+    from translators.marian_core import model_loads
 
     return float(model_loads())

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from translators import coalesce
-from translators.base import Lang, ModelIdentity, Translation
+from translators.base import EngineInfo, Lang, ModelIdentity, Translation, describe_backend
 from translators.coalesce import CoalescingTranslator, configure_threads
 
 
@@ -29,6 +29,9 @@ class SlowEcho:
 
     def identity(self, source: Lang, target: Lang) -> ModelIdentity:
         return ModelIdentity(f"echo:{source}-{target}", "1", "1")
+
+    def describe(self, source: Lang | None = None, target: Lang | None = None) -> EngineInfo:
+        return describe_backend(self, "slow-echo", source, target)
 
     def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
         with self._lock:

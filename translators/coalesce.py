@@ -16,9 +16,8 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from translators.base import Lang, ModelIdentity, Translation, Translator
+from translators.base import EngineInfo, Lang, ModelIdentity, Translation, Translator
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +63,9 @@ class CoalescingTranslator:
     def identity(self, source: Lang, target: Lang) -> ModelIdentity:
         return self.inner.identity(source, target)
 
-    def __getattr__(self, name: str) -> Any:  # loaded_pairs(), backend, ... of the inner engine
-        return getattr(self.inner, name)
+    def describe(self, source: Lang | None = None, target: Lang | None = None) -> EngineInfo:
+        legs = (self.identity(source, target),) if source is not None and target is not None else ()
+        return EngineInfo("coalescing", self.inner.describe(), legs)
 
     def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
         if not texts:

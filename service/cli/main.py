@@ -182,7 +182,7 @@ def models_pull(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs, e
 
 @models_app.command("check")
 def models_check(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs (default: all)")] = None) -> None:
-    """Load each model's config and tokenizer the way the service does and check they agree."""
+    """Load each model's config, tokenizer and weights the way the service does; check they agree."""
     from translators.model_check import check_resolved
     from translators.registry import REGISTRY, resolve
 

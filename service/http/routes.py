@@ -210,13 +210,10 @@ def healthz() -> dict[str, str]:
 def readyz(engines: EnginesDep) -> dict[str, Any]:
     """Ready to serve; `degraded` when the cache is unavailable (requests are still translated)."""
     cache = engines.cache_state()
-    if cache == "ok" and engines.store is not None:
-        ping = getattr(engines.store, "ping", None)
-        if ping is not None and not ping():
-            cache = "degraded: database unreachable"
-    loaded = getattr(engines.backend, "loaded_pairs", lambda: [])()
-    return {"status": "degraded" if cache.startswith("degraded") else "ok", "cache": cache,
-            "backend": engines.settings.backend, "models_loaded": loaded}
+    backend = engines.translator.describe().backend
+    degraded = cache.startswith("degraded") or not backend.health.ok
+    return {"status": "degraded" if degraded else "ok", "cache": cache, "backend": engines.settings.backend,
+            "models_loaded": list(backend.loaded_pairs), "models_failed": dict(backend.failed_pairs)}
 
 
 @router.get("/metrics", tags=["meta"])
