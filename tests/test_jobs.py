@@ -110,6 +110,8 @@ def test_ndjson_job_runs_to_results_in_input_order_with_a_signed_webhook(client:
         assert len({h["webhook-id"] for h, _ in receiver.calls}) == 1  # one message, retried
         with pytest.raises(Exception, match="signature"):
             Webhook("whsec_" + base64.b64encode(b"another secret").decode()).verify(body, headers)
+        while client.get(f"/v1/jobs/{job_id}").json()["webhook"] == "pending" and time.monotonic() < deadline:
+            time.sleep(0.1)  # the receiver has it; the job records it a moment later
         assert client.get(f"/v1/jobs/{job_id}").json()["webhook"] == "delivered"
     finally:
         receiver.close()
