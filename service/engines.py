@@ -44,8 +44,8 @@ class Engines:
 
 
 def build_backend(settings: Settings) -> Translator:
-    from translators.coalesce import configure_threads
     from translators.marian import DecodeOptions
+    from translators.threads import configure_threads
 
     plan = configure_threads(settings.intra_threads, settings.inter_threads, settings.workers, settings.backend)
     options = DecodeOptions(num_beams=settings.num_beams, max_input_tokens=settings.max_input_tokens,
@@ -76,6 +76,13 @@ def build_store(settings: Settings) -> tuple[TranslationStore | None, str]:
         log.error("translation cache unavailable; serving uncached", extra={"error": str(exc)})
         return SqlTranslationStore(engine), f"degraded: {exc}"
     return SqlTranslationStore(engine), "ok"
+
+
+def build_detector(settings: Settings) -> Detector:
+    """The language detector the API, the CLI and batch use."""
+    from translators.text.detect import LanguageDetector
+
+    return LanguageDetector()
 
 
 class LazySummarizer:
@@ -112,7 +119,6 @@ def build_engines(settings: Settings, *, backend: Translator | None = None, dete
                   summarizer: Summarizer | None = None, store: TranslationStore | None = None,
                   coalesce: bool | None = None) -> Engines:
     from translators.coalesce import CoalescingTranslator
-    from translators.text.detect import LanguageDetector
 
     if backend is None:
         backend = build_backend(settings)
@@ -128,7 +134,7 @@ def build_engines(settings: Settings, *, backend: Translator | None = None, dete
         inner = CoalescingTranslator(inner, wait_ms=settings.coalesce_wait_ms, max_texts=settings.batch_size * 4)
     cached = CachedTranslator(inner, store) if store is not None else None
     translator = PivotTranslator(cached or inner)
-    detector = detector or LanguageDetector()
+    detector = detector or build_detector(settings)
     summarizer = summarizer or LazySummarizer(settings)
     pipeline = Pipeline(translator, detector, summarizer, max_chars=settings.max_chars)
     return Engines(settings, backend, translator, detector, summarizer, pipeline, store, cached, status)

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from service.batch.records import UsageProblem
 from service.batch.runner import BatchOptions
-from service.errors import InvalidRequest, ProblemError
+from service.errors import InvalidRequest, NewsbridgeError
 from service.jobs.manager import JobManager
 from service.jobs.store import FINISHED
 
@@ -28,20 +28,20 @@ NDJSON = ("application/x-ndjson", "application/jsonl", "application/json-lines",
 _BLOCK = 1 << 16
 
 
-class JobTooLarge(ProblemError):
-    type, title, status = "job_too_large", "Job too large", 413
+class JobTooLarge(NewsbridgeError):
+    type = "job_too_large"
 
 
-class JobNotFound(ProblemError):
-    type, title, status = "job_not_found", "Job not found", 404
+class JobNotFound(NewsbridgeError):
+    type = "job_not_found"
 
 
-class UnsupportedMediaType(ProblemError):
-    type, title, status = "unsupported_media_type", "Unsupported media type", 415
+class UnsupportedMediaType(NewsbridgeError):
+    type = "unsupported_media_type"
 
 
-class JobsUnavailable(ProblemError):
-    type, title, status = "jobs_unavailable", "Jobs unavailable", 503
+class JobsUnavailable(NewsbridgeError):
+    type = "jobs_unavailable"
 
 
 def _manager(request: Request) -> JobManager:
