@@ -73,10 +73,10 @@ def test_ray_output_identical_to_local_and_resumes(tmp_path: Path) -> None:
 
 
 def test_actors_load_each_model_once_per_run(tmp_path: Path, model_dir: Path, monkeypatch) -> None:
-    """Real (tiny) Marian models: 2 actors, 20 chunks of Polish and Lithuanian records; each
-    actor loads pl-en and lt-en once, however many chunks it translates."""
+    """Real (tiny) Marian models, no cache: 2 actors, 20 chunks of a Polish and a Lithuanian
+    record each; each actor loads pl-en and lt-en once, however many chunks it translates."""
     monkeypatch.setenv("NEWSBRIDGE_MODEL_DIR", str(model_dir))
-    monkeypatch.setenv("NEWSBRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'cache.db'}")
+    monkeypatch.setenv("NEWSBRIDGE_CACHE_ENABLED", "false")  # every chunk reaches the models
     pl = "Rząd przyjął w środę nowy projekt ustawy o mediach publicznych."
     lt = "Vyriausybė trečiadienį pritarė naujam įstatymo projektui dėl žiniasklaidos."
     archive = tmp_path / "a.jsonl"
