@@ -1,7 +1,7 @@
 """jobs table (HTTP jobs: POST /v1/jobs)
 
 Revision ID: 0003_jobs
-Revises: 0001
+Revises: 0002_cache_capped
 Create Date: 2026-11-25
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003_jobs"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002_cache_capped"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
