@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service.engines import Engines, build_engines
+from service.http.editor import router as editor_router
 from service.http.jobs import router as jobs_router
 from service.http.middleware import BodyLimit, RequestContext
 from service.http.problems import PROBLEM_JSON, install_handlers, problem_response
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     app.state.metrics = metrics
     app.include_router(router)
     app.include_router(jobs_router)
+    app.include_router(editor_router)
     install_handlers(app, metrics)
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes,  # inner
                        exempt_prefixes=("/v1/jobs",))  # jobs stream to disk under NEWSBRIDGE_MAX_JOB_BYTES
