@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -10,12 +11,16 @@ from fastapi import FastAPI
 
 from service.engines import Engines, build_engines
 from service.http.editor import router as editor_router
+from service.http.health import router as health_router
 from service.http.jobs import router as jobs_router
+from service.http.lifecycle import Lifecycle
 from service.http.middleware import BodyLimit, RequestContext
 from service.http.problems import PROBLEM_JSON, install_handlers, problem_response
 from service.http.routes import router
+from service.http.work import Admission, WorkRunner
 from service.jobs.manager import open_jobs
 from service.logs import configure_logging
+from service.memory import tune_allocator
 from service.metrics import Metrics
 from service.settings import Settings
 from service.storage.db import DatabaseUnavailable
@@ -34,6 +39,12 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tune_allocator()  # before the worker threads exist (service/memory.py)
+        admission = Admission(settings.max_queue_chars, settings.max_queue_requests)
+        app.state.work = WorkRunner(admission, settings.work_threads, settings.request_timeout)
+        app.state.lifecycle = Lifecycle(settings.shutdown_grace, on_expire=admission.cancel_all)
+        app.state.lifecycle.attach(asyncio.get_running_loop())
+        metrics.watch_queue(admission)
         app.state.engines = engines or (engine_factory or build_engines)(settings)
         if settings.preload:
             for pair in ("pl-en", "lt-en", "en-pl", "en-lt"):
@@ -53,7 +64,10 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
             yield
         finally:
             if app.state.jobs is not None:
-                app.state.jobs.stop()  # a running job is left to resume at the next start
+                app.state.jobs.stop(timeout=5)  # a running job is left to resume at the next start
+            app.state.lifecycle.begin()
+            app.state.lifecycle.detach()
+            app.state.work.close()
             app.state.engines = None
 
     app = FastAPI(
@@ -66,6 +80,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     app.state.metrics = metrics
     app.include_router(router)
     app.include_router(jobs_router)
+    app.include_router(health_router)
     app.include_router(editor_router)
     install_handlers(app, metrics)
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes,  # inner
