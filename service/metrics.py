@@ -33,6 +33,6 @@ class Metrics:
 
 
 def _model_loads() -> float:
-    from translators.marian_core import model_loads
+    from translators.pair_models import model_loads
 
     return float(model_loads())

@@ -145,7 +145,7 @@ class LocalEngine:
     """One process: the models are loaded once and each chunk is one ``translate_documents``."""
 
     def __init__(self, factory: EnginesFactory, target_lang: str, summarize: bool) -> None:
-        from translators.marian_core import model_loads
+        from translators.pair_models import model_loads
 
         self._loads_before = model_loads()
         self.engines = factory()
@@ -159,7 +159,7 @@ class LocalEngine:
             self.stats.nodes["local"] += 1
 
     def collect_stats(self) -> EngineStats:
-        from translators.marian_core import model_loads
+        from translators.pair_models import model_loads
 
         self.stats.model_loads = model_loads() - self._loads_before
         return self.stats

@@ -65,7 +65,7 @@ class ChunkActor:
     def stats(self) -> dict[str, Any]:
         import resource
 
-        from translators.marian_core import model_loads
+        from translators.pair_models import model_loads
 
         return {"node": self.node, "pid": os.getpid(), "chunks": self.chunks, "threads": self.threads,
                 "model_loads": model_loads(),
