@@ -242,7 +242,7 @@ def models_convert(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs
         raise typer.Exit(1)
 
 
-BENCH_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
+BENCH_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 def _benchmarks() -> dict[str, Path]:
