@@ -29,7 +29,7 @@ def server_env(model_dir: Path, tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def test_mixed_load_through_newsbridge_serve(model_dir: Path, tmp_path: Path) -> None:
-    requests = mixed_requests(300, seed=1)
+    requests = mixed_requests(200, seed=1)
     with serve(server_env(model_dir, tmp_path)) as server:
         result = asyncio.run(run_load(server.url, requests, clients=20, rss_pid=server.pid, rss_every=100))
         errors = [line for line in server.log if "unexpected error" in line]

@@ -1,0 +1,143 @@
+"""Load, overload and fairness of a real `newsbridge serve` on loopback with tiny Marian models.
+
+    python benchmarks/bench_load.py load [--requests 10000] [--clients 50]
+    python benchmarks/bench_load.py overload [--clients 200] [--queue-chars 30000] [--timeout 20]
+    python benchmarks/bench_load.py fairness [--article-kb 100]
+
+load: mixed pl/lt/en translate/summarize/detect requests; statuses, p50/p99, /healthz p50/p99
+while loaded, RSS after the first and the last 1,000 requests (goal: 0 5xx, growth < 50 MB,
+/healthz p99 < 50 ms). overload: long texts (3-6k chars) against a small queue; every request
+must be answered 200, 503 + Retry-After or 504 within its deadline. fairness: p99 of one-sentence
+requests while a large article translates, against their p99 on the idle server (goal <= 3x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx
+
+from benchmarks.common import cache_root, machine_note
+from benchmarks.loadgen import CORPUS, long_text, mixed_requests, percentile, run_load, serve, summary
+
+
+def tiny_models() -> Path:
+    from translators.testing import build_marian
+
+    root = cache_root() / "tiny-4pairs-v1"
+    for seed, pair in enumerate(("pl-en", "en-pl", "lt-en", "en-lt")):
+        if not (root / pair / "config.json").is_file():
+            src, tgt = pair.split("-")
+            lines = [(CORPUS / f"{lang}.txt").read_text(encoding="utf-8").splitlines() for lang in (src, tgt)]
+            build_marian(root / pair, lines[0], lines[1], seed=seed, spm_vocab=300, max_length=24)
+    return root
+
+
+def env(tmp: Path, **extra: str) -> dict[str, str]:
+    return {"NEWSBRIDGE_MODEL_DIR": str(tiny_models()), "NEWSBRIDGE_DATABASE_URL": f"sqlite:///{tmp / 'c.db'}",
+            "HF_HUB_OFFLINE": "1", "NEWSBRIDGE_LOG_LEVEL": "WARNING", "NEWSBRIDGE_PRELOAD": "true", **extra}
+
+
+def bench_load(args: argparse.Namespace, tmp: Path) -> None:
+    requests = mixed_requests(args.requests, seed=7)
+    with serve(env(tmp)) as server:
+        rss_start = server.rss()
+        result = asyncio.run(run_load(server.url, requests, clients=args.clients, rss_pid=server.pid,
+                                      rss_every=1000, timeout=120))
+    five = sum(n for s, n in result.statuses().items() if s >= 500 or s == 0)
+    marks = dict(result.rss)
+    first = marks.get(1000, result.rss[1][1] if len(result.rss) > 1 else float("nan"))
+    last = result.rss[-1][1]
+    print(f"load: {len(requests)} requests, {args.clients} clients, {result.wall:.0f} s "
+          f"({len(requests) / result.wall:.1f} req/s); statuses {result.statuses()}; 5xx+unanswered {five}")
+    print(f"  200 latency: {summary([o.seconds for o in result.outcomes if o.status == 200])}")
+    print(f"  /healthz under load: {summary(result.health)}; failures {result.health_failures}")
+    print(f"  RSS MB: start {rss_start:.0f}, after first 1000 {first:.0f}, end {last:.0f} "
+          f"(growth first->last {last - first:+.0f} MB); samples {[round(r) for _, r in result.rss]}")
+
+
+def bench_overload(args: argparse.Namespace, tmp: Path) -> None:
+    rng = random.Random(3)
+    requests = [("/v1/translate", {"text": long_text(rng.randint(3000, 6000), rng.choice(("pl", "lt")), seed=i),
+                                   "target_lang": "en"}) for i in range(args.clients * 2)]
+    extra = {"NEWSBRIDGE_MAX_QUEUE_CHARS": str(args.queue_chars), "NEWSBRIDGE_REQUEST_TIMEOUT": str(args.timeout)}
+    with serve(env(tmp, **extra)) as server:
+        result = asyncio.run(run_load(server.url, requests, clients=args.clients, timeout=args.timeout + 30))
+        metrics = httpx.get(server.url + "/metrics").text
+    late = [o for o in result.outcomes if o.seconds > args.timeout + 1]
+    no_retry = [o for o in result.outcomes if o.status == 503 and not o.retry_after]
+    calls = [x for x in metrics.splitlines() if x.startswith("newsbridge_model") and not x.startswith("#")]
+    print(f"overload: {len(requests)} requests of 3-6k chars, {args.clients} clients, queue {args.queue_chars} "
+          f"chars, deadline {args.timeout:g} s: statuses {result.statuses()}; answered after the deadline+1 s: "
+          f"{len(late)}; 503 without Retry-After: {len(no_retry)}")
+    print(f"  /healthz under overload: {summary(result.health)}; failures {result.health_failures}")
+    for line in calls[:8]:
+        print(f"  {line}")
+
+
+def bench_fairness(args: argparse.Namespace, tmp: Path) -> None:
+    article = long_text(args.article_kb * 1000, "pl", seed=11)
+    shorts = [s for s in (CORPUS / "pl.txt").read_text(encoding="utf-8").splitlines() if s.strip()]
+
+    def one_sentence_p99(url: str, n: int, offset: int) -> list[float]:
+        times = []
+        with httpx.Client(base_url=url, timeout=300) as c:
+            for i in range(n):
+                started = time.perf_counter()
+                c.post("/v1/translate", json={"text": shorts[offset + i], "target_lang": "en"}).raise_for_status()
+                times.append(time.perf_counter() - started)
+        return times
+
+    extra = {"NEWSBRIDGE_MAX_CHARS": str(len(article) + 10), "NEWSBRIDGE_REQUEST_TIMEOUT": "600",
+             "NEWSBRIDGE_CACHE_ENABLED": "false"}
+    with serve(env(tmp, **extra)) as server:
+        idle = one_sentence_p99(server.url, args.n, 0)
+        done = threading.Event()
+
+        def long_one() -> None:
+            httpx.post(server.url + "/v1/translate", json={"text": article, "target_lang": "en"}, timeout=900)
+            done.set()
+
+        threading.Thread(target=long_one, daemon=True).start()
+        time.sleep(2.0)  # the article is segmented and its batches queued
+        busy = one_sentence_p99(server.url, args.n, args.n)
+        article_running = not done.is_set()
+        done.wait(900)
+    ratio = percentile(busy, 99) / percentile(idle, 99)
+    print(f"fairness: {args.n} one-sentence requests, idle {summary(idle)}; while a {args.article_kb} KB "
+          f"article translates {summary(busy)} (article still running at the end: {article_running}); "
+          f"p99 ratio {ratio:.2f}x (goal <= 3x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="which", required=True)
+    p = sub.add_parser("load")
+    p.add_argument("--requests", type=int, default=10_000)
+    p.add_argument("--clients", type=int, default=50)
+    p = sub.add_parser("overload")
+    p.add_argument("--clients", type=int, default=200)
+    p.add_argument("--queue-chars", type=int, default=30_000)
+    p.add_argument("--timeout", type=float, default=20.0)
+    p = sub.add_parser("fairness")
+    p.add_argument("--article-kb", type=int, default=100)
+    p.add_argument("-n", type=int, default=30)
+    args = parser.parse_args()
+    print(machine_note())
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        {"load": bench_load, "overload": bench_overload, "fairness": bench_fairness}[args.which](args, Path(tmp))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
