@@ -29,6 +29,7 @@ from service.batch.records import (
     Source,
     UsageProblem,
 )
+from translators.registry import LANGUAGES
 
 if TYPE_CHECKING:
     from service.engines import Engines
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EnginesFactory = Callable[[], "Engines"]
-TARGET_LANGS = ("pl", "lt", "en")
+TARGET_LANGS = tuple(LANGUAGES)
 
 
 @dataclass(frozen=True)
@@ -369,8 +370,8 @@ def batch_command(
                                               "for standard input (JSONL unless --input-format csv)")],
     output: Annotated[str, Opt("--output", "-o", help="JSONL output; resumed when it exists (- for stdout)")],
     source_lang: Annotated[str, Opt("--source-lang", "-s",
-                                    help="auto, pl, lt or en (a record's lang wins)")] = "auto",
-    target_lang: Annotated[str, Opt("--target-lang", "-t", help="pl, lt or en")] = "en",
+                                    help=f"{', '.join(SOURCE_LANGS)} (a record's lang wins)")] = "auto",
+    target_lang: Annotated[str, Opt("--target-lang", "-t", help=", ".join(TARGET_LANGS))] = "en",
     summarize: Annotated[bool, Opt("--summarize", help="Add a summary to each record")] = False,
     engine: Annotated[str, Opt("--engine", help="local, or ray (RAY_ADDRESS joins a cluster)")] = "local",
     workers: Annotated[int, Opt("--workers", "-w", help="Ray actors, each holding the models")] = 1,

@@ -15,6 +15,7 @@ from service.http.routes import router
 from service.logs import configure_logging
 from service.metrics import Metrics
 from service.settings import Settings
+from translators.registry import direct_pairs, language_list
 
 __all__ = ["PROBLEM_JSON", "create_app", "problem_response"]
 log = logging.getLogger(__name__)
@@ -32,13 +33,14 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engines = engines or (engine_factory or build_engines)(settings)
         if settings.preload:
-            for pair in ("pl-en", "lt-en", "en-pl", "en-lt"):
+            for pair in direct_pairs():
                 src, tgt = pair.split("-")
                 try:
                     app.state.engines.translator.identity(src, tgt)
                 except Exception as exc:
                     log.warning("could not preload model", extra={"pair": pair, "error": str(exc)})
-        log.info("newsbridge ready", extra={"backend": settings.backend, "cache": app.state.engines.cache_state()})
+        cache = app.state.engines.cache_state(probe=False)
+        log.info("newsbridge ready", extra={"backend": settings.backend, "cache": cache})
         try:
             yield
         finally:
@@ -47,7 +49,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     app = FastAPI(
         title="newsbridge",
         version="0.1.0",
-        summary="Translation and summarization for newsrooms (pl, lt, en), with quotes kept aligned.",
+        summary=f"Translation and summarization for newsrooms ({language_list()}), with quotes kept aligned.",
         lifespan=lifespan,
     )
     app.state.settings = settings
