@@ -86,6 +86,13 @@ def build_store(settings: Settings) -> tuple[TranslationStore | None, str]:
     return store, "ok"
 
 
+def build_detector(settings: Settings) -> Detector:
+    """The language detector the API, the CLI and batch use."""
+    from translators.text.detect import LanguageDetector
+
+    return LanguageDetector()
+
+
 class LazySummarizer:
     """Builds the configured summarizer on first use (scikit-learn or a seq2seq model costs a
     second or more to import: a run that never summarizes should not pay for it). The
@@ -120,7 +127,6 @@ def build_engines(settings: Settings, *, backend: Translator | None = None, dete
                   summarizer: Summarizer | None = None, store: TranslationStore | None = None,
                   coalesce: bool | None = None) -> Engines:
     from translators.coalesce import CoalescingTranslator
-    from translators.text.detect import LanguageDetector
 
     if backend is None:
         backend = build_backend(settings)
@@ -136,7 +142,7 @@ def build_engines(settings: Settings, *, backend: Translator | None = None, dete
         inner = CoalescingTranslator(inner, wait_ms=settings.coalesce_wait_ms, max_texts=settings.batch_size * 4)
     cached = CachedTranslator(inner, store) if store is not None else None
     translator = PivotTranslator(cached or inner)
-    detector = detector or LanguageDetector()
+    detector = detector or build_detector(settings)
     summarizer = summarizer or LazySummarizer(settings)
     pipeline = Pipeline(translator, detector, summarizer, max_chars=settings.max_chars)
     return Engines(settings, backend, translator, detector, summarizer, pipeline, store, cached, status)

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service.engines import Engines, build_engines
+from service.http.editor import router as editor_router
 from service.http.middleware import BodyLimit, RequestContext
 from service.http.problems import PROBLEM_JSON, install_handlers, problem_response
 from service.http.routes import router
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     app.state.settings = settings
     app.state.metrics = metrics
     app.include_router(router)
+    app.include_router(editor_router)
     install_handlers(app, metrics)
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)  # inner
     app.add_middleware(RequestContext, metrics=metrics)  # outer: every response has a request id

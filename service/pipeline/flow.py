@@ -58,6 +58,7 @@ class SentenceOut:
     translated: bool
     pieces: int = 1
     cached: bool = False
+    capped: bool = False  # the model's output stopped at its length cap or was repetition-guarded
 
 
 @dataclass
@@ -91,6 +92,36 @@ class DocumentResult:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass
+class DetectionResult:
+    source_text: str  # the text the spans index (for HTML: its text content)
+    whole: Detection  # the whole text's language
+    segments: list[tuple[Span, Detection]]
+
+
+def segment(text: str, fmt: Format, hint: str | None) -> tuple[str, list[Span], HtmlDocument | None]:
+    """Sentences of a text, or of an HTML document's blocks (spans into its text content)."""
+    if fmt == "html":
+        html = parse_html(text)
+        spans: list[Span] = []
+        for block in html.blocks:
+            base = block.span.start
+            for s in split_sentences(block.span.text, hint):
+                spans.append(Span(base + s.start, base + s.end, s.text))
+        return html.text, spans, html
+    return text, split_sentences(text, hint), None
+
+
+def detect_text(detector: Detector, text: str, source_lang: Lang | Literal["auto"] = "auto",
+                fmt: Format = "text") -> DetectionResult:
+    """Language and confidence per segment and for the whole text."""
+    if not text.strip():
+        raise EmptyText("text is empty")
+    check_text(text)
+    source_text, spans, _ = segment(text, fmt, None if source_lang == "auto" else source_lang)
+    return DetectionResult(source_text, detector.detect(source_text), [(s, detector.detect(s.text)) for s in spans])
+
+
 # ----------------------------------------------------------------------------- planning
 
 
@@ -104,6 +135,7 @@ class _Unit:
     result: str | None = None
     pieces: int = 1
     cached: bool = False
+    capped: bool = False
 
     @property
     def uses_model(self) -> bool:
@@ -167,23 +199,19 @@ class Pipeline:
                 out.append(self._assemble(p))
         return out
 
+    def detect(self, text: str, source_lang: Lang | Literal["auto"] = "auto",
+               fmt: Format = "text") -> DetectionResult:
+        """Language and confidence per segment and for the whole text (API and CLI ``detect``)."""
+        return detect_text(self.detector, text, source_lang, fmt)
+
     def detect_segments(self, text: str, source_lang: Lang | Literal["auto"] = "auto",
                         fmt: Format = "text") -> tuple[str, list[tuple[Span, Detection]]]:
-        check_text(text)
-        source_text, spans, _ = self._segment(text, fmt, None if source_lang == "auto" else source_lang)
-        return source_text, [(s, self.detector.detect(s.text)) for s in spans]
+        r = detect_text(self.detector, text, source_lang, fmt)
+        return r.source_text, r.segments
 
     # -- planning -----------------------------------------------------------------------------
     def _segment(self, text: str, fmt: Format, hint: str | None) -> tuple[str, list[Span], HtmlDocument | None]:
-        if fmt == "html":
-            html = parse_html(text)
-            spans: list[Span] = []
-            for block in html.blocks:
-                base = block.span.start
-                for s in split_sentences(block.span.text, hint):
-                    spans.append(Span(base + s.start, base + s.end, s.text))
-            return html.text, spans, html
-        return text, split_sentences(text, hint), None
+        return segment(text, fmt, hint)
 
     def _plan(self, doc: Document) -> _DocPlan:
         if not doc.text or not doc.text.strip():
@@ -285,7 +313,7 @@ class Pipeline:
                 continue
             for text, out in zip(texts, outs, strict=True):
                 for unit, _ in by_text[text]:
-                    unit.result, unit.pieces, unit.cached = out.text, out.pieces, out.cached
+                    unit.result, unit.pieces, unit.cached, unit.capped = out.text, out.pieces, out.cached, out.capped
         return failures
 
     # -- assembling -----------------------------------------------------------------------------
@@ -316,7 +344,8 @@ class Pipeline:
             sentences.append(SentenceOut(
                 source=sp.span, target=Span(pos, pos + len(text), text), lang=sp.detection.lang,
                 confidence=round(sp.detection.confidence, 4), translated=bool(used),
-                pieces=max([1] + [u.pieces for u in used]), cached=bool(used) and all(u.cached for u in used)))
+                pieces=max([1] + [u.pieces for u in used]), cached=bool(used) and all(u.cached for u in used),
+                capped=any(u.capped for u in used)))
             out.append(text)
             pos += len(text)
             cursor = sp.span.end
@@ -331,6 +360,10 @@ class Pipeline:
         split = sum(1 for s in sentences if s.pieces > 1)
         if split:
             warnings.append(f"{split} sentence(s) exceeded the model's input limit and were translated in pieces")
+        capped = sum(1 for s in sentences if s.capped)
+        if capped:
+            warnings.append(f"{capped} sentence(s) stopped at the model's output length cap or repeated themselves "
+                            "(the loop was cut): their translation may be incomplete")
         models: dict[str, list[ModelIdentity]] = {}
         for lang in {u.lang for sp in plan.sentences for u in [*sp.parts, sp.frame] if u.masked is not None}:
             pair = f"{lang}-{target}"
