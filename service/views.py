@@ -32,7 +32,7 @@ from service.http.schemas import (
     SummarySentence,
     TranslationModel,
 )
-from service.pipeline.flow import DetectionResult, DocumentResult
+from service.pipeline.results import DetectionResult, DocumentResult
 from service.pipeline.summarize import SummaryOut
 from translators.base import Span, TranslatorError
 from translators.text.offsets import Utf16Index
@@ -157,6 +157,6 @@ def problem_of(exc: BaseException, *, reveal: bool = False) -> Problem:
     if isinstance(exc, NewsbridgeError):
         return Problem(exc.type, exc.detail, dict(exc.extra))
     if isinstance(exc, TranslatorError):
-        return Problem(exc.type, str(exc))
+        return Problem(exc.type, str(exc), dict(exc.extra))
     detail = f"{type(exc).__name__}: {exc}" if reveal else INTERNAL_DETAIL
     return Problem("internal_error", detail, internal=True)
