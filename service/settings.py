@@ -76,7 +76,8 @@ class Settings(BaseSettings):
                                  description="Characters of admitted model work in the server at once; beyond it "
                                              "requests get 503 with Retry-After at once.")
     max_queue_requests: int = Field(default=256, gt=0, description="Requests with model work in the server at once.")
-    work_threads: int = Field(default=64, gt=0, description="Threads running admitted requests' work.")
+    work_threads: int = Field(default=16, gt=0,
+                              description="Threads running admitted requests' work (more wait in the queue).")
     request_timeout: float = Field(default=60.0, gt=0,
                                    description="Seconds a request may take; then 504 and its queued work is dropped.")
     shutdown_grace: float = Field(default=25.0, gt=0,

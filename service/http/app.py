@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -41,13 +42,17 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tune_allocator()  # before the worker threads exist (service/memory.py)
+        # Hand the GIL on every 1 ms (default 5): with worker threads running Python, the event
+        # loop thread waits for it once per switch, and /healthz must not wait behind them.
+        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
         admission = Admission(settings.max_queue_chars, settings.max_queue_requests)
         app.state.work = WorkRunner(admission, settings.work_threads, settings.request_timeout)
         app.state.lifecycle = Lifecycle(settings.shutdown_grace, on_expire=admission.cancel_all)
         app.state.lifecycle.attach(asyncio.get_running_loop())
         metrics.watch_queue(admission)
         app.state.engines = engines or (engine_factory or build_engines)(settings)
-        if settings.preload:
+        if settings.preload:  # also the detectors: their first use holds the GIL for seconds
+            app.state.engines.detector.detect("Dzień dobry. Labas rytas. Good morning.")
             for pair in direct_pairs():
                 src, tgt = pair.split("-")
                 try:

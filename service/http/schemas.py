@@ -15,11 +15,15 @@ Offsets = Literal["codepoint", "utf16"]
 
 
 class TranslateRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"text": "Rzecznik SG: „Sytuacja jest pod kontrolą”. #granica", "source_lang": "auto", "target_lang": "en"}]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"text": "Rzecznik SG: „Sytuacja jest pod kontrolą”. #granica", "source_lang": "auto",
+                      "target_lang": "en"}],
+        "oneOf": [{"required": ["text"]}, {"required": ["texts"]}]})  # exactly one of them
 
-    text: str | None = Field(default=None, description="One text. Give `text` or `texts`.")
-    texts: list[str] | None = Field(default=None, description="A batch of texts, answered in order.")
+    text: str | None = Field(default=None, description="One text (not empty). Give `text` or `texts`.",
+                             json_schema_extra={"anyOf": [{"type": "string", "minLength": 1}, {"type": "null"}]})
+    texts: list[str] | None = Field(default=None, min_length=1,
+                                    description="A batch of texts, answered in order (each its result or problem).")
     source_lang: SourceLang = "auto"
     target_lang: TargetLang = "en"
     format: Literal["text", "html"] = "text"
