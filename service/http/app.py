@@ -25,6 +25,7 @@ from service.memory import tune_allocator
 from service.metrics import Metrics
 from service.settings import Settings
 from service.storage.db import DatabaseUnavailable
+from translators.registry import direct_pairs, language_list
 
 __all__ = ["PROBLEM_JSON", "create_app", "problem_response"]
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
         app.state.engines = engines or (engine_factory or build_engines)(settings)
         if settings.preload:  # also the detectors: their first use holds the GIL for seconds
             app.state.engines.detector.detect("Dzień dobry. Labas rytas. Good morning.")
-            for pair in ("pl-en", "lt-en", "en-pl", "en-lt"):
+            for pair in direct_pairs():
                 src, tgt = pair.split("-")
                 try:
                     app.state.engines.translator.identity(src, tgt)
@@ -64,7 +65,8 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
         except DatabaseUnavailable as exc:
             log.error("jobs unavailable", extra={"error": str(exc)})
             app.state.jobs_error = str(exc)
-        log.info("newsbridge ready", extra={"backend": settings.backend, "cache": app.state.engines.cache_state()})
+        cache = app.state.engines.cache_state(probe=False)
+        log.info("newsbridge ready", extra={"backend": settings.backend, "cache": cache})
         try:
             yield
         finally:
@@ -78,7 +80,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     app = FastAPI(
         title="newsbridge",
         version="0.1.0",
-        summary="Translation and summarization for newsrooms (pl, lt, en), with quotes kept aligned.",
+        summary=f"Translation and summarization for newsrooms ({language_list()}), with quotes kept aligned.",
         lifespan=lifespan,
     )
     app.state.settings = settings
