@@ -31,6 +31,7 @@ from translators.base import (
     Translator,
 )
 from translators.text.html import HtmlDocument, parse_html, render_html
+from translators.text.numbers import check_numbers
 from translators.text.protect import Masked, mask, unmask_with
 from translators.text.quotes import Quote, find_quotes
 from translators.text.segment import split_sentences
@@ -58,6 +59,7 @@ class SentenceOut:
     translated: bool
     pieces: int = 1
     cached: bool = False
+    warnings: list[str] = field(default_factory=list)  # e.g. a number of the source not in the translation
 
 
 @dataclass
@@ -104,6 +106,7 @@ class _Unit:
     result: str | None = None
     pieces: int = 1
     cached: bool = False
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def uses_model(self) -> bool:
@@ -300,12 +303,12 @@ class Pipeline:
             gap = src[cursor:sp.span.start]
             out.append(gap)
             pos += len(gap)
-            fills = [_finish(u) for u in sp.parts]
+            fills = [_finish(u, target) for u in sp.parts]
             frame = sp.frame
             if frame.masked is None:
                 text, holes = _splice(frame.text, [(a, b) for a, b, _ in sp.carved], fills)
             else:
-                text, holes = unmask_with(frame.result or "", frame.masked, fills)
+                text, holes = unmask_with(_numbers_checked(frame, target), frame.masked, fills)
             for (_, _, qi), (a, b) in zip(sp.carved, holes, strict=True):
                 quote_target[qi][len(sentences)] = (pos + a, pos + b)
             used = [u for u in [*sp.parts, frame] if u.uses_model]
@@ -314,7 +317,8 @@ class Pipeline:
             sentences.append(SentenceOut(
                 source=sp.span, target=Span(pos, pos + len(text), text), lang=sp.detection.lang,
                 confidence=round(sp.detection.confidence, 4), translated=bool(used),
-                pieces=max([1] + [u.pieces for u in used]), cached=bool(used) and all(u.cached for u in used)))
+                pieces=max([1] + [u.pieces for u in used]), cached=bool(used) and all(u.cached for u in used),
+                warnings=[w for u in used for w in u.warnings]))
             out.append(text)
             pos += len(text)
             cursor = sp.span.end
@@ -326,6 +330,7 @@ class Pipeline:
         if plan.html is not None:
             translation = render_html(plan.html, _block_translations(plan, sentences, translation_text))
         warnings = list(plan.warnings)
+        warnings += [f"sentence {i}: {w}" for i, s in enumerate(sentences) for w in s.warnings]
         split = sum(1 for s in sentences if s.pieces > 1)
         if split:
             warnings.append(f"{split} sentence(s) exceeded the model's input limit and were translated in pieces")
@@ -389,12 +394,23 @@ def _tweet_signatures(quotes: Sequence[Quote]) -> list[tuple[int, int]]:
     return [(a, b) for a, b in out if a < b]
 
 
-def _finish(unit: _Unit) -> str:
+def _numbers_checked(unit: _Unit, target: Lang) -> str:
+    """The unit's model output with the source's numbers checked (repaired where clear; what
+    stays missing is a warning on the unit)."""
+    assert unit.masked is not None
+    if not unit.uses_model:
+        return unit.result or ""
+    check = check_numbers(unit.masked.model_text, unit.result or "", unit.lang, target)
+    unit.warnings = list(check.warnings)
+    return check.text
+
+
+def _finish(unit: _Unit, target: Lang) -> str:
     if unit.masked is None:
         return unit.text
     if unit.result is None:  # pragma: no cover - every masked unit is translated or failed
         raise RuntimeError("unit was not translated")
-    return unmask_with(unit.result, unit.masked, [])[0]
+    return unmask_with(_numbers_checked(unit, target), unit.masked, [])[0]
 
 
 def _splice(text: str, holes: Sequence[tuple[int, int]], fills: Sequence[str]) -> tuple[str, list[tuple[int, int]]]:
