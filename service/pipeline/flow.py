@@ -192,6 +192,12 @@ class Pipeline:
             raise EmptyText("text is empty")
         if len(doc.text) > self.max_chars:
             raise TextTooLarge(f"text has {len(doc.text)} characters; the limit is {self.max_chars}")
+        if doc.source_lang != "auto" and doc.source_lang not in SUPPORTED_LANGS:
+            raise UnsupportedLanguage(f"source language {doc.source_lang!r} is not supported: "
+                                      f"use auto, {', '.join(SUPPORTED_LANGS)}")
+        if doc.target_lang not in SUPPORTED_LANGS:
+            raise UnsupportedLanguage(f"target language {doc.target_lang!r} is not supported: "
+                                      f"use {', '.join(SUPPORTED_LANGS)}")
         hint = None if doc.source_lang == "auto" else doc.source_lang
         source_text, spans, html = self._segment(doc.text, doc.format, hint)
         warnings: list[str] = []
