@@ -1,68 +1,98 @@
-"""Errors as RFC 9457 problem details with a stable ``type``."""
+"""Domain errors: what went wrong, with a stable ``type`` and a ``detail`` that says what to do.
+
+They carry no HTTP status: the presentation layer (``service/views.py``) decides what a caller
+sees of an error, and only the HTTP layer (``service/http/problems.py``) maps a ``type`` to a
+status code and title. Engine errors (``translators.base.TranslatorError``) follow the same shape.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from translators.base import ModelMissing, TranslatorError, UnsupportedPair
+__all__ = ["ClientClosed", "DeadlineExceeded", "EmptyText", "HtmlTooDeep", "InvalidRequest", "InvalidText",
+           "NewsbridgeError", "Overloaded", "RequestTooLarge", "ServiceNotReady", "ShuttingDown", "TextTooLarge",
+           "TooManyTexts", "UnsupportedLanguage", "check_text"]
 
-PROBLEM_BASE = "https://newsbridge.dev/problems/"
 
+class NewsbridgeError(Exception):
+    """An error a caller can act on: ``type`` is stable, ``detail`` says what to do; ``extra``
+    holds machine-readable fields that go with it; ``headers`` are hints a transport may pass
+    on (``Retry-After``), ignored by the CLI and batch."""
 
-class ProblemError(Exception):
-    """An error a client can act on: ``type`` is stable, ``detail`` says what to do."""
+    type = "newsbridge_error"
 
-    type = "internal_error"
-    title = "Internal error"
-    status = 500
-
-    def __init__(self, detail: str, **extra: Any) -> None:
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
         self.extra = extra
-
-    def to_problem(self, instance: str | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"type": PROBLEM_BASE + self.type, "title": self.title,
-                                "status": self.status, "detail": self.detail}
-        if instance:
-            body["instance"] = instance
-        body.update(self.extra)
-        return body
+        self.headers: dict[str, str] = dict(headers or {})
 
 
-class EmptyText(ProblemError):
-    type, title, status = "empty_text", "Empty text", 422
+class EmptyText(NewsbridgeError):
+    type = "empty_text"
 
 
-class TextTooLarge(ProblemError):
-    type, title, status = "text_too_large", "Text too large", 413
+class TextTooLarge(NewsbridgeError):
+    type = "text_too_large"
 
 
-class UnsupportedLanguage(ProblemError):
-    type, title, status = "unsupported_language", "Unsupported language", 422
+class UnsupportedLanguage(NewsbridgeError):
+    type = "unsupported_language"
 
 
-class InvalidRequest(ProblemError):
-    type, title, status = "invalid_request", "Invalid request", 422
+class InvalidRequest(NewsbridgeError):
+    type = "invalid_request"
 
 
-class ServiceNotReady(ProblemError):
-    type, title, status = "not_ready", "Service not ready", 503
+class ServiceNotReady(NewsbridgeError):
+    type = "not_ready"
 
 
-_TRANSLATOR_ERRORS: dict[type[TranslatorError], tuple[str, int]] = {
-    UnsupportedPair: ("Unsupported language pair", 422),
-    ModelMissing: ("Model missing", 503),
-}
+class InvalidText(NewsbridgeError):
+    """Text no UTF-8 can carry (a lone surrogate such as ``"\\ud800"``)."""
+
+    type = "invalid_text"
 
 
-def as_problem(exc: BaseException) -> ProblemError:
-    """Map any error from the pipeline to a problem (internal errors keep no private detail)."""
-    if isinstance(exc, ProblemError):
-        return exc
-    if isinstance(exc, TranslatorError):
-        title, status = _TRANSLATOR_ERRORS.get(type(exc), ("Translation failed", 500))
-        problem = ProblemError(str(exc))
-        problem.type, problem.title, problem.status = exc.type, title, status
-        return problem
-    return ProblemError("an unexpected error occurred; see the server log")
+class TooManyTexts(NewsbridgeError):
+    type = "too_many_texts"
+
+
+class RequestTooLarge(NewsbridgeError):
+    type = "request_too_large"
+
+
+class HtmlTooDeep(NewsbridgeError):
+    type = "html_too_deep"
+
+
+class Overloaded(NewsbridgeError):
+    """The queue of model work is full: retry after ``Retry-After`` seconds."""
+
+    type = "overloaded"
+
+
+class ShuttingDown(NewsbridgeError):
+    type = "shutting_down"
+
+
+class DeadlineExceeded(NewsbridgeError):
+    type = "deadline_exceeded"
+
+
+class ClientClosed(NewsbridgeError):
+    """The client went away; nobody reads this answer."""
+
+    type = "client_closed_request"
+
+
+def check_text(text: str, *, index: int | None = None) -> None:
+    """Raises ``InvalidText`` for text UTF-8 cannot encode (lone surrogates)."""
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        where = f"texts[{index}]" if index is not None else "text"
+        raise InvalidText(f"{where} has a lone surrogate at character {exc.start}; "
+                          "send text as valid UTF-8 (pairs of surrogates only)") from None

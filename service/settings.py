@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# A model input holds the target-language prefix (one token, e.g. ``>>pol<<``), at least one
+# token of text and ``</s>``: a smaller limit can fit no text at all.
+MIN_INPUT_TOKENS = 3
 
 
 def _default_database_url() -> str:
@@ -28,10 +32,21 @@ class Settings(BaseSettings):
 
     max_chars: int = Field(default=200_000, gt=0, description="Largest accepted text, in characters.")
     max_batch_texts: int = Field(default=64, gt=0, description="Most texts in one API request.")
+    max_request_chars: int = Field(default=1_000_000, gt=0,
+                                   description="Most characters in one API request, all texts together.")
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0,
+                                description="Largest request body, checked while it is read (413 beyond).")
+    max_html_depth: int = Field(default=256, gt=0, description="Deepest element nesting accepted in HTML input.")
     batch_size: int = Field(default=16, gt=0, description="Sentences per model batch.")
     max_batch_tokens: int = Field(default=4096, gt=0, description="Source tokens per model batch.")
     num_beams: int | None = Field(default=None, description="Override the model's own beam size.")
-    max_input_tokens: int | None = Field(default=None, description="Override the model's input limit.")
+    max_input_tokens: int | None = Field(
+        default=None, description="Override the model's input limit (tokens, the target-language prefix and </s> "
+                                  f"included; at least {MIN_INPUT_TOKENS}).")
+    no_repeat_ngram_size: int | None = Field(default=None, ge=0,
+                                             description="Forbid repeating n-grams of this size (model's own: 0).")
+    repetition_penalty: float | None = Field(default=None, gt=0,
+                                             description="Penalize repeated tokens when > 1 (model's own: 1.0).")
 
     coalesce: bool = Field(default=True, description="Coalesce concurrent requests into shared model batches.")
     coalesce_wait_ms: float = Field(default=5.0, ge=0)
@@ -41,8 +56,33 @@ class Settings(BaseSettings):
                                description="Model calls running at once (0: 2 for ctranslate2, 1 for transformers).")
     workers: int = Field(default=1, ge=1, description="Server worker processes sharing the machine.")
 
+    detector: Literal["ensemble", "langdetect", "py3langid", "lingua"] = Field(
+        default="ensemble", description="Language detector: the ensemble (best measured, docs/benchmarks.md) "
+                                        "or one engine alone.")
     summarizer: Literal["extractive", "abstractive"] = "extractive"
     summarizer_model: str | None = None
 
+    max_queue_chars: int = Field(default=300_000, gt=0,
+                                 description="Characters of admitted model work in the server at once; beyond it "
+                                             "requests get 503 with Retry-After at once.")
+    max_queue_requests: int = Field(default=256, gt=0, description="Requests with model work in the server at once.")
+    work_threads: int = Field(default=64, gt=0, description="Threads running admitted requests' work.")
+    request_timeout: float = Field(default=30.0, gt=0,
+                                   description="Seconds a request may take; then 504 and its queued work is dropped.")
+    shutdown_grace: float = Field(default=25.0, gt=0,
+                                  description="Seconds from SIGTERM to exit: in-flight requests finish or get 503.")
+    trusted_proxies: str = Field(default="",
+                                 description="Comma-separated proxy addresses/networks whose X-Forwarded-For is "
+                                             "believed ('*': any); empty: none.")
+
     log_level: str = "INFO"
     log_json: bool = False
+
+    @field_validator("max_input_tokens")
+    @classmethod
+    def _room_for_text(cls, value: int | None) -> int | None:
+        if value is not None and value < MIN_INPUT_TOKENS:
+            raise ValueError(f"NEWSBRIDGE_MAX_INPUT_TOKENS={value} leaves no room for text: the target-language "
+                             f"prefix and </s> take up to {MIN_INPUT_TOKENS - 1} tokens; use at least "
+                             f"{MIN_INPUT_TOKENS} (or leave it unset for the model's own limit)")
+        return value
