@@ -14,11 +14,12 @@ from __future__ import annotations
 import logging
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from service.errors import EmptyText, TextTooLarge, UnsupportedLanguage, check_text
+from service.pipeline.nesting import carve, parents, quote_forest
 from translators.base import (
     SUPPORTED_LANGS,
     DetectedLang,
@@ -75,6 +76,7 @@ class QuoteOut:
     date: str | None = None
     url: str | None = None
     speaker: str | None = None
+    parent: int | None = None  # index of the quote or tweet it stands in
 
 
 @dataclass
@@ -137,6 +139,8 @@ class _Unit:
     pieces: int = 1
     cached: bool = False
     warnings: list[str] = field(default_factory=list)
+    carved: list[tuple[int, int, int]] = field(default_factory=list)  # (start, end) in ``text``, quote index
+    children: list[_Unit] = field(default_factory=list)  # the carved quotes' units, same order
 
     @property
     def uses_model(self) -> bool:
@@ -147,9 +151,7 @@ class _Unit:
 class _SentencePlan:
     span: Span
     detection: Detection
-    frame: _Unit
-    carved: list[tuple[int, int, int]]  # (start, end) relative to the sentence, quote index
-    parts: list[_Unit]  # carved quote units, same order as ``carved``
+    frame: _Unit  # the sentence, its carved quotes (and theirs) as children
 
 
 @dataclass
@@ -244,20 +246,18 @@ class Pipeline:
         quotes = find_quotes(source_text) if html is None else html.quotes()
         quote_langs = [self._quote_lang(q, doc.source_lang, doc_lang) for q in quotes]
         plans: list[_SentencePlan] = []
-        index = {id(q): i for i, q in enumerate(quotes)}
-        outer = _outermost([q for q in quotes if q.kind == "quote"])
-        outer_at = Intervals([(q.span.start, q.span.end) for q in outer])
+        roots, kids = quote_forest(quotes)
+        roots_at = Intervals([(quotes[i].span.start, quotes[i].span.end) for i in roots])
         signatures = Intervals(_tweet_signatures(quotes))
         for span, det in zip(spans, detections, strict=True):
-            carved = _carve(span, [(outer[i], index[id(outer[i])]) for i in outer_at.overlapping(span.start, span.end)])
             frame = _Unit(det.lang, span.text)
-            parts = [_Unit(quote_langs[qi], span.text[a:b]) for a, b, qi in carved]
-            plans.append(_SentencePlan(span, det, frame, carved, parts))
+            _build(frame, span.start, [roots[k] for k in roots_at.overlapping(span.start, span.end)],
+                   quotes, kids, quote_langs)
+            plans.append(_SentencePlan(span, det, frame))
             if signatures.containing(span.start, span.end):
                 continue  # "— Author (@handle) date" of an embedded post is metadata: kept as is
-            for unit in parts:
-                self._prepare(unit, doc.target_lang)
-            self._prepare(frame, doc.target_lang, [(a, b) for a, b, _ in carved])
+            for unit in _walk(frame):
+                self._prepare(unit, doc.target_lang, [(a, b) for a, b, _ in unit.carved])
         return _DocPlan(doc, source_text, html, plans, quotes, quote_langs, doc_lang, warnings)
 
     def _detect(self, text: str, source_lang: str) -> Detection:
@@ -300,7 +300,7 @@ class Pipeline:
         groups: dict[tuple[str, str], dict[str, list[tuple[_Unit, _DocPlan]]]] = defaultdict(dict)
         for plan in plans:
             for sp in plan.sentences:
-                for unit in [*sp.parts, sp.frame]:
+                for unit in _walk(sp.frame):
                     if unit.masked is None:
                         continue
                     if not unit.masked.model_text.strip():
@@ -337,15 +337,10 @@ class Pipeline:
             gap = src[cursor:sp.span.start]
             out.append(gap)
             pos += len(gap)
-            fills = [_finish(u, target) for u in sp.parts]
-            frame = sp.frame
-            if frame.masked is None:
-                text, holes = _splice(frame.text, [(a, b) for a, b, _ in sp.carved], fills)
-            else:
-                text, holes = unmask_with(_numbers_checked(frame, target), frame.masked, fills)
-            for (_, _, qi), (a, b) in zip(sp.carved, holes, strict=True):
+            text, where = _render(sp.frame, target)
+            for qi, (a, b) in where.items():
                 quote_target[qi][len(sentences)] = (pos + a, pos + b)
-            used = [u for u in [*sp.parts, frame] if u.uses_model]
+            used = [u for u in _walk(sp.frame) if u.uses_model]
             hits += sum(u.cached for u in used)
             misses += sum(not u.cached for u in used)
             sentences.append(SentenceOut(
@@ -369,7 +364,7 @@ class Pipeline:
         if split:
             warnings.append(f"{split} sentence(s) exceeded the model's input limit and were translated in pieces")
         models: dict[str, list[ModelIdentity]] = {}
-        for lang in {u.lang for sp in plan.sentences for u in [*sp.parts, sp.frame] if u.masked is not None}:
+        for lang in {u.lang for sp in plan.sentences for u in _walk(sp.frame) if u.masked is not None}:
             pair = f"{lang}-{target}"
             models[pair] = list(self.translator.describe(lang, target).legs)  # type: ignore[arg-type]
         return DocumentResult(
@@ -384,6 +379,7 @@ class Pipeline:
         sentence where it was carved, the whole sentence where the quote fills it."""
         result: list[QuoteOut] = []
         at = Intervals([(s.source.start, s.source.end) for s in sentences])
+        parent = parents(plan.quotes)
         for qi, q in enumerate(plan.quotes):
             inside = list(at.overlapping(q.span.start, q.span.end))
             pieces = [carved.get(qi, {}).get(i) or _uncarved_piece(sentences[i], q.span, translation) for i in inside]
@@ -393,7 +389,8 @@ class Pipeline:
                 target = Span(start, end, translation[start:end])
             result.append(QuoteOut(
                 kind=q.kind, lang=plan.quote_langs[qi], source=q.span, outer=q.outer, target=target,
-                sentences=inside, author=q.author, handle=q.handle, date=q.date, url=q.url, speaker=q.speaker))
+                sentences=inside, author=q.author, handle=q.handle, date=q.date, url=q.url, speaker=q.speaker,
+                parent=parent[qi]))
         return result
 
 
@@ -438,12 +435,38 @@ def _numbers_checked(unit: _Unit, target: Lang) -> str:
     return check.text
 
 
-def _finish(unit: _Unit, target: Lang) -> str:
+def _walk(unit: _Unit) -> Iterator[_Unit]:
+    yield unit
+    for child in unit.children:
+        yield from _walk(child)
+
+
+def _build(unit: _Unit, lo: int, candidates: Sequence[int], quotes: Sequence[Quote],
+           kids: dict[int, list[int]], langs: Sequence[DetectedLang]) -> None:
+    """Carve the quotes out of ``unit`` (at ``lo`` in the document), and theirs out of them."""
+    unit.carved = carve(lo, unit.text, quotes, candidates, kids)
+    for a, b, qi in unit.carved:
+        child = _Unit(langs[qi], unit.text[a:b])
+        _build(child, lo + a, kids.get(qi, []), quotes, kids, langs)
+        unit.children.append(child)
+
+
+def _render(unit: _Unit, target: Lang) -> tuple[str, dict[int, tuple[int, int]]]:
+    """The unit's translation with its carved quotes' translations in place, and where each
+    carved quote (at any depth) lies in it."""
+    rendered = [_render(child, target) for child in unit.children]
+    fills = [text for text, _ in rendered]
     if unit.masked is None:
-        return unit.text
-    if unit.result is None:  # pragma: no cover - every masked unit is translated or failed
-        raise RuntimeError("unit was not translated")
-    return unmask_with(_numbers_checked(unit, target), unit.masked, [])[0]
+        text, holes = _splice(unit.text, [(a, b) for a, b, _ in unit.carved], fills)
+    else:
+        if unit.result is None:  # pragma: no cover - every masked unit is translated or failed
+            raise RuntimeError("unit was not translated")
+        text, holes = unmask_with(_numbers_checked(unit, target), unit.masked, fills)
+    where: dict[int, tuple[int, int]] = {}
+    for (_, _, qi), (a, b), (_, inner) in zip(unit.carved, holes, rendered, strict=True):
+        where[qi] = (a, b)
+        where.update({k: (a + c, a + d) for k, (c, d) in inner.items()})
+    return text, where
 
 
 def _splice(text: str, holes: Sequence[tuple[int, int]], fills: Sequence[str]) -> tuple[str, list[tuple[int, int]]]:
@@ -460,35 +483,6 @@ def _splice(text: str, holes: Sequence[tuple[int, int]], fills: Sequence[str]) -
         cursor = b
     out.append(text[cursor:])
     return "".join(out), positions
-
-
-def _outermost(quotes: Sequence[Quote]) -> list[Quote]:
-    out: list[Quote] = []
-    for q in sorted(quotes, key=lambda q: (q.outer.start, -q.outer.end)):
-        if not out or q.outer.start >= out[-1].outer.end:
-            out.append(q)
-    return out
-
-
-def _carve(span: Span, quotes: Sequence[tuple[Quote, int]]) -> list[tuple[int, int, int]]:
-    """Parts of a sentence that are quote content and not the whole sentence: (start, end, quote
-    index), relative to the sentence. ``quotes`` are the outermost quotes overlapping it."""
-    carved: list[tuple[int, int, int]] = []
-    for q, qi in quotes:
-        a, b = max(q.span.start, span.start), min(q.span.end, span.end)
-        if a >= b:
-            continue
-        piece = span.text[a - span.start:b - span.start]
-        if not piece.strip():
-            continue
-        # the quote covers the sentence but for quote marks and punctuation: no need to carve
-        rest = (span.text[:a - span.start] + span.text[b - span.start:]).strip()
-        if not any(ch.isalnum() for ch in rest):
-            continue
-        lead = len(piece) - len(piece.lstrip())
-        trail = len(piece) - len(piece.rstrip())
-        carved.append((a - span.start + lead, b - span.start - trail, qi))
-    return carved
 
 
 class Intervals:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import regex
 
@@ -36,7 +36,7 @@ class SingleEngineDetector:
 
     name = ""
     _lock = threading.Lock()
-    _loaded: dict[str, tuple[Any, Any]] = {}
+    _loaded: ClassVar[dict[str, tuple[Any, Any]]] = {}
 
     def detect(self, text: str) -> Detection:
         clean = letters_only(text)
