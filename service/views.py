@@ -32,7 +32,7 @@ from service.http.schemas import (
     SummarySentence,
     TranslationModel,
 )
-from service.pipeline.flow import DetectionResult, DocumentResult
+from service.pipeline.results import DetectionResult, DocumentResult
 from service.pipeline.summarize import SummaryOut
 from translators.base import Span, TranslatorError
 from translators.text.offsets import Utf16Index
@@ -71,7 +71,7 @@ def to_model(r: DocumentResult, offsets: str) -> TranslationModel:
         source_text=src, translation=r.translation, translation_text=tgt,
         sentences=[SentenceModel(source=conv.span(s.source, src), target=conv.span(s.target, tgt), lang=s.lang,
                                  confidence=s.confidence, translated=s.translated, split=s.pieces > 1,
-                                 cached=s.cached, warnings=s.warnings) for s in r.sentences],
+                                 cached=s.cached, capped=s.capped, warnings=s.warnings) for s in r.sentences],
         quotes=[QuoteModel(kind=q.kind, lang=q.lang, source=conv.span(q.source, src), outer=conv.span(q.outer, src),
                            target=conv.span(q.target, tgt) if q.target else None, sentences=q.sentences,
                            author=q.author, handle=q.handle, date=q.date, url=q.url, speaker=q.speaker,
@@ -160,6 +160,6 @@ def problem_of(exc: BaseException, *, reveal: bool = False) -> Problem:
     if isinstance(exc, NewsbridgeError):
         return Problem(exc.type, exc.detail, dict(exc.extra))
     if isinstance(exc, TranslatorError):
-        return Problem(exc.type, str(exc))
+        return Problem(exc.type, str(exc), dict(exc.extra))
     detail = f"{type(exc).__name__}: {exc}" if reveal else INTERNAL_DETAIL
     return Problem("internal_error", detail, internal=True)

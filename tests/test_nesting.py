@@ -36,7 +36,7 @@ def test_quote_in_a_quote_that_fills_the_sentence(client: TestClient) -> None:
     body = client.post("/v1/translate", json={"text": FILLING, "source_lang": "pl"}).json()
     check_spans(body)
     outer, inner = body["quotes"]
-    assert inner["parent"] == 0
+    assert outer["parent"] is None and inner["parent"] == 0
     assert inner["target"]["text"] == alone(client, "Sytuacja jest pod kontrolą")
     assert len(inner["target"]["text"]) < len(body["sentences"][0]["target"]["text"])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -9,12 +10,20 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service.engines import Engines, build_engines
+from service.http.editor import router as editor_router
+from service.http.health import router as health_router
+from service.http.jobs import router as jobs_router
+from service.http.lifecycle import Lifecycle
 from service.http.middleware import BodyLimit, RequestContext
 from service.http.problems import PROBLEM_JSON, install_handlers, problem_response
 from service.http.routes import router
+from service.http.work import Admission, WorkRunner
+from service.jobs.manager import open_jobs
 from service.logs import configure_logging
+from service.memory import tune_allocator
 from service.metrics import Metrics
 from service.settings import Settings
+from service.storage.db import DatabaseUnavailable
 
 __all__ = ["PROBLEM_JSON", "create_app", "problem_response"]
 log = logging.getLogger(__name__)
@@ -30,6 +39,12 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tune_allocator()  # before the worker threads exist (service/memory.py)
+        admission = Admission(settings.max_queue_chars, settings.max_queue_requests)
+        app.state.work = WorkRunner(admission, settings.work_threads, settings.request_timeout)
+        app.state.lifecycle = Lifecycle(settings.shutdown_grace, on_expire=admission.cancel_all)
+        app.state.lifecycle.attach(asyncio.get_running_loop())
+        metrics.watch_queue(admission)
         app.state.engines = engines or (engine_factory or build_engines)(settings)
         if settings.preload:
             for pair in ("pl-en", "lt-en", "en-pl", "en-lt"):
@@ -38,10 +53,21 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
                     app.state.engines.translator.identity(src, tgt)
                 except Exception as exc:
                     log.warning("could not preload model", extra={"pair": pair, "error": str(exc)})
+        app.state.jobs = app.state.jobs_error = None
+        try:
+            app.state.jobs = open_jobs(settings, app.state.engines)
+        except DatabaseUnavailable as exc:
+            log.error("jobs unavailable", extra={"error": str(exc)})
+            app.state.jobs_error = str(exc)
         log.info("newsbridge ready", extra={"backend": settings.backend, "cache": app.state.engines.cache_state()})
         try:
             yield
         finally:
+            if app.state.jobs is not None:
+                app.state.jobs.stop(timeout=5)  # a running job is left to resume at the next start
+            app.state.lifecycle.begin()
+            app.state.lifecycle.detach()
+            app.state.work.close()
             app.state.engines = None
 
     app = FastAPI(
@@ -53,7 +79,11 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     app.state.settings = settings
     app.state.metrics = metrics
     app.include_router(router)
+    app.include_router(jobs_router)
+    app.include_router(health_router)
+    app.include_router(editor_router)
     install_handlers(app, metrics)
-    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)  # inner
+    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes,  # inner
+                       exempt_prefixes=("/v1/jobs",))  # jobs stream to disk under NEWSBRIDGE_MAX_JOB_BYTES
     app.add_middleware(RequestContext, metrics=metrics)  # outer: every response has a request id
     return app
