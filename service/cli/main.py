@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
 
 import typer
 
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.engines import Engines
+    from service.pipeline.results import DocumentResult
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="newsbridge: translation and summarization for newsrooms (pl, lt, en).")
@@ -25,7 +29,7 @@ def _read(path: str) -> str:
     return p.read_text(encoding="utf-8")
 
 
-def _fail(exc: Exception) -> None:
+def _fail(exc: Exception) -> NoReturn:
     from service.views import problem_of
 
     problem = problem_of(exc)
@@ -68,22 +72,29 @@ def serve(host: str = "127.0.0.1", port: Annotated[int, typer.Option(help="0: an
                 proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None)
 
 
+def _translate_file(path: str, source_lang: str, target_lang: str, fmt: str) -> tuple[Engines, DocumentResult]:
+    """The engines (built as the service builds them) and the translation of one file; a bad
+    input exits 2 with its problem type."""
+    from service.engines import build_engines
+    from service.pipeline.flow import Document
+
+    text = _read(path)
+    engines = build_engines(Settings(), coalesce=False)
+    try:
+        return engines, engines.pipeline.translate(
+            Document(text, source_lang, target_lang, _format(path, fmt)))  # type: ignore[arg-type]
+    except Exception as exc:
+        _fail(exc)
+
+
 @app.command()
 def translate(path: Annotated[str, typer.Argument(help="A file, or - for standard input")] = "-",
               source_lang: SourceOpt = "auto", target_lang: TargetOpt = "en", fmt: FormatOpt = "",
               as_json: Annotated[bool, typer.Option("--json", help="Print the full JSON response")] = False) -> None:
     """Translate one text or HTML file; prints the translation (or the full response with --json)."""
-    from service.engines import build_engines
-    from service.pipeline.flow import Document
     from service.views import to_model
 
-    text = _read(path)
-    engines = build_engines(Settings(), coalesce=False)
-    try:
-        result = engines.pipeline.translate(Document(text, source_lang, target_lang, _format(path, fmt)))  # type: ignore[arg-type]
-    except Exception as exc:
-        _fail(exc)
-        return
+    _, result = _translate_file(path, source_lang, target_lang, fmt)
     if as_json:
         typer.echo(to_model(result, "codepoint").model_dump_json(indent=2))
     else:
@@ -99,21 +110,12 @@ def summarize(path: Annotated[str, typer.Argument(help="A file, or - for standar
               ratio: Annotated[float | None, typer.Option(help="Share of sentences to keep")] = None,
               as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Summarize a text in the target language; quotes are listed with their original wording."""
-    from service.engines import build_engines
-    from service.pipeline.flow import Document
     from service.pipeline.summarize import summarize as make_summary
     from service.views import summary_model
 
-    text = _read(path)
-    settings = Settings()
-    engines = build_engines(settings, coalesce=False)
-    try:
-        result = engines.pipeline.translate(Document(text, source_lang, target_lang, _format(path, fmt)))  # type: ignore[arg-type]
-    except Exception as exc:
-        _fail(exc)
-        return
+    engines, result = _translate_file(path, source_lang, target_lang, fmt)
     out = make_summary(result, engines.summarizer, max_sentences=max_sentences, ratio=ratio,
-                       method=settings.summarizer)
+                       method=engines.settings.summarizer)
     if as_json:
         typer.echo(summary_model(out, "codepoint").model_dump_json(indent=2))
         return
@@ -137,7 +139,6 @@ def detect(path: Annotated[str, typer.Argument(help="A file, or - for standard i
         result = detect_text(build_detector(Settings()), text, fmt=_format(path, fmt))
     except Exception as exc:
         _fail(exc)
-        return
     if as_json:
         typer.echo(detect_model(result, "codepoint").model_dump_json(indent=2))
         return
@@ -241,7 +242,7 @@ def models_convert(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs
         raise typer.Exit(1)
 
 
-BENCH_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
+BENCH_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 def _benchmarks() -> dict[str, Path]:
