@@ -27,10 +27,10 @@ from typing import Any
 
 import regex
 
-from translators.base import Detection, Lang
+from translators.base import SUPPORTED_LANGS, Detection, Lang
 from translators.text.patterns import strip_decorations
 
-LANGS: tuple[Lang, ...] = ("pl", "lt", "en")
+LANGS: tuple[Lang, ...] = SUPPORTED_LANGS
 
 # Languages a newsroom may meet that must not be mistaken for pl/lt/en: candidates of the
 # wider check that decides ``other`` (ISO 639-1 code -> lingua ``Language`` name).
