@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=_default_database_url,
                               description="SQLAlchemy URL of the translation cache; an SQLite file by default.")
     cache_enabled: bool = True
+    cache_timeout: float = Field(default=1.0, gt=0,
+                                 description="Seconds one cache read or write may take before it counts as failed.")
+    cache_breaker_failures: int = Field(default=3, ge=1,
+                                        description="Consecutive cache failures or timeouts that open the circuit.")
+    cache_breaker_reset: float = Field(default=30.0, gt=0,
+                                       description="Seconds the cache is skipped once the circuit is open.")
     model_dir: Path | None = Field(default=None,
                                    description="Folder with one sub-folder per pair (pl-en/, lt-en/, ...).")
     backend: Literal["transformers", "ctranslate2"] = "transformers"
@@ -63,6 +69,9 @@ class Settings(BaseSettings):
                                description="Model calls running at once (0: 2 for ctranslate2, 1 for transformers).")
     workers: int = Field(default=1, ge=1, description="Server worker processes sharing the machine.")
 
+    detector: Literal["ensemble", "langdetect", "py3langid", "lingua"] = Field(
+        default="ensemble", description="Language detector: the ensemble (best measured, docs/benchmarks.md) "
+                                        "or one engine alone.")
     summarizer: Literal["extractive", "abstractive"] = "extractive"
     summarizer_model: str | None = None
 
@@ -70,7 +79,8 @@ class Settings(BaseSettings):
                                  description="Characters of admitted model work in the server at once; beyond it "
                                              "requests get 503 with Retry-After at once.")
     max_queue_requests: int = Field(default=256, gt=0, description="Requests with model work in the server at once.")
-    work_threads: int = Field(default=64, gt=0, description="Threads running admitted requests' work.")
+    work_threads: int = Field(default=16, gt=0,
+                              description="Threads running admitted requests' work (more wait in the queue).")
     request_timeout: float = Field(default=60.0, gt=0,
                                    description="Seconds a request may take; then 504 and its queued work is dropped.")
     shutdown_grace: float = Field(default=25.0, gt=0,

@@ -23,8 +23,10 @@ from typing import IO, Any, Literal
 
 import regex
 
+from translators.registry import SOURCE_CHOICES, language_list
+
 InputKind = Literal["jsonl", "csv"]
-SOURCE_LANGS = ("auto", "pl", "lt", "en")
+SOURCE_LANGS = SOURCE_CHOICES
 FORMATS = ("text", "html")
 FOLDER_SUFFIXES = {".txt": "text", ".html": "html", ".htm": "html"}
 _HEAD_BYTES = 1 << 20
@@ -104,7 +106,7 @@ def make_record(fields: dict[str, Any], line: int, opts: ReaderOptions) -> Recor
     elif lang in SOURCE_LANGS:
         rec.source_lang = lang
     else:
-        rec.error = ("unsupported_language", f"line {line}: language {lang!r} is not supported (pl, lt, en)")
+        rec.error = ("unsupported_language", f"line {line}: language {lang!r} is not supported ({language_list()})")
         return rec
     fmt = opts.format or fields.get(opts.format_column) or "text"
     if fmt not in FORMATS:

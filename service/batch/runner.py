@@ -23,10 +23,11 @@ from service.batch.chunks import ChunkEngine, EnginesFactory, EngineStats, Local
 from service.batch.output import ResumableOutput
 from service.batch.progress import Progress
 from service.batch.records import FORMATS, SOURCE_LANGS, BrokenInput, ReaderOptions, Source, UsageProblem
+from translators.registry import LANGUAGES
 
 log = logging.getLogger(__name__)
 
-TARGET_LANGS = ("pl", "lt", "en")
+TARGET_LANGS = tuple(LANGUAGES)
 ProgressHook = Callable[[int, int], bool]  # (records done, errors) -> go on?
 
 
@@ -191,8 +192,8 @@ def batch_command(
                                               "for standard input (JSONL unless --input-format csv)")],
     output: Annotated[str, Opt("--output", "-o", help="JSONL output; resumed when it exists (- for stdout)")],
     source_lang: Annotated[str, Opt("--source-lang", "-s",
-                                    help="auto, pl, lt or en (a record's lang wins)")] = "auto",
-    target_lang: Annotated[str, Opt("--target-lang", "-t", help="pl, lt or en")] = "en",
+                                    help=f"{', '.join(SOURCE_LANGS)} (a record's lang wins)")] = "auto",
+    target_lang: Annotated[str, Opt("--target-lang", "-t", help=", ".join(TARGET_LANGS))] = "en",
     summarize: Annotated[bool, Opt("--summarize", help="Add a summary to each record")] = False,
     engine: Annotated[str, Opt("--engine", help="local, or ray (RAY_ADDRESS joins a cluster)")] = "local",
     workers: Annotated[int, Opt("--workers", "-w", help="Ray actors, each holding the models")] = 1,

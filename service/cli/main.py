@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
 import typer
 
 from service.settings import Settings
+from translators.registry import LANGUAGES, SOURCE_CHOICES, language_list
 
 if TYPE_CHECKING:
     from service.engines import Engines
     from service.pipeline.results import DocumentResult
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="newsbridge: translation and summarization for newsrooms (pl, lt, en).")
+                  help=f"newsbridge: translation and summarization for newsrooms ({language_list()}).")
 models_app = typer.Typer(no_args_is_help=True, help="List, download and convert the translation models.")
 app.add_typer(models_app, name="models")
 
@@ -37,8 +38,8 @@ def _fail(exc: Exception) -> NoReturn:
     raise typer.Exit(2)
 
 
-SourceOpt = Annotated[str, typer.Option("--source-lang", "-s", help="auto, pl, lt or en")]
-TargetOpt = Annotated[str, typer.Option("--target-lang", "-t", help="pl, lt or en")]
+SourceOpt = Annotated[str, typer.Option("--source-lang", "-s", help=", ".join(SOURCE_CHOICES))]
+TargetOpt = Annotated[str, typer.Option("--target-lang", "-t", help=", ".join(LANGUAGES))]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text or html (default: by file suffix)")]
 
 
@@ -149,7 +150,7 @@ def detect(path: Annotated[str, typer.Argument(help="A file, or - for standard i
 @models_app.command("list")
 def models_list() -> None:
     """Each pair, its hub id, and whether it loads from NEWSBRIDGE_MODEL_DIR."""
-    from translators.registry import REGISTRY, available_pairs
+    from translators.registry import PIVOT, REGISTRY, available_pairs, pivot_pairs
 
     settings = Settings()
     where = available_pairs(settings.model_dir)
@@ -157,7 +158,8 @@ def models_list() -> None:
         origin = f"{settings.model_dir}/{pair}" if where[pair] == "local" else f"hub: {spec.hub_id}"
         prefix = f" (prefix {spec.prefix.strip()})" if spec.prefix else ""
         typer.echo(f"{pair}\t{origin}{prefix}")
-    typer.echo("pl-lt\tpivot through en\nlt-pl\tpivot through en")
+    for source, target in pivot_pairs():
+        typer.echo(f"{source}-{target}\tpivot through {PIVOT}")
 
 
 @models_app.command("pull")
@@ -242,7 +244,7 @@ def models_convert(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs
         raise typer.Exit(1)
 
 
-BENCH_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
+BENCH_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 def _benchmarks() -> dict[str, Path]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -24,6 +25,7 @@ from service.memory import tune_allocator
 from service.metrics import Metrics
 from service.settings import Settings
 from service.storage.db import DatabaseUnavailable
+from translators.registry import direct_pairs, language_list
 
 __all__ = ["PROBLEM_JSON", "create_app", "problem_response"]
 log = logging.getLogger(__name__)
@@ -40,14 +42,18 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tune_allocator()  # before the worker threads exist (service/memory.py)
+        # Hand the GIL on every 1 ms (default 5): with worker threads running Python, the event
+        # loop thread waits for it once per switch, and /healthz must not wait behind them.
+        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
         admission = Admission(settings.max_queue_chars, settings.max_queue_requests)
         app.state.work = WorkRunner(admission, settings.work_threads, settings.request_timeout)
         app.state.lifecycle = Lifecycle(settings.shutdown_grace, on_expire=admission.cancel_all)
         app.state.lifecycle.attach(asyncio.get_running_loop())
         metrics.watch_queue(admission)
         app.state.engines = engines or (engine_factory or build_engines)(settings)
-        if settings.preload:
-            for pair in ("pl-en", "lt-en", "en-pl", "en-lt"):
+        if settings.preload:  # also the detectors: their first use holds the GIL for seconds
+            app.state.engines.detector.detect("Dzień dobry. Labas rytas. Good morning.")
+            for pair in direct_pairs():
                 src, tgt = pair.split("-")
                 try:
                     app.state.engines.translator.identity(src, tgt)
@@ -59,7 +65,8 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
         except DatabaseUnavailable as exc:
             log.error("jobs unavailable", extra={"error": str(exc)})
             app.state.jobs_error = str(exc)
-        log.info("newsbridge ready", extra={"backend": settings.backend, "cache": app.state.engines.cache_state()})
+        cache = app.state.engines.cache_state(probe=False)
+        log.info("newsbridge ready", extra={"backend": settings.backend, "cache": cache})
         try:
             yield
         finally:
@@ -73,7 +80,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     app = FastAPI(
         title="newsbridge",
         version="0.1.0",
-        summary="Translation and summarization for newsrooms (pl, lt, en), with quotes kept aligned.",
+        summary=f"Translation and summarization for newsrooms ({language_list()}), with quotes kept aligned.",
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -6,17 +6,24 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SourceLang = Literal["auto", "pl", "lt", "en"]
-TargetLang = Literal["pl", "lt", "en"]
+from translators.base import DetectedLang, Lang
+
+# The codes are spelled once, in ``translators.base.Lang``; names and pairs: translators.registry.
+SourceLang = Literal["auto", Lang]
+TargetLang = Lang
 Offsets = Literal["codepoint", "utf16"]
 
 
 class TranslateRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"text": "Rzecznik SG: „Sytuacja jest pod kontrolą”. #granica", "source_lang": "auto", "target_lang": "en"}]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"text": "Rzecznik SG: „Sytuacja jest pod kontrolą”. #granica", "source_lang": "auto",
+                      "target_lang": "en"}],
+        "oneOf": [{"required": ["text"]}, {"required": ["texts"]}]})  # exactly one of them
 
-    text: str | None = Field(default=None, description="One text. Give `text` or `texts`.")
-    texts: list[str] | None = Field(default=None, description="A batch of texts, answered in order.")
+    text: str | None = Field(default=None, description="One text (not empty). Give `text` or `texts`.",
+                             json_schema_extra={"anyOf": [{"type": "string", "minLength": 1}, {"type": "null"}]})
+    texts: list[str] | None = Field(default=None, min_length=1,
+                                    description="A batch of texts, answered in order (each its result or problem).")
     source_lang: SourceLang = "auto"
     target_lang: TargetLang = "en"
     format: Literal["text", "html"] = "text"
@@ -55,18 +62,20 @@ class SpanOut(BaseModel):
 class SentenceModel(BaseModel):
     source: SpanOut = Field(description="Into `source_text`.")
     target: SpanOut = Field(description="Into `translation_text`.")
-    lang: Literal["pl", "lt", "en", "other"]
+    lang: DetectedLang
     confidence: float
     translated: bool = Field(description="False when kept as is (already the target language, or other).")
     split: bool = Field(description="True when it exceeded the model's input limit and was translated in pieces.")
     cached: bool
     capped: bool = Field(default=False, description="True when the model's output stopped at its length cap or a "
                                                     "repetition loop was cut: the translation may be incomplete.")
+    warnings: list[str] = Field(default_factory=list,
+                                description="e.g. a number of the source that is not in the translation.")
 
 
 class QuoteModel(BaseModel):
     kind: Literal["quote", "tweet"]
-    lang: Literal["pl", "lt", "en", "other"]
+    lang: DetectedLang
     source: SpanOut = Field(description="The quoted words (or the tweet body), into `source_text`.")
     outer: SpanOut = Field(description="With its quotation marks (or the whole embed), into `source_text`.")
     target: SpanOut | None = Field(description="Its translation (or itself, if already in the target language), "
@@ -77,6 +86,7 @@ class QuoteModel(BaseModel):
     date: str | None = None
     url: str | None = None
     speaker: str | None = None
+    parent: int | None = Field(default=None, description="Index (in `quotes`) of the quote or tweet it stands in.")
 
 
 class ModelRef(BaseModel):
@@ -92,7 +102,7 @@ class CachedCounts(BaseModel):
 
 
 class TranslationModel(BaseModel):
-    source_lang: Literal["pl", "lt", "en", "und"]
+    source_lang: Literal[Lang, "und"]
     target_lang: TargetLang
     format: Literal["text", "html"]
     offsets: Offsets
@@ -122,13 +132,19 @@ class BatchTranslateResponse(BaseModel):
 
 class SummaryQuote(BaseModel):
     kind: Literal["quote", "tweet"]
-    lang: Literal["pl", "lt", "en", "other"]
+    lang: DetectedLang
     original: str = Field(description="The quote's original wording.")
     source: SpanOut = Field(description="Into `source_text`.")
     target: SpanOut | None = Field(description="Into `translation`.")
-    summary: SpanOut | None = Field(description="Into `summary`.")
+    summary: SpanOut | None = Field(description="Into `summary`: the first of `summary_spans`.")
+    summary_spans: list[SpanOut] = Field(default_factory=list,
+                                         description="Into `summary`: every part of the summary that translates it.")
+    index: int = Field(description="Its index in `translation.quotes`.")
+    parent: int | None = Field(default=None,
+                               description="Index in `translation.quotes` of the quote or tweet it stands in.")
     author: str | None = None
     handle: str | None = None
+    date: str | None = None
     speaker: str | None = None
 
 
@@ -151,11 +167,11 @@ class BatchSummaryResponse(BaseModel):
 
 class DetectSegment(BaseModel):
     span: SpanOut
-    lang: Literal["pl", "lt", "en", "other"]
+    lang: DetectedLang
     confidence: float
 
 
 class DetectResponse(BaseModel):
-    lang: Literal["pl", "lt", "en", "other"]
+    lang: DetectedLang
     confidence: float
     segments: list[DetectSegment]
