@@ -10,11 +10,15 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.engines import Engines, build_engines
 from service.errors import PROBLEM_BASE, ProblemError
+from service.http import compat_deepl, compat_libretranslate
+from service.http.access import build_access
+from service.http.guard import NativeAccessMiddleware
 from service.http.routes import router
 from service.logs import configure_logging
 from service.metrics import Metrics
@@ -39,6 +43,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engines = engines or (engine_factory or build_engines)(settings)
+        app.state.access = build_access(settings)
         if settings.preload:
             for pair in ("pl-en", "lt-en", "en-pl", "en-lt"):
                 src, tgt = pair.split("-")
@@ -59,6 +64,13 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     app.state.settings = settings
     app.state.metrics = metrics
     app.include_router(router)
+    app.include_router(compat_libretranslate.router)
+    app.include_router(compat_deepl.router)
+    app.add_middleware(NativeAccessMiddleware)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type", "X-API-Key"],
+                           expose_headers=["Retry-After"])
 
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:

@@ -47,6 +47,7 @@ class Document:
     source_lang: Lang | Literal["auto"] = "auto"
     target_lang: Lang = "en"
     format: Format = "text"
+    ignore_tags: frozenset[str] = frozenset()  # HTML: elements whose content is kept as it is
 
 
 @dataclass
@@ -173,9 +174,10 @@ class Pipeline:
         return source_text, [(s, self.detector.detect(s.text)) for s in spans]
 
     # -- planning -----------------------------------------------------------------------------
-    def _segment(self, text: str, fmt: Format, hint: str | None) -> tuple[str, list[Span], HtmlDocument | None]:
+    def _segment(self, text: str, fmt: Format, hint: str | None,
+                 ignore_tags: frozenset[str] = frozenset()) -> tuple[str, list[Span], HtmlDocument | None]:
         if fmt == "html":
-            html = parse_html(text)
+            html = parse_html(text, ignore_tags)
             spans: list[Span] = []
             for block in html.blocks:
                 base = block.span.start
@@ -190,7 +192,7 @@ class Pipeline:
         if len(doc.text) > self.max_chars:
             raise TextTooLarge(f"text has {len(doc.text)} characters; the limit is {self.max_chars}")
         hint = None if doc.source_lang == "auto" else doc.source_lang
-        source_text, spans, html = self._segment(doc.text, doc.format, hint)
+        source_text, spans, html = self._segment(doc.text, doc.format, hint, doc.ignore_tags)
         warnings: list[str] = []
         detections = [self._detect(s.text, doc.source_lang) for s in spans]
         doc_lang = self._document_language(spans, detections)

@@ -14,6 +14,9 @@ inline elements (``<b>``, ``<em>``, ``<a>`` around words) then, in document orde
 text is still free. Otherwise the formatting is flattened to the translated text.
 Text-less inline content (images, ``<a><img></a>``, scripts, comments) is kept: before the
 text when it stood before any text, after it otherwise.
+Elements marked ``translate="no"`` or ``class="notranslate"`` (and any tag named in
+``ignore_tags``) are kept untranslated, like text-less content: a block-level one stays where
+it is; an inline one is kept whole but moves before or after its block's translated text.
 Known limitations: whitespace is collapsed also in ``<pre>``; ``<br>`` nested inside an inline
 element is flattened to a space; ``<title>``/``<head>`` content is not translated.
 """
@@ -84,6 +87,7 @@ class HtmlDocument:
     tweets: list[Quote]
     source: str = field(repr=False)
     fragment: bool = field(default=True, repr=False)
+    ignore_tags: frozenset[str] = field(default=frozenset(), repr=False)
 
     def quotes(self) -> list[Quote]:
         """Quotes found in ``text`` plus the HTML tweets (which replace any tweet found in
@@ -126,10 +130,10 @@ def _collapse(raw: str) -> str:
     return _WS.sub(" ", raw).strip(" ")
 
 
-def _kind(node: LexborNode, has_block: set[int]) -> int:
+def _kind(node: LexborNode, has_block: set[int], keep: set[int]) -> int:
     if node.is_text_node:
         return _INLINE
-    if not node.is_element_node:
+    if not node.is_element_node or node.mem_id in keep:
         return _ATOMIC
     tag = node.tag or ""
     if tag in _BLOCK_TAGS:
@@ -148,7 +152,27 @@ def _children(node: LexborNode) -> Iterator[LexborNode]:
         child = child.next
 
 
-def _texts(nodes: list[LexborNode]) -> dict[int, str]:
+def _kept(top: list[LexborNode], ignore_tags: frozenset[str]) -> set[int]:
+    """``mem_id`` of the elements not to translate: ``translate="no"``, ``class="notranslate"``,
+    a tag in ``ignore_tags``."""
+
+    def marked(node: LexborNode) -> bool:
+        attrs = node.attributes
+        return ((attrs.get("translate") or "").strip().lower() == "no"
+                or "notranslate" in (attrs.get("class") or "").split() or (node.tag or "") in ignore_tags)
+
+    selector = ",".join(["[translate]", ".notranslate", *sorted(ignore_tags)])
+    keep: set[int] = set()
+    for root in top:
+        if not root.is_element_node:
+            continue
+        for node in [root, *root.css(selector)]:
+            if marked(node):
+                keep.add(node.mem_id)
+    return keep
+
+
+def _texts(nodes: list[LexborNode], keep: set[int] | frozenset[int] = frozenset()) -> dict[int, str]:
     """Raw text of every element in these subtrees by ``mem_id`` (atomic elements: ``""``,
     ``<br>``: a space); one iterative post-order pass."""
     texts: dict[int, str] = {}
@@ -161,7 +185,7 @@ def _texts(nodes: list[LexborNode]) -> dict[int, str]:
             )
             continue
         tag = node.tag or ""
-        if tag in _ATOMIC_TAGS:
+        if tag in _ATOMIC_TAGS or node.mem_id in keep:
             texts[node.mem_id] = ""
         elif tag == "br":
             texts[node.mem_id] = " "
@@ -201,7 +225,7 @@ def _containers_of_blocks(top: list[LexborNode]) -> set[int]:
     return marked
 
 
-def _collect(top: list[LexborNode]) -> tuple[list[_Run], list[LexborNode]]:
+def _collect(top: list[LexborNode], keep: set[int]) -> tuple[list[_Run], list[LexborNode]]:
     """Runs (blocks) in document order, and the tweet blockquotes they refer to."""
     has_block = _containers_of_blocks(top)
     runs: list[_Run] = []
@@ -210,7 +234,7 @@ def _collect(top: list[LexborNode]) -> tuple[list[_Run], list[LexborNode]]:
 
     def flush(ctx: _Ctx) -> None:
         if run:
-            texts = _texts(run)
+            texts = _texts(run, keep)
             raw = "".join(_raw(n, texts) for n in run)
             text = _collapse(raw)
             if text:
@@ -228,7 +252,7 @@ def _collect(top: list[LexborNode]) -> tuple[list[_Run], list[LexborNode]]:
             flush(ctx)
             continue
         stack.append((node.next, ctx))
-        kind = _kind(node, has_block)
+        kind = _kind(node, has_block, keep)
         if kind in (_INLINE, _ATOMIC):
             run.append(node)
             continue
@@ -272,11 +296,12 @@ def _tweet(bq: LexborNode, mine: list[int], runs: list[_Run], blocks: list[Block
     )
 
 
-def parse_html(html: str) -> HtmlDocument:
-    """Parse an HTML fragment or document into translatable blocks and tweets."""
+def parse_html(html: str, ignore_tags: frozenset[str] = frozenset()) -> HtmlDocument:
+    """Parse an HTML fragment or document into translatable blocks and tweets; elements
+    marked not to be translated (and tags in ``ignore_tags``) are kept as they are."""
     fragment = not _FULL_DOCUMENT.match(html)
     _tree, top = _parse(html, fragment)
-    runs, tweet_nodes = _collect(top)
+    runs, tweet_nodes = _collect(top, _kept(top, ignore_tags))
     blocks: list[Block] = []
     pos = 0
     for r in runs:
@@ -290,7 +315,8 @@ def parse_html(html: str) -> HtmlDocument:
         if r.tweet is not None:
             by_tweet.setdefault(r.tweet, []).append(i)
     tweets = [_tweet(tweet_nodes[t], mine, runs, blocks, text) for t, mine in by_tweet.items()]
-    return HtmlDocument(text=text, blocks=blocks, tweets=tweets, source=html, fragment=fragment)
+    return HtmlDocument(text=text, blocks=blocks, tweets=tweets, source=html, fragment=fragment,
+                        ignore_tags=ignore_tags)
 
 
 # --------------------------------------------------------------------------- rendering
@@ -349,19 +375,19 @@ def _dfs(nodes: list[LexborNode], visit: Callable[[LexborNode], bool]) -> None:
             stack.extend(reversed(list(_children(node))))
 
 
-def _atomic_or_empty(node: LexborNode, texts: dict[int, str]) -> bool:
-    if not node.is_element_node or (node.tag or "") in _ATOMIC_TAGS:
+def _atomic_or_empty(node: LexborNode, texts: dict[int, str], keep: set[int]) -> bool:
+    if not node.is_element_node or (node.tag or "") in _ATOMIC_TAGS or node.mem_id in keep:
         return True
     return not _collapse(texts.get(node.mem_id, ""))
 
 
-def _replace_run(run: _Run, translated: str) -> None:
+def _replace_run(run: _Run, translated: str, keep: set[int]) -> None:
     """Replace a run's nodes by ``translated``, keeping inline elements found in it."""
     leading: list[LexborNode] = []
     trailing: list[LexborNode] = []
     protected: list[tuple[LexborNode, str]] = []
     seen_text = False
-    texts = _texts(run.nodes)
+    texts = _texts(run.nodes, keep)
 
     def visit_protected(node: LexborNode) -> bool:
         nonlocal seen_text
@@ -370,7 +396,7 @@ def _replace_run(run: _Run, translated: str) -> None:
             return False
         if node.tag == "br":
             return False
-        if _atomic_or_empty(node, texts):
+        if _atomic_or_empty(node, texts, keep):
             (trailing if seen_text else leading).append(node)
             return False
         text = _collapse(texts[node.mem_id])
@@ -406,7 +432,7 @@ def _replace_run(run: _Run, translated: str) -> None:
 
     def visit_other(node: LexborNode) -> bool:
         nonlocal cursor
-        if node.is_text_node or node.tag == "br" or _atomic_or_empty(node, texts):
+        if node.is_text_node or node.tag == "br" or _atomic_or_empty(node, texts, keep):
             return False
         if node.mem_id in protected_ids:
             return False
@@ -449,9 +475,10 @@ def render_html(doc: HtmlDocument, translated_blocks: list[str]) -> str:
     if len(translated_blocks) != len(doc.blocks):
         raise ValueError(f"{len(translated_blocks)} translations for {len(doc.blocks)} blocks")
     tree, top = _parse(doc.source, doc.fragment)
-    runs, _ = _collect(top)
+    keep = _kept(top, doc.ignore_tags)
+    runs, _ = _collect(top, keep)
     if len(runs) != len(doc.blocks):  # the same parser on the same source: cannot differ
         raise RuntimeError("document structure changed between parse and render")
     for run, translated in zip(runs, translated_blocks, strict=True):
-        _replace_run(run, translated)
+        _replace_run(run, translated, keep)
     return tree.html or ""
