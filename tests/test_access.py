@@ -6,7 +6,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from starlette.requests import HTTPConnection
 
@@ -107,10 +106,12 @@ def test_stored_keys_and_revocation(tmp_path: Path, model_dir: Path) -> None:
 def test_cors_origins(tmp_path: Path, model_dir: Path) -> None:
     settings = _settings(tmp_path, model_dir, cors_origins=["https://cms.example"])
     with TestClient(create_app(settings)) as c:
-        r = c.options("/v1/translate", headers={"Origin": "https://cms.example", "Access-Control-Request-Method": "POST",
+        r = c.options("/v1/translate", headers={"Origin": "https://cms.example",
+                                                "Access-Control-Request-Method": "POST",
                                                 "Access-Control-Request-Headers": "x-api-key,content-type"})
         assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "https://cms.example"
-        r = c.options("/v1/translate", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+        r = c.options("/v1/translate", headers={"Origin": "https://evil.example",
+                                                "Access-Control-Request-Method": "POST"})
         assert "access-control-allow-origin" not in r.headers
 
 

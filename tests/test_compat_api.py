@@ -64,7 +64,8 @@ def test_lt_bad_json_and_detect_and_languages(compat: TestClient) -> None:
     assert r.status_code == 400 and "error" in r.json()
     detected = compat.post("/detect", json={"q": TWEET_PL}).json()
     assert detected[0]["language"] == "pl" and all(set(d) == {"confidence", "language"} for d in detected)
-    r = compat.request("GET", "/languages", content=b"api_key=x", headers={"content-type": "application/x-www-form-urlencoded"})
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    r = compat.request("GET", "/languages", content=b"api_key=x", headers=form)
     assert r.status_code == 200
     assert {lang["code"]: lang["targets"] for lang in r.json()} == {"en": ["lt", "pl"], "lt": ["en", "pl"],
                                                                     "pl": ["en", "lt"]}
