@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 @dataclass
@@ -18,3 +19,12 @@ class Metrics:
         self.cache = Counter("newsbridge_cache_lookups", "Segment cache lookups", ["result"], registry=r)
         self.segments = Counter("newsbridge_segments", "Segments processed", ["pair", "translated"], registry=r)
         self.errors = Counter("newsbridge_problems", "Problems returned", ["type"], registry=r)
+        self.queue_chars = Gauge("newsbridge_queue_chars", "Characters of admitted model work in the server",
+                                 registry=r)
+        self.queue_requests = Gauge("newsbridge_queue_requests", "Requests with admitted model work in the server",
+                                    registry=r)
+
+    def watch_queue(self, admission: Any) -> None:
+        """Read the admission budget's counters at scrape time."""
+        self.queue_chars.set_function(lambda: admission.chars)
+        self.queue_requests.set_function(lambda: admission.requests)

@@ -30,6 +30,11 @@ class Settings(BaseSettings):
 
     max_chars: int = Field(default=200_000, gt=0, description="Largest accepted text, in characters.")
     max_batch_texts: int = Field(default=64, gt=0, description="Most texts in one API request.")
+    max_request_chars: int = Field(default=1_000_000, gt=0,
+                                   description="Most characters in one API request, all texts together.")
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0,
+                                description="Largest request body, checked while it is read (413 beyond).")
+    max_html_depth: int = Field(default=256, gt=0, description="Deepest element nesting accepted in HTML input.")
     batch_size: int = Field(default=16, gt=0, description="Sentences per model batch.")
     max_batch_tokens: int = Field(default=4096, gt=0, description="Source tokens per model batch.")
     num_beams: int | None = Field(default=None, description="Override the model's own beam size.")
@@ -46,6 +51,19 @@ class Settings(BaseSettings):
     summarizer: Literal["extractive", "abstractive"] = "extractive"
     summarizer_model: str | None = None
 
+    max_queue_chars: int = Field(default=300_000, gt=0,
+                                 description="Characters of admitted model work in the server at once; beyond it "
+                                             "requests get 503 with Retry-After at once.")
+    max_queue_requests: int = Field(default=256, gt=0, description="Requests with model work in the server at once.")
+    work_threads: int = Field(default=64, gt=0, description="Threads running admitted requests' work.")
+    request_timeout: float = Field(default=30.0, gt=0,
+                                   description="Seconds a request may take; then 504 and its queued work is dropped.")
+    shutdown_grace: float = Field(default=25.0, gt=0,
+                                  description="Seconds from SIGTERM to exit: in-flight requests finish or get 503.")
+    trusted_proxies: str = Field(default="",
+                                 description="Comma-separated proxy addresses/networks whose X-Forwarded-For is "
+                                             "believed ('*': any); empty: none.")
+
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -58,12 +76,10 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=0, ge=0, description=(
         "Requests per minute per key (keys without their own limit), or per client address when the "
         "API is open (0: no limit)."))
-    trusted_proxies: CommaList = Field(default_factory=list, description=(
-        "Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For is believed."))
     cors_origins: CommaList = Field(default_factory=list,
                                     description="Origins allowed to call the API from a browser (`*` for any).")
 
-    @field_validator("api_keys", "trusted_proxies", "cors_origins", mode="before")
+    @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):

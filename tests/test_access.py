@@ -9,8 +9,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from starlette.requests import HTTPConnection
 
-from service.http.access import client_address
 from service.http.app import create_app
+from service.http.clients import client_address
 from service.settings import Settings
 from service.storage import db
 from service.storage.keys import KeyStore
@@ -44,7 +44,7 @@ def test_spoofed_forwarded_for_does_not_escape_the_rate_limit(tmp_path: Path, mo
 
 
 def test_forwarded_for_counts_from_a_trusted_proxy(tmp_path: Path, model_dir: Path) -> None:
-    settings = _settings(tmp_path, model_dir, rate_limit_per_minute=1, trusted_proxies=["10.0.0.0/8"])
+    settings = _settings(tmp_path, model_dir, rate_limit_per_minute=1, trusted_proxies="10.0.0.0/8")
     with TestClient(create_app(settings), client=("10.1.2.3", 40000)) as c:
         _same_minute(3)
         # each client behind the proxy has its own budget; a spoofed left-most hop changes nothing
@@ -60,7 +60,7 @@ def test_client_address_rules() -> None:
         headers = [(b"x-forwarded-for", xff.encode())] if xff else []
         return HTTPConnection({"type": "http", "client": (peer, 1), "headers": headers})
 
-    trusting = Settings(trusted_proxies=["127.0.0.1", "10.0.0.0/8"])
+    trusting = Settings(trusted_proxies="127.0.0.1, 10.0.0.0/8")
     assert client_address(conn("203.0.113.9", "1.2.3.4"), trusting) == "203.0.113.9"  # not a proxy: ignored
     assert client_address(conn("127.0.0.1", "1.2.3.4, 10.0.0.7"), trusting) == "1.2.3.4"
     assert client_address(conn("127.0.0.1", None), trusting) == "127.0.0.1"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import calendar
 import hmac
-import ipaddress
 import logging
 import time
 from dataclasses import dataclass
@@ -71,32 +70,6 @@ def header_credential(conn: HTTPConnection) -> str | None:
     if scheme.lower() in ("bearer", "deepl-auth-key") and value.strip():
         return value.strip()
     return None
-
-
-def _networks(entries: list[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    return [ipaddress.ip_network(e, strict=False) for e in entries]
-
-
-def _within(address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in n for n in networks)
-
-
-def client_address(conn: HTTPConnection, settings: Settings) -> str:
-    """The caller's address. ``X-Forwarded-For`` counts only when the peer is a trusted proxy
-    (``NEWSBRIDGE_TRUSTED_PROXIES``): then the right-most hop that is not a trusted proxy."""
-    peer = conn.client.host if conn.client else "unknown"
-    trusted = _networks(settings.trusted_proxies)
-    if not trusted or not _within(peer, trusted):
-        return peer
-    hops = [h.strip() for h in ",".join(conn.headers.getlist("x-forwarded-for")).split(",") if h.strip()]
-    for hop in reversed(hops):
-        if not _within(hop, trusted):
-            return hop
-    return hops[0] if hops else peer
 
 
 def month(now: float | None = None) -> tuple[str, int]:

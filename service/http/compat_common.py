@@ -16,7 +16,8 @@ from starlette.concurrency import run_in_threadpool
 
 from service.engines import Engines
 from service.errors import ServiceNotReady
-from service.http.access import Access, Ticket, client_address, header_credential
+from service.http.access import Access, Ticket, header_credential
+from service.http.clients import client_address
 from service.pipeline.flow import Document, DocumentResult
 from translators.base import Lang
 from translators.registry import PIVOT, REGISTRY

@@ -16,8 +16,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.errors import ProblemError, TextTooLarge, as_problem
-from service.http.access import Access, AccessDenied, client_address, header_credential
+from service.errors import ProblemError, as_problem
+from service.http.access import Access, AccessDenied, header_credential
+from service.http.clients import client_address
 from service.http.compat_common import (
     BadBody,
     Params,
@@ -28,6 +29,7 @@ from service.http.compat_common import (
     read_params,
     translate,
 )
+from service.http.limits import check_request
 from service.pipeline.flow import Document, DocumentResult
 
 log = logging.getLogger(__name__)
@@ -54,8 +56,8 @@ def _denied(exc: AccessDenied) -> DeepLError:
 
 def _from_problem(exc: BaseException) -> DeepLError:
     problem = as_problem(exc)
-    if isinstance(problem, TextTooLarge):
-        return DeepLError(413, "Request Entity Too Large")
+    if problem.status == 413:
+        return DeepLError(413, f"Request Entity Too Large: {problem.detail}")
     if problem.status == 503:
         return DeepLError(503, problem.detail)
     if problem.status < 500:
@@ -137,14 +139,10 @@ async def deepl_translate(request: Request) -> JSONResponse:
         target = _target(params.get("target_lang"))
         source = _source(params.get("source_lang"))
         _check_unsupported(params)
-        engines = engines_of(request)
-        chars = sum(len(t) for t in texts)
-        if len(texts) > max(50, engines.settings.max_batch_texts):
-            raise DeepLError(413, f"Request Entity Too Large: at most {max(50, engines.settings.max_batch_texts)} "
-                                  "texts per request")
-        if chars > engines.settings.max_chars:
-            raise DeepLError(413, "Request Entity Too Large")
         fmt = "html" if params.get("tag_handling") else "text"
+        chars, bad = check_request(texts, engines_of(request).settings, fmt=fmt, batch=True)
+        if bad:
+            raise _from_problem(bad[min(bad)])
         ignore = _tags(params, "ignore_tags")
         ticket = await admit(request, chars, _credential(request, params))
         todo = [i for i, t in enumerate(texts) if t.strip()]  # DeepL returns empty texts as they are

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.errors import EmptyText, ProblemError, TextTooLarge, UnsupportedLanguage, as_problem
+from service.errors import EmptyText, ProblemError, UnsupportedLanguage, as_problem
 from service.http.access import AccessDenied
 from service.http.compat_common import (
     BadBody,
@@ -30,6 +30,7 @@ from service.http.compat_common import (
     targets,
     translate,
 )
+from service.http.limits import check_request
 from service.pipeline.flow import Document, DocumentResult
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def _from_problem(exc: BaseException, index: int | None = None) -> LtError:
     where = "" if index is None else f" (q[{index}])"
     if isinstance(problem, EmptyText):
         return LtError(400, "Invalid request: missing q parameter" + where)
-    if isinstance(problem, TextTooLarge | UnsupportedLanguage) or problem.type == "unsupported_pair":
+    if problem.status == 413 or isinstance(problem, UnsupportedLanguage) or problem.type == "unsupported_pair":
         return LtError(400, problem.detail + where)
     if problem.status == 503:
         return LtError(503, problem.detail)
@@ -129,11 +130,9 @@ async def lt_translate(request: Request) -> JSONResponse:
         source = _language(params, "source", auto=True)
         target = _language(params, "target", auto=False)
         fmt = "html" if str(params.get("format", "text")).lower() == "html" else "text"
-        engines = engines_of(request)
-        if is_list and len(texts) > engines.settings.max_batch_texts:
-            raise LtError(400, f"Invalid request: request ({len(texts)}) exceeds text limit "
-                               f"({engines.settings.max_batch_texts})")
-        chars = sum(len(t) for t in texts)
+        chars, bad = check_request(texts, engines_of(request).settings, fmt=fmt, batch=is_list)
+        if bad:
+            raise _from_problem(bad[min(bad)], min(bad))
         ticket = await admit(request, chars, params.get("api_key"))
         results = await translate(request, [Document(t, source, target, fmt) for t in texts], ticket)  # type: ignore[arg-type]
         for i, r in enumerate(results):

@@ -18,7 +18,8 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import PROBLEM_BASE
-from service.http.access import Access, AccessDenied, Ticket, client_address, header_credential
+from service.http.access import Access, AccessDenied, Ticket, header_credential
+from service.http.clients import client_address
 
 log = logging.getLogger(__name__)
 PROTECTED_PREFIX = "/v1/"

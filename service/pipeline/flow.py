@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from service.errors import EmptyText, TextTooLarge, UnsupportedLanguage
+from service.errors import EmptyText, TextTooLarge, UnsupportedLanguage, check_text
 from translators.base import (
     SUPPORTED_LANGS,
     DetectedLang,
@@ -170,6 +170,7 @@ class Pipeline:
 
     def detect_segments(self, text: str, source_lang: Lang | Literal["auto"] = "auto",
                         fmt: Format = "text") -> tuple[str, list[tuple[Span, Detection]]]:
+        check_text(text)
         source_text, spans, _ = self._segment(text, fmt, None if source_lang == "auto" else source_lang)
         return source_text, [(s, self.detector.detect(s.text)) for s in spans]
 
@@ -191,6 +192,7 @@ class Pipeline:
             raise EmptyText("text is empty")
         if len(doc.text) > self.max_chars:
             raise TextTooLarge(f"text has {len(doc.text)} characters; the limit is {self.max_chars}")
+        check_text(doc.text)
         hint = None if doc.source_lang == "auto" else doc.source_lang
         source_text, spans, html = self._segment(doc.text, doc.format, hint, doc.ignore_tags)
         warnings: list[str] = []
