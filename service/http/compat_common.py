@@ -74,6 +74,8 @@ async def read_params(request: Request) -> Params:
             data = json.loads(body)
         except ValueError as exc:
             raise BadBody(f"invalid JSON: {exc}") from None
+        except RecursionError:
+            raise BadBody("the JSON body is nested too deeply") from None
         if not isinstance(data, dict):
             raise BadBody("the JSON body must be an object")
         values.update({k: [v] for k, v in data.items()})

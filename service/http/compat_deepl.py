@@ -172,7 +172,8 @@ async def deepl_translate(request: Request) -> JSONResponse:
     return await _answer(request, handle)
 
 
-@router.api_route("/languages", methods=["GET", "POST"], summary="Languages (DeepL API v2-compatible)")
+@router.get("/languages", summary="Languages (DeepL API v2-compatible)", operation_id="deepl_languages_get")
+@router.post("/languages", summary="Languages (DeepL API v2-compatible)", operation_id="deepl_languages_post")
 async def deepl_languages(request: Request) -> JSONResponse:
     """`type=source` (default) or `type=target`, in the query or the body (the SDKs send it in a
     form body, also on GET)."""
@@ -195,7 +196,8 @@ async def deepl_languages(request: Request) -> JSONResponse:
     return await _answer(request, handle)
 
 
-@router.api_route("/usage", methods=["GET", "POST"], summary="Usage of the key (DeepL API v2-compatible)")
+@router.get("/usage", summary="Usage of the key (DeepL API v2-compatible)", operation_id="deepl_usage_get")
+@router.post("/usage", summary="Usage of the key (DeepL API v2-compatible)", operation_id="deepl_usage_post")
 async def deepl_usage(request: Request) -> JSONResponse:
     """`{"character_count", "character_limit"}`: this month's characters of the key and its quota."""
 

@@ -185,7 +185,8 @@ async def lt_detect(request: Request) -> JSONResponse:
     return await _answer(request, handle)
 
 
-@router.api_route("/languages", methods=["GET", "POST"], summary="Languages (LibreTranslate-compatible)")
+@router.get("/languages", summary="Languages (LibreTranslate-compatible)", operation_id="lt_languages_get")
+@router.post("/languages", summary="Languages (LibreTranslate-compatible)", operation_id="lt_languages_post")
 async def lt_languages(request: Request) -> JSONResponse:
     """`[{"code", "name", "targets": [...]}]` from the model registry (a body on GET is ignored)."""
 

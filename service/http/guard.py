@@ -36,8 +36,8 @@ def request_chars(body: bytes) -> int:
     """Characters of the texts in a native request body (0 when there are none)."""
     try:
         data = json.loads(body or b"{}")
-    except ValueError:
-        return 0  # the route answers invalid_json
+    except (ValueError, RecursionError):
+        return 0  # the route answers (invalid_json, invalid_encoding, too_deeply_nested)
     if not isinstance(data, dict):
         return 0
     chars = len(data["text"]) if isinstance(data.get("text"), str) else 0
@@ -68,14 +68,23 @@ class NativeAccessMiddleware:
             return
         messages: list[Message] = []
         body = b""
-        while True:
-            message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request":
-                break
-            body += message.get("body", b"")
-            if not message.get("more_body", False):
-                break
+        try:
+            while True:
+                message = await receive()
+                messages.append(message)
+                if message["type"] != "http.request":
+                    break
+                body += message.get("body", b"")
+                if not message.get("more_body", False):
+                    break
+        except Exception as exc:  # e.g. the body limit: the route reads it again and answers
+            failure = exc
+
+            async def fail() -> Message:
+                raise failure
+
+            await self.app(scope, fail, send)
+            return
         conn = HTTPConnection(scope)
         address = client_address(conn, access.settings)
         try:
