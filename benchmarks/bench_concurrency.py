@@ -21,7 +21,7 @@ if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import load_sentences, machine_note, make_translator, opus_model_dir, timed
-from translators.base import Lang, ModelIdentity, Translation, Translator
+from translators.base import EngineInfo, Lang, ModelIdentity, Translation, Translator
 from translators.coalesce import CoalescingTranslator
 
 
@@ -37,6 +37,9 @@ class _Counting:
 
     def identity(self, source: Lang, target: Lang) -> ModelIdentity:
         return self.inner.identity(source, target)
+
+    def describe(self, source: Lang | None = None, target: Lang | None = None) -> EngineInfo:
+        return self.inner.describe(source, target)
 
     def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
         self.batches.append(list(texts))

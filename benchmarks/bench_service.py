@@ -28,7 +28,7 @@ from benchmarks.common import ROOT, load_sentences, machine_note, opus_model_dir
 from service.engines import build_engines
 from service.pipeline.flow import Document
 from service.settings import Settings
-from translators.base import Lang, ModelIdentity, Translation
+from translators.base import EngineInfo, Lang, ModelIdentity, Translation
 from translators.testing import EchoTranslator
 
 SAMPLES = ROOT / "tests" / "fixtures" / "samples"
@@ -46,6 +46,9 @@ class Counting:
 
     def identity(self, source: Lang, target: Lang) -> ModelIdentity:
         return self.inner.identity(source, target)  # type: ignore[attr-defined]
+
+    def describe(self, source: Lang | None = None, target: Lang | None = None) -> EngineInfo:
+        return self.inner.describe(source, target)  # type: ignore[attr-defined]
 
     def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
         self.segments += len(texts)

@@ -80,8 +80,8 @@ def make_translator(backend: str, model_dir: Path, *, device: str = "cpu", batch
 
         return MarianTranslator(model_dir, device=device, options=options)
     if backend == "ctranslate2":
-        from translators.coalesce import configure_threads
         from translators.ct2 import CTranslate2Translator
+        from translators.threads import configure_threads
 
         plan = configure_threads(intra_threads, 0, backend="ctranslate2")  # the service's default plan
         return CTranslate2Translator(model_dir, device=device, options=options, compute_type=compute_type,

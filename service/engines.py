@@ -33,19 +33,25 @@ class Engines:
     cache_status: str = "disabled"
 
     def cache_state(self) -> str:
-        """``ok``, ``disabled`` or ``degraded: <why>`` (the store failed at start or lately)."""
-        if self.cached is not None and self.cached.last_error:
-            return f"degraded: {self.cached.last_error}"
+        """``ok``, ``disabled`` or ``degraded: <why>`` (the store failed at start or lately),
+        read from the engine stack's ``describe()``."""
+        layer = self.translator.describe().find("cached")
+        if layer is None:
+            return self.cache_status
+        if not layer.health.ok:
+            return str(layer.health)
         return self.cache_status
 
 
 def build_backend(settings: Settings) -> Translator:
-    from translators.coalesce import configure_threads
     from translators.marian import DecodeOptions
+    from translators.threads import configure_threads
 
     plan = configure_threads(settings.intra_threads, settings.inter_threads, settings.workers, settings.backend)
     options = DecodeOptions(num_beams=settings.num_beams, max_input_tokens=settings.max_input_tokens,
-                            batch_size=settings.batch_size, max_batch_tokens=settings.max_batch_tokens)
+                            batch_size=settings.batch_size, max_batch_tokens=settings.max_batch_tokens,
+                            no_repeat_ngram_size=settings.no_repeat_ngram_size,
+                            repetition_penalty=settings.repetition_penalty)
     if settings.backend == "ctranslate2":
         from translators.ct2 import CTranslate2Translator
 
@@ -70,6 +76,13 @@ def build_store(settings: Settings) -> tuple[TranslationStore | None, str]:
         log.error("translation cache unavailable; serving uncached", extra={"error": str(exc)})
         return SqlTranslationStore(engine), f"degraded: {exc}"
     return SqlTranslationStore(engine), "ok"
+
+
+def build_detector(settings: Settings) -> Detector:
+    """The language detector the API, the CLI and batch use."""
+    from translators.text.detect import LanguageDetector
+
+    return LanguageDetector()
 
 
 class LazySummarizer:
@@ -106,7 +119,6 @@ def build_engines(settings: Settings, *, backend: Translator | None = None, dete
                   summarizer: Summarizer | None = None, store: TranslationStore | None = None,
                   coalesce: bool | None = None) -> Engines:
     from translators.coalesce import CoalescingTranslator
-    from translators.text.detect import LanguageDetector
 
     if backend is None:
         backend = build_backend(settings)
@@ -122,7 +134,7 @@ def build_engines(settings: Settings, *, backend: Translator | None = None, dete
         inner = CoalescingTranslator(inner, wait_ms=settings.coalesce_wait_ms, max_texts=settings.batch_size * 4)
     cached = CachedTranslator(inner, store) if store is not None else None
     translator = PivotTranslator(cached or inner)
-    detector = detector or LanguageDetector()
+    detector = detector or build_detector(settings)
     summarizer = summarizer or LazySummarizer(settings)
     pipeline = Pipeline(translator, detector, summarizer, max_chars=settings.max_chars)
     return Engines(settings, backend, translator, detector, summarizer, pipeline, store, cached, status)

@@ -10,6 +10,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CommaList = Annotated[list[str], NoDecode]
 
+# A model input holds the target-language prefix (one token, e.g. ``>>pol<<``), at least one
+# token of text and ``</s>``: a smaller limit can fit no text at all.
+MIN_INPUT_TOKENS = 3
+
 
 def _default_database_url() -> str:
     return f"sqlite:///{Path.cwd() / 'newsbridge.db'}"
@@ -38,7 +42,13 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=16, gt=0, description="Sentences per model batch.")
     max_batch_tokens: int = Field(default=4096, gt=0, description="Source tokens per model batch.")
     num_beams: int | None = Field(default=None, description="Override the model's own beam size.")
-    max_input_tokens: int | None = Field(default=None, description="Override the model's input limit.")
+    max_input_tokens: int | None = Field(
+        default=None, description="Override the model's input limit (tokens, the target-language prefix and </s> "
+                                  f"included; at least {MIN_INPUT_TOKENS}).")
+    no_repeat_ngram_size: int | None = Field(default=None, ge=0,
+                                             description="Forbid repeating n-grams of this size (model's own: 0).")
+    repetition_penalty: float | None = Field(default=None, gt=0,
+                                             description="Penalize repeated tokens when > 1 (model's own: 1.0).")
 
     coalesce: bool = Field(default=True, description="Coalesce concurrent requests into shared model batches.")
     coalesce_wait_ms: float = Field(default=5.0, ge=0)
@@ -84,4 +94,13 @@ class Settings(BaseSettings):
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("max_input_tokens")
+    @classmethod
+    def _room_for_text(cls, value: int | None) -> int | None:
+        if value is not None and value < MIN_INPUT_TOKENS:
+            raise ValueError(f"NEWSBRIDGE_MAX_INPUT_TOKENS={value} leaves no room for text: the target-language "
+                             f"prefix and </s> take up to {MIN_INPUT_TOKENS - 1} tokens; use at least "
+                             f"{MIN_INPUT_TOKENS} (or leave it unset for the model's own limit)")
         return value

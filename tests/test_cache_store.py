@@ -24,7 +24,7 @@ from service.cli.cache import app, cache_app, db_app, parse_duration
 from service.storage import db
 from service.storage.cache_store import SqlTranslationStore
 from tests.db_fixtures import concurrent_upgrade, concurrent_writer, make_entries
-from translators.base import Lang, ModelIdentity, Translation
+from translators.base import EngineInfo, Lang, ModelIdentity, Translation, describe_backend
 from translators.cached import CachedTranslator, CacheEntry
 
 PG_ENV = "NEWSBRIDGE_TEST_POSTGRES_URL"
@@ -65,6 +65,9 @@ class CountingTranslator:
 
     def identity(self, source: Lang, target: Lang) -> ModelIdentity:
         return self._identity
+
+    def describe(self, source: Lang | None = None, target: Lang | None = None) -> EngineInfo:
+        return describe_backend(self, "counting", source, target)
 
     def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
         self.seen.extend(texts)

@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from translators import coalesce
-from translators.base import Lang, ModelIdentity, Translation
+from translators import coalesce, threads
+from translators.base import EngineInfo, Lang, ModelIdentity, Translation, describe_backend
 from translators.coalesce import CoalescingTranslator, configure_threads
 
 
@@ -29,6 +29,9 @@ class SlowEcho:
 
     def identity(self, source: Lang, target: Lang) -> ModelIdentity:
         return ModelIdentity(f"echo:{source}-{target}", "1", "1")
+
+    def describe(self, source: Lang | None = None, target: Lang | None = None) -> EngineInfo:
+        return describe_backend(self, "slow-echo", source, target)
 
     def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
         with self._lock:
@@ -105,9 +108,9 @@ def test_batches_respect_bounds_and_pairs_never_mix() -> None:
     for source, target, texts in inner.calls:
         assert len(texts) <= 4
         assert all(pairs[int(t) % 3] == (source, target) for t in texts)
-    big = [f"b{i}" for i in range(10)]  # one request over the bound still goes in whole
-    assert len(tr.translate_batch(big, "pl", "en")) == 10
-    assert inner.calls[-1][2] == big
+    big = [f"b{i}" for i in range(10)]  # one request over the bound goes in chunks, in order
+    assert [t.text for t in tr.translate_batch(big, "pl", "en")] == [f"[en] {t}" for t in big]
+    assert [texts for _, _, texts in inner.calls[-3:]] == [big[:4], big[4:8], big[8:]]
 
 
 def test_wrong_result_count_is_an_error_not_a_misroute() -> None:
@@ -131,7 +134,7 @@ def restore_threads(monkeypatch: pytest.MonkeyPatch):
     import torch
 
     before = torch.get_num_threads()
-    monkeypatch.setattr(coalesce, "_plan", None)
+    monkeypatch.setattr(threads, "_plan", None)
     yield
     torch.set_num_threads(before)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from translators.marian import DecodeOptions, MarianTranslator, length_batches, split_to_fit
+from translators.marian import DecodeOptions, MarianTranslator, split_to_fit
+from translators.marian_core import cap_groups, length_batches
 
 
 def test_translation_does_not_depend_on_batch_partners(model_dir: Path) -> None:
@@ -27,8 +28,9 @@ def test_caps_are_bucketed_and_bounded_by_the_model() -> None:
 def test_batches_hold_one_cap_and_respect_size() -> None:
     lengths = [30, 29, 10, 9, 9, 3]
     caps = [DecodeOptions().output_cap(n, None) for n in lengths]
-    batches = length_batches(range(6), lengths, 2, 10_000, caps)
+    batches = [b for group in cap_groups(caps).values() for b in length_batches(group, lengths, 2, 10_000)]
     assert all(len(b) <= 2 and len({caps[i] for i in b}) == 1 for b in batches)
+    assert all(lengths[b[0]] >= lengths[b[-1]] for b in batches)  # longest first
     assert sorted(i for b in batches for i in b) == list(range(6))
 
 

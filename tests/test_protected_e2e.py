@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from service.engines import build_engines
-from service.http.routes import to_model
 from service.pipeline.flow import Document, Pipeline
 from service.settings import Settings
+from service.views import to_model
 from translators.cached import MemoryStore
 from translators.marian import DecodeOptions, MarianTranslator
 from translators.text.protect import find_protected

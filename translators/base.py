@@ -6,13 +6,14 @@ protocols; nothing here imports torch or transformers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, get_args, runtime_checkable
 
+# The one spelling of the language codes; names, pairs and pivots are in ``translators.registry``.
 Lang = Literal["pl", "lt", "en"]
 DetectedLang = Literal["pl", "lt", "en", "other"]
-SUPPORTED_LANGS: tuple[Lang, ...] = ("pl", "lt", "en")
+SUPPORTED_LANGS: tuple[Lang, ...] = get_args(Lang)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +61,71 @@ class ModelIdentity:
 @dataclass(frozen=True, slots=True)
 class Translation:
     """One translated segment. ``pieces`` > 1 means the input was longer than the
-    model's input limit and was split and translated in pieces (never truncated)."""
+    model's input limit and was split and translated in pieces (never truncated).
+    ``capped``: generation stopped at the output length cap, or a degenerate repetition
+    loop was collapsed, so the text may be incomplete (never silently: the response says so)."""
 
     text: str
     pieces: int = 1
     cached: bool = False
+    capped: bool = False
+
+
+HealthStatus = Literal["ok", "degraded", "disabled"]
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """A component's state for ``/readyz``: ``degraded`` still serves (e.g. uncached)."""
+
+    status: HealthStatus = "ok"
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "degraded"
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.detail}" if self.detail else self.status
+
+
+@runtime_checkable
+class HealthCheck(Protocol):
+    def health(self) -> Health:
+        """The current state, cheaply (no model call; a store may run one bounded query)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class EngineInfo:
+    """What ``Translator.describe()`` reports: one layer of the engine stack and the layer it
+    wraps. ``kind`` names the layer (``pivot``, ``cached``, ``coalescing``) or, for the
+    innermost one, the backend (``transformers``, ``ctranslate2``, ``echo``, ...).
+
+    Asked for a pair, ``legs`` lists the models serving it in order (two for a pivot)."""
+
+    kind: str
+    inner: EngineInfo | None = None
+    legs: tuple[ModelIdentity, ...] = ()
+    loaded_pairs: tuple[str, ...] = ()  # backends: pairs whose model is loaded
+    failed_pairs: Mapping[str, str] = field(default_factory=dict)  # backends: pair -> why it failed
+    health: Health = Health()  # this layer's own state (e.g. the cache layer's store)
+
+    def layers(self) -> list[EngineInfo]:
+        """This layer and every layer under it, outermost first."""
+        out: list[EngineInfo] = []
+        node: EngineInfo | None = self
+        while node is not None:
+            out.append(node)
+            node = node.inner
+        return out
+
+    def find(self, kind: str) -> EngineInfo | None:
+        return next((layer for layer in self.layers() if layer.kind == kind), None)
+
+    @property
+    def backend(self) -> EngineInfo:
+        return self.layers()[-1]
 
 
 @runtime_checkable
@@ -78,6 +139,21 @@ class Translator(Protocol):
         ...
 
     def supports(self, source: Lang, target: Lang) -> bool: ...
+
+    def describe(self, source: Lang | None = None, target: Lang | None = None) -> EngineInfo:
+        """This engine and the ones it wraps; given a pair, also the models serving it
+        (``legs``; may load them, like ``identity``). Never raises for a healthy stack
+        asked without a pair."""
+        ...
+
+
+def describe_backend(engine: Translator, kind: str, source: Lang | None, target: Lang | None, *,
+                     loaded: Sequence[str] = (), failed: Mapping[str, str] | None = None) -> EngineInfo:
+    """``describe()`` for an innermost engine: its own identity is its only leg."""
+    legs = (engine.identity(source, target),) if source is not None and target is not None else ()
+    failed = dict(failed or {})
+    health = Health("degraded", "failed to load: " + ", ".join(sorted(failed))) if failed else Health()
+    return EngineInfo(kind, None, legs, tuple(loaded), failed, health)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,3 +192,14 @@ class UnsupportedPair(TranslatorError):
 
 class ModelMissing(TranslatorError):
     type = "model_missing"
+
+
+class ModelLoadFailed(ModelMissing):
+    """The pair's files are there but its model failed to load (e.g. truncated weights); the
+    failure is remembered and retried only after a back-off."""
+
+    type = "model_load_failed"
+
+    def __init__(self, message: str, *, pair: str = "") -> None:
+        super().__init__(message)
+        self.pair = pair

@@ -16,7 +16,7 @@ from typing import Protocol
 
 import regex
 
-from translators.base import Lang, ModelIdentity, Translation, Translator
+from translators.base import EngineInfo, Health, Lang, ModelIdentity, Translation, Translator
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,14 @@ class TranslationStore(Protocol):
         """Idempotent upsert, safe under concurrent writers."""
         ...
 
+    def ping(self) -> bool:
+        """True when the store answers (one bounded round trip)."""
+        ...
+
+    def health(self) -> Health:
+        """``ok``, or ``degraded`` with why (failing, or skipped by its circuit breaker)."""
+        ...
+
 
 class MemoryStore:
     """A dict-backed store: the test double shipped beside the SQL one."""
@@ -66,6 +74,12 @@ class MemoryStore:
     def put_many(self, entries: Sequence[CacheEntry]) -> None:
         for e in entries:
             self.entries.setdefault(e.key, e)
+
+    def ping(self) -> bool:
+        return True
+
+    def health(self) -> Health:
+        return Health()
 
 
 class CachedTranslator:
@@ -81,6 +95,19 @@ class CachedTranslator:
 
     def identity(self, source: Lang, target: Lang) -> ModelIdentity:
         return self.inner.identity(source, target)
+
+    def health(self) -> Health:
+        """The store's own health, or the last failure seen through this translator."""
+        store = self.store.health()
+        if not store.ok:
+            return store
+        if self.last_error:
+            return Health("degraded", self.last_error)
+        return store
+
+    def describe(self, source: Lang | None = None, target: Lang | None = None) -> EngineInfo:
+        legs = (self.identity(source, target),) if source is not None and target is not None else ()
+        return EngineInfo("cached", self.inner.describe(), legs, health=self.health())
 
     def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
         if not texts:

@@ -1,47 +1,96 @@
-"""Batching across requests: concurrent ``translate_batch`` calls share model calls.
+"""Batching across requests: concurrent ``translate_batch`` calls share model calls, fairly.
 
-Leader/follower: a caller that finds its pair idle becomes the leader and runs the model at
-once on everything queued (its own texts, plus whatever arrived within ``wait_ms`` when
-traffic is bursty). Callers arriving while a model call runs queue up; when it returns, the
-next waiting caller leads and takes the queue in one call. No dispatcher thread, no wait
-for a lone caller, and each caller gets its own results (or its own exception) back.
+Leader/follower: a caller that finds its pair idle becomes the leader and runs the model on a
+batch taken from everything queued (waiting up to ``wait_ms`` for company when traffic is
+bursty). Callers arriving while a model call runs queue up; when it returns, a waiting caller
+leads the next batch. No dispatcher thread, no wait for a lone caller, and each caller gets
+its own results (or its own exception) back.
+
+Fair: a batch holds at most ``max_texts`` texts and ``max_chars`` characters, shared between
+callers (grouped by their ``WorkTicket``) shortest-remaining first, each getting at least an
+equal share per round. A long article is translated in chunks, and a one-sentence request
+that arrives meanwhile waits for at most the chunk in flight, not for the whole article.
+
+Abandoned work is dropped: texts whose caller's ticket was cancelled or ran past its deadline
+leave the queue before any model call, and that caller gets ``WorkCancelled``.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import islice
 
-from translators.base import Lang, ModelIdentity, Translation, Translator
+from translators.base import EngineInfo, Lang, ModelIdentity, Translation, Translator
+from translators.threads import ThreadPlan, configure_threads, thread_plan
+from translators.work import WorkCancelled, WorkTicket, bind, current_ticket
+
+__all__ = ["CoalesceStats", "CoalescingTranslator", "ThreadPlan", "configure_threads", "thread_plan"]
 
 log = logging.getLogger(__name__)
+
+_POLL_S = 0.05  # how often a waiting caller with a ticket looks whether it was cancelled
 
 
 @dataclass(eq=False)
 class _Request:
     texts: Sequence[str]
+    ticket: WorkTicket | None
+    results: list[Translation | None] = field(default_factory=list)
+    taken: int = 0  # texts[:taken] were handed to a model call (in order)
+    filled: int = 0  # results received
     done: bool = False
-    result: list[Translation] | None = None
     error: BaseException | None = None
 
+    @property
+    def group(self) -> object:
+        """Requests of one ticket (one HTTP request) share their fair share."""
+        return self.ticket if self.ticket is not None else self
 
-_Outcome = tuple[list[Translation] | None, BaseException | None]
+    def finish(self, error: BaseException | None = None) -> None:
+        self.error, self.done = error, True
+
+
+_Item = tuple[_Request, int]  # (request, index of one of its texts)
+
+
+@dataclass
+class CoalesceStats:
+    """What reached the inner engine (tests and metrics read these; updated under a lock)."""
+
+    model_calls: int = 0
+    texts_sent: int = 0
+    requests_dropped: int = 0
+    texts_dropped: int = 0
 
 
 @dataclass(eq=False)
 class _PairQueue:
     cond: threading.Condition = field(default_factory=threading.Condition)
-    pending: deque[_Request] = field(default_factory=deque)
+    pending: list[_Request] = field(default_factory=list)  # requests with texts not yet taken
     busy: bool = False  # a leader is collecting or running a batch
     lingering: bool = False
     in_flight: int = 0  # callers inside translate_batch for this pair
     last_overlap: float = float("-inf")  # when two callers were last in flight at once
+
+
+class _BatchTicket(WorkTicket):
+    """The ticket a shared model call runs under: dropped only when every caller's is."""
+
+    def __init__(self, tickets: Sequence[WorkTicket | None]) -> None:
+        super().__init__("batch")
+        self.tickets = list(tickets)
+
+    def dropped(self) -> bool:
+        return bool(self.tickets) and all(t is not None and t.dropped() for t in self.tickets)
+
+    def error(self) -> WorkCancelled:
+        expired = all(t is not None and t.expired() for t in self.tickets)
+        return WorkCancelled("every request in the batch was dropped", expired=expired)
 
 
 class CoalescingTranslator:
@@ -52,8 +101,10 @@ class CoalescingTranslator:
                  max_chars: int = 16_000) -> None:
         self.inner = inner
         self.wait_s = max(0.0, wait_ms) / 1000.0
-        self.max_texts = max_texts
-        self.max_chars = max_chars
+        self.max_texts = max(1, max_texts)
+        self.max_chars = max(1, max_chars)
+        self.stats = CoalesceStats()
+        self._stats_lock = threading.Lock()
         self._queues: dict[tuple[str, str], _PairQueue] = {}
         self._queues_lock = threading.Lock()
 
@@ -64,14 +115,19 @@ class CoalescingTranslator:
     def identity(self, source: Lang, target: Lang) -> ModelIdentity:
         return self.inner.identity(source, target)
 
-    def __getattr__(self, name: str) -> Any:  # loaded_pairs(), backend, ... of the inner engine
-        return getattr(self.inner, name)
+    def describe(self, source: Lang | None = None, target: Lang | None = None) -> EngineInfo:
+        legs = (self.identity(source, target),) if source is not None and target is not None else ()
+        return EngineInfo("coalescing", self.inner.describe(), legs)
 
     def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
         if not texts:
             return []
+        ticket = current_ticket.get()  # captured in the caller's thread
+        if ticket is not None and ticket.dropped():
+            self._count(requests_dropped=1, texts_dropped=len(texts))
+            raise ticket.error()
         q = self._queue(source, target)
-        req = _Request(list(texts))
+        req = _Request(list(texts), ticket, [None] * len(texts))
         with q.cond:
             now = time.monotonic()
             # Idle pair, but callers overlapped a moment ago: more are likely on their way.
@@ -88,28 +144,30 @@ class CoalescingTranslator:
                 q.in_flight -= 1
         if req.error is not None:
             raise req.error
-        assert req.result is not None
-        return req.result
+        return [r for r in req.results if r is not None]
 
-    # -- internals ---------------------------------------------------------------------------
+    # -- scheduling ------------------------------------------------------------------------
     def _serve(self, q: _PairQueue, req: _Request, linger: bool, source: Lang, target: Lang) -> None:
         """Wait (holding ``q.cond``) until ``req`` is done, leading batches whenever no one is."""
         while not req.done:
-            if q.busy:
-                q.cond.wait()
+            if req.ticket is not None and req.ticket.dropped():
+                self._abandon(q, req)
+                break
+            if q.busy or req.taken == len(req.texts):  # someone leads, or our texts are in flight
+                q.cond.wait(_POLL_S if req.ticket is not None else None)
                 continue
             q.busy = True
             try:
                 if linger:
                     self._linger(q)
                 batch = self._take(q)
-                q.cond.release()
-                try:
-                    outcomes = self._run(batch, source, target)
-                finally:
-                    q.cond.acquire()
-                for r, (result, error) in zip(batch, outcomes, strict=True):
-                    r.result, r.error, r.done = result, error, True
+                if batch:
+                    q.cond.release()
+                    try:
+                        outcomes = self._run(batch, source, target)
+                    finally:
+                        q.cond.acquire()
+                    self._deliver(q, outcomes)
             finally:
                 q.busy = False
                 q.cond.notify_all()
@@ -120,8 +178,8 @@ class CoalescingTranslator:
             return self._queues.setdefault((source, target), _PairQueue())
 
     def _full(self, q: _PairQueue) -> bool:
-        texts = sum(len(r.texts) for r in q.pending)
-        chars = sum(len(t) for r in q.pending for t in r.texts)
+        texts = sum(len(r.texts) - r.taken for r in q.pending)
+        chars = sum(len(t) for r in q.pending for t in r.texts[r.taken:])
         return texts >= self.max_texts or chars >= self.max_chars
 
     def _linger(self, q: _PairQueue) -> None:
@@ -134,100 +192,118 @@ class CoalescingTranslator:
         finally:
             q.lingering = False
 
-    def _take(self, q: _PairQueue) -> list[_Request]:
-        """The oldest requests that fit the bounds (always at least one)."""
-        batch = [q.pending.popleft()]
-        texts, chars = len(batch[0].texts), sum(map(len, batch[0].texts))
-        while q.pending:
-            nxt = q.pending[0]
-            n, c = len(nxt.texts), sum(map(len, nxt.texts))
-            if texts + n > self.max_texts or chars + c > self.max_chars:
-                break
-            batch.append(q.pending.popleft())
-            texts, chars = texts + n, chars + c
-        return batch
+    def _abandon(self, q: _PairQueue, req: _Request) -> None:
+        """Drop ``req``'s queued texts (texts in flight finish, their results are discarded)."""
+        assert req.ticket is not None
+        if req in q.pending:
+            q.pending.remove(req)
+        self._count(requests_dropped=1, texts_dropped=len(req.texts) - req.taken)
+        req.taken = len(req.texts)
+        req.finish(req.ticket.error())
+        q.cond.notify_all()
 
-    def _run(self, batch: list[_Request], source: Lang, target: Lang) -> list[_Outcome]:
-        """One inner call for the batch; if it fails, each request alone, so only the callers
-        whose texts fail see an exception. Never raises: every request gets an outcome."""
-        flat = [t for r in batch for t in r.texts]
-        try:
-            out = self._check(self.inner.translate_batch(flat, source, target), flat)
-        except Exception as exc:
-            if len(batch) == 1:
-                return [(None, exc)]
-            log.warning("coalesced batch failed; retrying requests one by one", exc_info=True)
-            return [self._run_one(r, source, target) for r in batch]
-        except BaseException as exc:  # interrupted: nobody may be left waiting
-            return [(None, exc)] * len(batch)
-        outcomes: list[_Outcome] = []
-        start = 0
-        for r in batch:
-            outcomes.append((out[start:start + len(r.texts)], None))
-            start += len(r.texts)
-        return outcomes
-
-    def _run_one(self, r: _Request, source: Lang, target: Lang) -> _Outcome:
-        try:
-            return self._check(self.inner.translate_batch(r.texts, source, target), r.texts), None
-        except BaseException as exc:
-            return None, exc
+    def _take(self, q: _PairQueue) -> list[_Item]:
+        """The next batch: drop abandoned requests, then share the bounds between callers,
+        shortest remaining first, each caller getting at least an equal share per round."""
+        for r in list(q.pending):
+            if r.ticket is not None and r.ticket.dropped():
+                self._abandon(q, r)
+        groups: dict[object, deque[_Item]] = {}
+        for r in q.pending:
+            items = groups.setdefault(r.group, deque())
+            items.extend(islice(((r, i) for i in range(r.taken, len(r.texts))), self.max_texts - len(items)))
+        active = sorted(groups.values(), key=lambda g: sum(len(r.texts[i]) for r, i in g))
+        batch: list[_Item] = []
+        chars = 0
+        while active and len(batch) < self.max_texts:
+            share_texts = max(1, (self.max_texts - len(batch)) // len(active))
+            share_chars = max(1, (self.max_chars - chars) // len(active))
+            still: list[deque[_Item]] = []
+            for items in active:
+                took, took_chars = 0, 0
+                while items and len(batch) < self.max_texts:
+                    size = len(items[0][0].texts[items[0][1]])
+                    if batch and chars + size > self.max_chars:
+                        return self._mark_taken(q, batch)  # full
+                    if took and (took >= share_texts or took_chars + size > share_chars):
+                        break
+                    batch.append(items.popleft())
+                    chars, took, took_chars = chars + size, took + 1, took_chars + size
+                if items:
+                    still.append(items)
+            active = still
+        return self._mark_taken(q, batch)
 
     @staticmethod
-    def _check(out: list[Translation], texts: Sequence[str]) -> list[Translation]:
+    def _mark_taken(q: _PairQueue, batch: list[_Item]) -> list[_Item]:
+        for r, i in batch:
+            r.taken = max(r.taken, i + 1)
+        q.pending = [r for r in q.pending if r.taken < len(r.texts)]
+        return batch
+
+    def _deliver(self, q: _PairQueue, outcomes: list[tuple[_Request, list[_Item], list[Translation] | None,
+                                                          BaseException | None]]) -> None:
+        for r, items, outs, error in outcomes:
+            if r.done:  # abandoned while its texts were in flight
+                continue
+            if error is not None:
+                if r in q.pending:
+                    q.pending.remove(r)
+                r.taken = len(r.texts)
+                r.finish(error)
+                continue
+            assert outs is not None
+            for (_, i), out in zip(items, outs, strict=True):
+                r.results[i] = out
+            r.filled += len(items)
+            if r.filled == len(r.texts):
+                r.finish()
+
+    # -- model calls -----------------------------------------------------------------------
+    def _run(self, batch: list[_Item], source: Lang, target: Lang
+             ) -> list[tuple[_Request, list[_Item], list[Translation] | None, BaseException | None]]:
+        """One inner call for the batch; if it fails, each request's part alone, so only the
+        callers whose texts fail see an exception. Never raises: every part gets an outcome."""
+        parts: dict[_Request, list[_Item]] = {}
+        for item in batch:
+            parts.setdefault(item[0], []).append(item)
+        tickets = [r.ticket for r in parts]
+        flat = [r.texts[i] for r, i in batch]
+        try:
+            with bind(_BatchTicket(tickets)):
+                out = self._call(flat, source, target)
+        except Exception as exc:
+            dropped = isinstance(exc, WorkCancelled)  # every caller's ticket was dropped meanwhile
+            if len(parts) == 1 and not dropped:
+                return [(r, items, None, exc) for r, items in parts.items()]
+            if not dropped:
+                log.warning("coalesced batch failed; retrying requests one by one", exc_info=True)
+            return [self._run_one(r, items, source, target) for r, items in parts.items()]
+        except BaseException as exc:  # interrupted: nobody may be left waiting
+            return [(r, items, None, exc) for r, items in parts.items()]
+        by_request: dict[_Request, list[Translation]] = {}
+        for (r, _), t in zip(batch, out, strict=True):
+            by_request.setdefault(r, []).append(t)
+        return [(r, items, by_request[r], None) for r, items in parts.items()]
+
+    def _run_one(self, r: _Request, items: list[_Item], source: Lang, target: Lang
+                 ) -> tuple[_Request, list[_Item], list[Translation] | None, BaseException | None]:
+        if r.ticket is not None and r.ticket.dropped():
+            return r, items, None, r.ticket.error()
+        try:
+            with bind(r.ticket):
+                return r, items, self._call([r.texts[i] for _, i in items], source, target), None
+        except BaseException as exc:
+            return r, items, None, exc
+
+    def _call(self, texts: list[str], source: Lang, target: Lang) -> list[Translation]:
+        self._count(model_calls=1, texts_sent=len(texts))
+        out = self.inner.translate_batch(texts, source, target)
         if len(out) != len(texts):
             raise RuntimeError(f"translator returned {len(out)} results for {len(texts)} texts")
         return out
 
-
-# -- threads ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ThreadPlan:
-    intra: int  # threads inside one model call
-    inter: int  # model calls running at once (CTranslate2 workers)
-    workers: int  # server worker processes sharing the machine
-
-
-_plan: ThreadPlan | None = None
-_plan_lock = threading.Lock()
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
-def thread_plan() -> ThreadPlan:
-    """The configured plan, or the default one (all cores, one call at a time, one worker)."""
-    return _plan or ThreadPlan(max(1, _cores()), 1, 1)
-
-
-def configure_threads(intra: int = 0, inter: int = 0, workers: int = 1,
-                      backend: str = "transformers") -> ThreadPlan:
-    """Share the cores without oversubscription: each of the ``workers`` processes gets
-    ``cores // workers`` threads, split over ``inter`` concurrent model calls of ``intra``
-    threads each. ``inter=0`` picks 2 concurrent calls for CTranslate2 when there are 2 cores or
-    more (measured here: 35% more batch throughput than one call with 2 threads) and 1 for
-    transformers. Sets torch's thread counts for the transformers backend (once per process;
-    later calls only update the plan) and returns the plan ``CTranslate2Translator`` uses."""
-    global _plan
-    workers = max(1, workers)
-    share = max(1, _cores() // workers)
-    if inter <= 0:
-        inter = min(2, share) if backend == "ctranslate2" else 1
-    intra = intra or max(1, share // inter)
-    plan = ThreadPlan(intra, inter, workers)
-    with _plan_lock:
-        first = _plan is None
-        _plan = plan
-    if first and backend == "transformers":
-        try:
-            import torch
-
-            torch.set_num_threads(intra)
-            torch.set_num_interop_threads(inter)
-        except (ImportError, RuntimeError) as exc:  # interop threads may already be fixed
-            log.warning("could not set torch thread counts: %s", exc)
-    return plan
+    def _count(self, **delta: int) -> None:
+        with self._stats_lock:
+            for name, n in delta.items():
+                setattr(self.stats, name, getattr(self.stats, name) + n)

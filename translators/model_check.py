@@ -1,4 +1,5 @@
-"""Checks that a Marian folder loads the way the backends load it, and is self-consistent.
+"""Checks that a Marian folder loads the way the backends load it (config, tokenizer and the
+weights), and is self-consistent.
 
 Some OPUS-MT releases (the tc-big family) produced gibberish under certain transformers
 versions (transformers issues 26216/26271, fixed in PR 30173) because config and tokenizer
@@ -12,8 +13,9 @@ from pathlib import Path
 from translators.registry import ResolvedModel
 
 
-def check_folder(path: Path, prefix: str = "") -> list[str]:
-    """Problems found in a Marian model folder (an empty list means it is fine)."""
+def check_folder(path: Path, prefix: str = "", *, weights: bool = True) -> list[str]:
+    """Problems found in a Marian model folder (an empty list means it is fine). With
+    ``weights``, the weights are loaded too (a truncated or corrupt file is a problem)."""
     from transformers import AutoConfig, MarianTokenizer
 
     problems: list[str] = []
@@ -37,7 +39,26 @@ def check_folder(path: Path, prefix: str = "") -> list[str]:
     token = prefix.strip()
     if token and token not in tokenizer.get_vocab():
         problems.append(f"target-language token {token!r} is not in the vocabulary")
+    if weights:
+        problems += check_weights(path)
     return problems
+
+
+def check_weights(path: Path) -> list[str]:
+    """Load the weights as the backend does: a CTranslate2 folder with ``ctranslate2``,
+    a Marian folder with ``MarianMTModel`` (on the CPU; the model is dropped again)."""
+    try:
+        if (path / "model.bin").is_file():
+            import ctranslate2
+
+            ctranslate2.Translator(str(path), device="cpu")
+        else:
+            from transformers import MarianMTModel
+
+            MarianMTModel.from_pretrained(path)
+    except Exception as exc:
+        return [f"weights failed to load: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"]
+    return []
 
 
 def check_resolved(model: ResolvedModel) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from translators.base import Lang, ModelIdentity, Translation, Translator, UnsupportedPair
+from translators.base import EngineInfo, Lang, ModelIdentity, Translation, Translator, UnsupportedPair
 from translators.registry import PIVOT
 
 
@@ -39,6 +39,11 @@ class PivotTranslator:
 
     def legs(self, source: Lang, target: Lang) -> list[ModelIdentity]:
         return [self.inner.identity(s, t) for s, t in self._legs(source, target)]
+
+    def describe(self, source: Lang | None = None, target: Lang | None = None) -> EngineInfo:
+        """A pivoted pair reports both legs (source->pivot, pivot->target)."""
+        legs = tuple(self.legs(source, target)) if source is not None and target is not None else ()
+        return EngineInfo("pivot", self.inner.describe(), legs)
 
     def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
         current = list(texts)

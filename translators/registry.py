@@ -64,28 +64,34 @@ class ResolvedModel:
     prefix: str
 
 
+# Every file that decides the output: weights (transformers or CTranslate2), config,
+# vocabulary, generation settings and the target-language prefix (``newsbridge.json``).
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.bin", "config.json", "generation_config.json",
-                 "source.spm", "target.spm", "vocab.json", "tokenizer_config.json")
-_checksums: dict[tuple[str, int, int], str] = {}
+                 "source.spm", "target.spm", "vocab.json", "tokenizer_config.json", "newsbridge.json")
+_digests: dict[tuple[str, int, int], str] = {}
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's content (memoized on path, size and mtime): the one hashing loop."""
+    st = path.stat()
+    memo_key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    digest = _digests.get(memo_key)
+    if digest is None:
+        h = hashlib.sha256()
+        with path.open("rb") as stream:
+            for chunk in iter(lambda: stream.read(1 << 20), b""):
+                h.update(chunk)
+        digest = _digests[memo_key] = h.hexdigest()
+    return digest
 
 
 def folder_checksum(folder: Path) -> str:
-    """SHA-256 over the files that decide the output (memoized on size and mtime)."""
+    """SHA-256 over the digests of the files that decide the output."""
     h = hashlib.sha256()
     for name in _WEIGHT_FILES:
         f = folder / name
-        if not f.is_file():
-            continue
-        st = f.stat()
-        memo_key = (str(f.resolve()), st.st_size, st.st_mtime_ns)
-        digest = _checksums.get(memo_key)
-        if digest is None:
-            fh = hashlib.sha256()
-            with f.open("rb") as stream:
-                for chunk in iter(lambda: stream.read(1 << 20), b""):
-                    fh.update(chunk)
-            digest = _checksums[memo_key] = fh.hexdigest()
-        h.update(name.encode() + b"\0" + digest.encode())
+        if f.is_file():
+            h.update(name.encode() + b"\0" + file_digest(f).encode())
     return h.hexdigest()[:16]
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from translators.base import Lang, ModelIdentity, Translation
+from translators.base import EngineInfo, Lang, ModelIdentity, Translation, describe_backend
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,9 @@ class EchoTranslator:
         if not self.supports(source, target):
             raise UnsupportedPair(f"no model for {source}->{target}")
         return ModelIdentity(f"echo:{source}-{target}", self.revision, self.revision)
+
+    def describe(self, source: Lang | None = None, target: Lang | None = None) -> EngineInfo:
+        return describe_backend(self, "echo", source, target, loaded=sorted(self.pairs))
 
     def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
         self.identity(source, target)

@@ -119,29 +119,20 @@ class BatchReport:
 
 
 def _error_outcome(rec: Record, type_: str, detail: str) -> Outcome:
-    body = {"id": rec.id, "line": rec.line, "error": {"type": type_, "detail": detail}}
-    return Outcome(json.dumps(body, ensure_ascii=False), error=True)
+    from service.views import error_record
+
+    return Outcome(json.dumps(error_record(rec.id, rec.line, type_, detail), ensure_ascii=False), error=True)
 
 
 def _success_body(rec: Record, result: DocumentResult, engines: Engines, summarize: bool) -> dict[str, Any]:
-    from service.http.routes import summary_model, to_model
+    from service.views import batch_record
 
-    body: dict[str, Any] = {"id": rec.id, "line": rec.line}
-    model = to_model(result, "codepoint").model_dump()
-    if result.format == "text":
-        model.pop("source_text")  # the record's own text: source spans index it
-    if model["translation_text"] == model["translation"]:
-        model.pop("translation_text")
-    model["warnings"] = [*rec.warnings, *model["warnings"]]
-    body.update(model)
+    summary = None
     if summarize:
         from service.pipeline.summarize import summarize as make_summary
 
-        out = make_summary(result, engines.summarizer, method=engines.settings.summarizer)
-        summary = summary_model(out, "codepoint").model_dump()
-        summary.pop("translation")
-        body["summary"] = summary
-    return body
+        summary = make_summary(result, engines.summarizer, method=engines.settings.summarizer)
+    return batch_record(rec.id, rec.line, result, summary, rec.warnings)
 
 
 def _alone(engines: Engines, doc: Document) -> DocumentResult | Exception:
@@ -155,8 +146,7 @@ def _translate(engines: Engines, docs: Sequence[Document]) -> list[DocumentResul
     """The whole chunk in shared batches. A failure that is not the record's own (a model
     error hits every record of its batch) is retried record by record, so that one poison
     record cannot take its chunk down."""
-    from service.errors import ProblemError
-    from translators.base import TranslatorError
+    from service.views import expected
 
     try:
         results = engines.pipeline.translate_documents(docs)
@@ -165,7 +155,7 @@ def _translate(engines: Engines, docs: Sequence[Document]) -> list[DocumentResul
         return [_alone(engines, d) for d in docs]
     if len(docs) > 1:
         for i, r in enumerate(results):
-            if isinstance(r, Exception) and not isinstance(r, ProblemError | TranslatorError):
+            if isinstance(r, Exception) and not expected(r):
                 results[i] = _alone(engines, docs[i])
     return results
 
@@ -174,9 +164,8 @@ def process_chunk(engines: Engines, records: Sequence[Record], target_lang: str,
                   summarize: bool) -> list[Outcome]:
     """Translate a chunk of records through one ``translate_documents`` call; one outcome per
     record, in order. Nothing here raises for a single bad record."""
-    from service.errors import ProblemError, as_problem
     from service.pipeline.flow import Document
-    from translators.base import TranslatorError
+    from service.views import problem_of
 
     todo = [r for r in records if r.error is None]
     docs = [Document(r.text or "", r.source_lang, target_lang, r.format) for r in todo]  # type: ignore[arg-type]
@@ -195,12 +184,10 @@ def process_chunk(engines: Engines, records: Sequence[Record], target_lang: str,
             else:
                 outcomes.append(Outcome(json.dumps(body, ensure_ascii=False), False, result.cache_hits))
                 continue
-        problem = as_problem(result)
-        detail = problem.detail
-        if not isinstance(result, ProblemError | TranslatorError):
+        problem = problem_of(result, reveal=True)
+        if problem.internal:
             log.error("record %s failed", rec.id, exc_info=result)
-            detail = f"{type(result).__name__}: {result}"
-        outcomes.append(_error_outcome(rec, problem.type, detail))
+        outcomes.append(_error_outcome(rec, problem.type, problem.detail))
     return outcomes
 
 

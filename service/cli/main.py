@@ -26,9 +26,9 @@ def _read(path: str) -> str:
 
 
 def _fail(exc: Exception) -> None:
-    from service.errors import as_problem
+    from service.views import problem_of
 
-    problem = as_problem(exc)
+    problem = problem_of(exc)
     typer.echo(f"error [{problem.type}]: {problem.detail}", err=True)
     raise typer.Exit(2)
 
@@ -63,8 +63,8 @@ def translate(path: Annotated[str, typer.Argument(help="A file, or - for standar
               as_json: Annotated[bool, typer.Option("--json", help="Print the full JSON response")] = False) -> None:
     """Translate one text or HTML file; prints the translation (or the full response with --json)."""
     from service.engines import build_engines
-    from service.http.routes import to_model
     from service.pipeline.flow import Document
+    from service.views import to_model
 
     text = _read(path)
     engines = build_engines(Settings(), coalesce=False)
@@ -89,9 +89,9 @@ def summarize(path: Annotated[str, typer.Argument(help="A file, or - for standar
               as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Summarize a text in the target language; quotes are listed with their original wording."""
     from service.engines import build_engines
-    from service.http.routes import summary_model
     from service.pipeline.flow import Document
     from service.pipeline.summarize import summarize as make_summary
+    from service.views import summary_model
 
     text = _read(path)
     settings = Settings()
@@ -113,15 +113,24 @@ def summarize(path: Annotated[str, typer.Argument(help="A file, or - for standar
 
 
 @app.command()
-def detect(path: Annotated[str, typer.Argument(help="A file, or - for standard input")] = "-") -> None:
-    """Language and confidence of each segment."""
-    from translators.text.detect import LanguageDetector
-    from translators.text.segment import split_sentences
+def detect(path: Annotated[str, typer.Argument(help="A file, or - for standard input")] = "-",
+           fmt: FormatOpt = "",
+           as_json: Annotated[bool, typer.Option("--json", help="Print the full JSON response")] = False) -> None:
+    """Language and confidence of each segment (the API's /v1/detect; HTML by suffix or --format)."""
+    from service.engines import build_detector
+    from service.pipeline.flow import detect_text
+    from service.views import detect_model
 
     text = _read(path)
-    detector = LanguageDetector()
-    for span in split_sentences(text):
-        d = detector.detect(span.text)
+    try:
+        result = detect_text(build_detector(Settings()), text, fmt=_format(path, fmt))
+    except Exception as exc:
+        _fail(exc)
+        return
+    if as_json:
+        typer.echo(detect_model(result, "codepoint").model_dump_json(indent=2))
+        return
+    for span, d in result.segments:
         typer.echo(f"{d.lang}\t{d.confidence:.2f}\t{span.text}")
 
 
@@ -182,7 +191,7 @@ def models_pull(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs, e
 
 @models_app.command("check")
 def models_check(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs (default: all)")] = None) -> None:
-    """Load each model's config and tokenizer the way the service does and check they agree."""
+    """Load each model's config, tokenizer and weights the way the service does; check they agree."""
     from translators.model_check import check_resolved
     from translators.registry import REGISTRY, resolve
 

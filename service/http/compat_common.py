@@ -18,7 +18,9 @@ from service.engines import Engines
 from service.errors import ServiceNotReady
 from service.http.access import Access, Ticket, header_credential
 from service.http.clients import client_address
+from service.http.problems import STATUS, report
 from service.pipeline.flow import Document, DocumentResult
+from service.views import Problem
 from translators.base import Lang
 from translators.registry import PIVOT, REGISTRY
 
@@ -119,6 +121,14 @@ async def translate(request: Request, docs: list[Document], ticket: Ticket) -> l
     if any(isinstance(r, Exception) for r in results):
         await run_in_threadpool(ticket.refund)
     return results
+
+
+def problem_status(exc: BaseException, request: Request) -> tuple[Problem, int]:
+    """The problem for an error (the one policy of ``service.views``; an unexpected error is
+    logged once and its detail withheld) and the HTTP status the native API would give it."""
+    problem = report(exc, request)
+    request.app.state.metrics.errors.labels(problem.type).inc()
+    return problem, STATUS.get(problem.type, ("", 500))[1]
 
 
 # ---------------------------------------------------------------------------- languages

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.errors import ProblemError, as_problem
 from service.http.access import Access, AccessDenied, header_credential
 from service.http.clients import client_address
 from service.http.compat_common import (
@@ -26,6 +25,7 @@ from service.http.compat_common import (
     engines_of,
     language_codes,
     language_name,
+    problem_status,
     read_params,
     translate,
 )
@@ -54,15 +54,15 @@ def _denied(exc: AccessDenied) -> DeepLError:
     return DeepLError(403, "Authorization failure: " + exc.message)
 
 
-def _from_problem(exc: BaseException) -> DeepLError:
-    problem = as_problem(exc)
-    if problem.status == 413:
+def _from_error(exc: BaseException, request: Request) -> DeepLError:
+    """DeepL's statuses: 413 for anything too large, 400 for other client errors; a server
+    fault keeps its 5xx."""
+    problem, status = problem_status(exc, request)
+    if status == 413:
         return DeepLError(413, f"Request Entity Too Large: {problem.detail}")
-    if problem.status == 503:
-        return DeepLError(503, problem.detail)
-    if problem.status < 500:
+    if status < 500:
         return DeepLError(400, problem.detail)
-    return DeepLError(500, problem.detail)
+    return DeepLError(status, problem.detail)
 
 
 async def _answer(request: Request, handler: Callable[[Params], Awaitable[Any]]) -> JSONResponse:
@@ -76,9 +76,9 @@ async def _answer(request: Request, handler: Callable[[Params], Awaitable[Any]])
     except AccessDenied as exc:
         err = _denied(exc)
         return JSONResponse({"message": err.message}, status_code=err.status, headers=err.headers)
-    except ProblemError as exc:
-        err = _from_problem(exc)
-        return JSONResponse({"message": err.message}, status_code=err.status)
+    except Exception as exc:  # a domain or engine error, or a crash (logged once, detail withheld)
+        err = _from_error(exc, request)
+        return JSONResponse({"message": err.message}, status_code=err.status, headers=err.headers)
 
 
 def _credential(request: Request, params: Params) -> str | None:
@@ -142,7 +142,7 @@ async def deepl_translate(request: Request) -> JSONResponse:
         fmt = "html" if params.get("tag_handling") else "text"
         chars, bad = check_request(texts, engines_of(request).settings, fmt=fmt, batch=True)
         if bad:
-            raise _from_problem(bad[min(bad)])
+            raise _from_error(bad[min(bad)], request)
         ignore = _tags(params, "ignore_tags")
         ticket = await admit(request, chars, _credential(request, params))
         todo = [i for i, t in enumerate(texts) if t.strip()]  # DeepL returns empty texts as they are
@@ -150,9 +150,7 @@ async def deepl_translate(request: Request) -> JSONResponse:
         results = await translate(request, docs, ticket) if docs else []
         for r in results:
             if isinstance(r, Exception):
-                if not isinstance(r, ProblemError):
-                    log.error("DeepL request failed", exc_info=r)
-                raise _from_problem(r)
+                raise _from_error(r, request)
         by_index = dict(zip(todo, results, strict=True))
         model_type = params.get("model_type")
         out = []

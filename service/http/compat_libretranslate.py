@@ -17,7 +17,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.errors import EmptyText, ProblemError, UnsupportedLanguage, as_problem
 from service.http.access import AccessDenied
 from service.http.compat_common import (
     BadBody,
@@ -26,6 +25,7 @@ from service.http.compat_common import (
     engines_of,
     language_codes,
     language_name,
+    problem_status,
     read_params,
     targets,
     translate,
@@ -53,18 +53,15 @@ def _denied(exc: AccessDenied) -> LtError:
     return LtError(403, f"Quota exceeded: {exc.message}")
 
 
-def _from_problem(exc: BaseException, index: int | None = None) -> LtError:
-    problem = as_problem(exc)
+def _from_error(exc: BaseException, request: Request, index: int | None = None) -> LtError:
+    """LibreTranslate answers every client error with 400; a server fault keeps its 5xx."""
+    problem, status = problem_status(exc, request)
     where = "" if index is None else f" (q[{index}])"
-    if isinstance(problem, EmptyText):
+    if problem.type == "empty_text":
         return LtError(400, "Invalid request: missing q parameter" + where)
-    if problem.status == 413 or isinstance(problem, UnsupportedLanguage) or problem.type == "unsupported_pair":
+    if status < 500:
         return LtError(400, problem.detail + where)
-    if problem.status == 503:
-        return LtError(503, problem.detail)
-    if problem.status < 500:
-        return LtError(400, problem.detail + where)
-    return LtError(500, problem.detail)
+    return LtError(status, problem.detail)
 
 
 async def _answer(request: Request, handler: Callable[[Params], Awaitable[Any]]) -> JSONResponse:
@@ -78,9 +75,9 @@ async def _answer(request: Request, handler: Callable[[Params], Awaitable[Any]])
     except AccessDenied as exc:
         err = _denied(exc)
         return JSONResponse({"error": err.message}, status_code=err.status, headers=err.headers)
-    except ProblemError as exc:
-        err = _from_problem(exc)
-        return JSONResponse({"error": err.message}, status_code=err.status)
+    except Exception as exc:  # a domain or engine error, or a crash (logged once, detail withheld)
+        err = _from_error(exc, request)
+        return JSONResponse({"error": err.message}, status_code=err.status, headers=err.headers)
 
 
 def _required(params: Params, name: str) -> Any:
@@ -132,14 +129,12 @@ async def lt_translate(request: Request) -> JSONResponse:
         fmt = "html" if str(params.get("format", "text")).lower() == "html" else "text"
         chars, bad = check_request(texts, engines_of(request).settings, fmt=fmt, batch=is_list)
         if bad:
-            raise _from_problem(bad[min(bad)], min(bad))
+            raise _from_error(bad[min(bad)], request, min(bad))
         ticket = await admit(request, chars, params.get("api_key"))
         results = await translate(request, [Document(t, source, target, fmt) for t in texts], ticket)  # type: ignore[arg-type]
         for i, r in enumerate(results):
             if isinstance(r, Exception):
-                if not isinstance(r, ProblemError):
-                    log.error("LibreTranslate request failed", exc_info=r)
-                raise _from_problem(r, i if is_list else None)
+                raise _from_error(r, request, i if is_list else None)
         done = [r for r in results if isinstance(r, DocumentResult)]
         out: dict[str, Any] = {"translatedText": [r.translation for r in done] if is_list else done[0].translation}
         if source == "auto":

@@ -17,9 +17,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import PROBLEM_BASE
 from service.http.access import Access, AccessDenied, Ticket, header_credential
 from service.http.clients import client_address
+from service.http.problems import PROBLEM_BASE
 
 log = logging.getLogger(__name__)
 PROTECTED_PREFIX = "/v1/"

@@ -14,7 +14,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from service.errors import HtmlTooDeep, ProblemError, RequestTooLarge, TextTooLarge, TooManyTexts, check_text
+from service.errors import (
+    HtmlTooDeep,
+    NewsbridgeError,
+    RequestTooLarge,
+    TextTooLarge,
+    TooManyTexts,
+    check_text,
+)
 from service.settings import Settings
 
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*?(/?)>")
@@ -51,7 +58,7 @@ def check_one(text: str, settings: Settings, *, fmt: str = "text", index: int | 
 
 
 def check_request(texts: Sequence[str], settings: Settings, *, fmt: str = "text",
-                  batch: bool = False) -> tuple[int, dict[int, ProblemError]]:
+                  batch: bool = False) -> tuple[int, dict[int, NewsbridgeError]]:
     """Check one request's texts. Request-wide limits (count, total size) and, for a single
     text, its own limits raise; for a batch, each failing text's problem is returned by index
     (it is answered in its place and the others go on). Returns the characters to admit."""
@@ -61,11 +68,11 @@ def check_request(texts: Sequence[str], settings: Settings, *, fmt: str = "text"
     if total > settings.max_request_chars:
         raise RequestTooLarge(f"the request has {total} characters in all; the limit is "
                               f"{settings.max_request_chars}")
-    bad: dict[int, ProblemError] = {}
+    bad: dict[int, NewsbridgeError] = {}
     for i, text in enumerate(texts):
         try:
             check_one(text, settings, fmt=fmt, index=i if batch else None)
-        except ProblemError as exc:
+        except NewsbridgeError as exc:
             if not batch:
                 raise
             bad[i] = exc

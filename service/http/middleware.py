@@ -22,8 +22,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import PROBLEM_BASE
-from service.http.problems import REQUEST_ID_HEADER, log_unexpected, problem_response
+from service.http.problems import PROBLEM_BASE, REQUEST_ID_HEADER, log_unexpected, problem_response
 from service.metrics import Metrics
 
 _SANE_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")

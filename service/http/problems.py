@@ -1,13 +1,16 @@
-"""Problem details responses and the app's exception handlers.
+"""Problem details (RFC 9457) and the app's exception handlers: the only place that maps an
+error ``type`` to an HTTP status and title. What a caller learns from an exception is decided by
+``service.views.problem_of``; this module adds the status, the ``instance`` and the request id.
 
 Every problem body carries the request's ``request_id``. An unexpected error is logged exactly
-once, here, structured, with the request id, its type and a traceback of file/line/function
-frames: no request headers, no local variables, and no more than the first 200 characters of
-the exception's message (which may quote the text being translated).
+once, structured, with the request id, its type and a traceback of file/line/function frames: no
+request headers, no local variables, and no more than the first 200 characters of the
+exception's message (which may quote the text being translated).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
 from typing import Any
@@ -17,17 +20,59 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.errors import PROBLEM_BASE, ProblemError, as_problem
+from service.errors import NewsbridgeError
 from service.metrics import Metrics
+from service.views import Problem, problem_of
+from translators.base import TranslatorError
+
+__all__ = ["PROBLEM_BASE", "PROBLEM_JSON", "REQUEST_ID_HEADER", "STATUS", "install_handlers", "log_unexpected",
+           "problem_body", "problem_item", "problem_response", "report"]
 
 log = logging.getLogger("service.errors")
+PROBLEM_BASE = "https://newsbridge.dev/problems/"
 PROBLEM_JSON = "application/problem+json"
 REQUEST_ID_HEADER = "X-Request-ID"
+INTERNAL_DETAIL = "an unexpected error occurred; the server log has it under this request_id"
 _MESSAGE_CHARS = 200
+
+# type -> (title, HTTP status). A type not listed is an unexpected failure: 500, and logged.
+STATUS: dict[str, tuple[str, int]] = {
+    "empty_text": ("Empty text", 422),
+    "text_too_large": ("Text too large", 413),
+    "unsupported_language": ("Unsupported language", 422),
+    "invalid_request": ("Invalid request", 422),
+    "invalid_json": ("Invalid JSON", 400),
+    "not_ready": ("Service not ready", 503),
+    "invalid_text": ("Invalid text", 422),
+    "too_many_texts": ("Too many texts", 413),
+    "request_too_large": ("Request too large", 413),
+    "html_too_deep": ("HTML nested too deeply", 413),
+    "overloaded": ("Server overloaded", 503),
+    "shutting_down": ("Server shutting down", 503),
+    "deadline_exceeded": ("Request deadline exceeded", 504),
+    "client_closed_request": ("Client closed request", 499),
+    # engine errors (translators.base.TranslatorError and its kin)
+    "unsupported_pair": ("Unsupported language pair", 422),
+    "model_missing": ("Model missing", 503),
+    "cancelled": ("Request cancelled", 503),
+    "model_load_failed": ("Model failed to load", 503),
+    "internal_error": ("Internal error", 500),
+}
+_UNKNOWN = ("Translation failed", 500)
 
 
 def request_id_of(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
+
+
+def problem_body(problem: Problem, instance: str | None = None) -> dict[str, Any]:
+    title, status = STATUS.get(problem.type, _UNKNOWN)
+    detail = INTERNAL_DETAIL if problem.internal else problem.detail
+    body: dict[str, Any] = {"type": PROBLEM_BASE + problem.type, "title": title, "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    body.update(problem.extra)
+    return body
 
 
 def problem_response(body: dict[str, Any], request_id: str | None = None,
@@ -63,20 +108,22 @@ def log_unexpected(exc: BaseException, *, request_id: str | None, path: str, **e
                                          "traceback": safe_traceback(exc), **extra})
 
 
-def report(problem: ProblemError, request: Request) -> ProblemError:
-    """Logs the unexpected error behind an internal problem (once: the problem remembers)."""
-    cause = problem.__cause__
-    if problem.status >= 500 and cause is not None and not getattr(problem, "logged", False):
-        log_unexpected(cause, request_id=request_id_of(request), path=request.url.path)
-        problem.logged = True  # type: ignore[attr-defined]
+def report(exc: BaseException, request: Request) -> Problem:
+    """The problem for ``exc``; an unexpected one (a crash, or an engine error of an unknown
+    type) is logged, once even when reported twice."""
+    problem = problem_of(exc)
+    if (problem.internal or problem.type not in STATUS) and not getattr(exc, "_newsbridge_logged", False):
+        log_unexpected(exc, request_id=request_id_of(request), path=request.url.path)
+        with contextlib.suppress(AttributeError):  # an exception type with __slots__
+            exc._newsbridge_logged = True  # type: ignore[attr-defined]
     return problem
 
 
 def problem_item(exc: BaseException, request: Request, metrics: Metrics) -> dict[str, Any]:
     """The problem body for one failed item of a batch request (logged when unexpected)."""
-    problem = report(as_problem(exc), request)
+    problem = report(exc, request)
     metrics.errors.labels(problem.type).inc()
-    return problem.to_problem()
+    return problem_body(problem)
 
 
 _INVALID_BODY = {
@@ -88,23 +135,22 @@ _INVALID_BODY = {
 def install_handlers(app: FastAPI, metrics: Metrics) -> None:
     """Problem details for every error a request can meet (unexpected ones: see the middleware)."""
 
-    @app.exception_handler(ProblemError)
-    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
-        report(exc, request)
-        metrics.errors.labels(exc.type).inc()
-        return problem_response(exc.to_problem(request.url.path), request_id_of(request), exc.headers)
+    @app.exception_handler(NewsbridgeError)
+    @app.exception_handler(TranslatorError)
+    async def _problem(request: Request, exc: Exception) -> JSONResponse:
+        problem = report(exc, request)
+        metrics.errors.labels(problem.type).inc()
+        return problem_response(problem_body(problem, request.url.path), request_id_of(request),
+                                getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
-        bad_json = any(e["type"] == "json_invalid" for e in errors)
-        kind = "invalid_json" if bad_json else "invalid_request"
+        kind = "invalid_json" if any(e["type"] == "json_invalid" for e in errors) else "invalid_request"
         metrics.errors.labels(kind).inc()
-        return problem_response({
-            "type": PROBLEM_BASE + kind, "title": "Invalid JSON" if bad_json else "Invalid request",
-            "status": 400 if bad_json else 422, "instance": request.url.path,
-            "detail": "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors), "errors": errors},
-            request_id_of(request))
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
+        return problem_response(problem_body(Problem(kind, detail, {"errors": errors}), request.url.path),
+                                request_id_of(request))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -92,6 +92,38 @@ class DocumentResult:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass
+class DetectionResult:
+    source_text: str  # the text the spans index (for HTML: its text content)
+    whole: Detection  # the whole text's language
+    segments: list[tuple[Span, Detection]]
+
+
+def segment(text: str, fmt: Format, hint: str | None,
+            ignore_tags: frozenset[str] = frozenset()) -> tuple[str, list[Span], HtmlDocument | None]:
+    """Sentences of a text, or of an HTML document's blocks (spans into its text content);
+    HTML elements marked not to be translated, and tags in ``ignore_tags``, are left out."""
+    if fmt == "html":
+        html = parse_html(text, ignore_tags)
+        spans: list[Span] = []
+        for block in html.blocks:
+            base = block.span.start
+            for s in split_sentences(block.span.text, hint):
+                spans.append(Span(base + s.start, base + s.end, s.text))
+        return html.text, spans, html
+    return text, split_sentences(text, hint), None
+
+
+def detect_text(detector: Detector, text: str, source_lang: Lang | Literal["auto"] = "auto",
+                fmt: Format = "text") -> DetectionResult:
+    """Language and confidence per segment and for the whole text."""
+    if not text.strip():
+        raise EmptyText("text is empty")
+    check_text(text)
+    source_text, spans, _ = segment(text, fmt, None if source_lang == "auto" else source_lang)
+    return DetectionResult(source_text, detector.detect(source_text), [(s, detector.detect(s.text)) for s in spans])
+
+
 # ----------------------------------------------------------------------------- planning
 
 
@@ -168,24 +200,20 @@ class Pipeline:
                 out.append(self._assemble(p))
         return out
 
+    def detect(self, text: str, source_lang: Lang | Literal["auto"] = "auto",
+               fmt: Format = "text") -> DetectionResult:
+        """Language and confidence per segment and for the whole text (API and CLI ``detect``)."""
+        return detect_text(self.detector, text, source_lang, fmt)
+
     def detect_segments(self, text: str, source_lang: Lang | Literal["auto"] = "auto",
                         fmt: Format = "text") -> tuple[str, list[tuple[Span, Detection]]]:
-        check_text(text)
-        source_text, spans, _ = self._segment(text, fmt, None if source_lang == "auto" else source_lang)
-        return source_text, [(s, self.detector.detect(s.text)) for s in spans]
+        r = detect_text(self.detector, text, source_lang, fmt)
+        return r.source_text, r.segments
 
     # -- planning -----------------------------------------------------------------------------
     def _segment(self, text: str, fmt: Format, hint: str | None,
                  ignore_tags: frozenset[str] = frozenset()) -> tuple[str, list[Span], HtmlDocument | None]:
-        if fmt == "html":
-            html = parse_html(text, ignore_tags)
-            spans: list[Span] = []
-            for block in html.blocks:
-                base = block.span.start
-                for s in split_sentences(block.span.text, hint):
-                    spans.append(Span(base + s.start, base + s.end, s.text))
-            return html.text, spans, html
-        return text, split_sentences(text, hint), None
+        return segment(text, fmt, hint, ignore_tags)
 
     def _plan(self, doc: Document) -> _DocPlan:
         if not doc.text or not doc.text.strip():
@@ -336,8 +364,7 @@ class Pipeline:
         models: dict[str, list[ModelIdentity]] = {}
         for lang in {u.lang for sp in plan.sentences for u in [*sp.parts, sp.frame] if u.masked is not None}:
             pair = f"{lang}-{target}"
-            legs = getattr(self.translator, "legs", None)
-            models[pair] = legs(lang, target) if legs else [self.translator.identity(lang, target)]  # type: ignore[arg-type]
+            models[pair] = list(self.translator.describe(lang, target).legs)  # type: ignore[arg-type]
         return DocumentResult(
             source_lang=plan.doc_lang or "und", target_lang=target, format=plan.doc.format, source_text=src,
             translation_text=translation_text, translation=translation, sentences=sentences, quotes=quotes,

@@ -16,6 +16,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from service.storage.db import CacheRow, get_engine, unit_of_work, utcnow
+from translators.base import Health
 from translators.cached import CacheEntry
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,9 @@ class SqlTranslationStore:
         except Exception as exc:
             log.warning("cache: ping failed: %s", exc)
             return False
+
+    def health(self) -> Health:
+        return Health() if self.ping() else Health("degraded", "database unreachable")
 
     # ------------------------------------------------------------------ statements
 

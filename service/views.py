@@ -1,0 +1,162 @@
+"""The presentation layer: how results and errors look to whoever asked.
+
+The HTTP routes, the CLI and the batch runner (and the compatibility adapters) all shape their
+output here, so a translation reads the same everywhere:
+
+- ``to_model`` / ``summary_model`` / ``detect_model``: domain results -> response models, with
+  spans in the requested offset unit (code points, or UTF-16 code units for JavaScript);
+- ``batch_record`` / ``error_record``: one line of a batch output file;
+- ``problem_of``: the one policy for what a client learns from an exception (its stable
+  ``type`` and a ``detail``; an unexpected error keeps its private detail unless asked).
+
+Nothing here knows HTTP status codes: ``service/http/problems.py`` adds them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from service.errors import NewsbridgeError
+from service.http.schemas import (
+    CachedCounts,
+    DetectResponse,
+    DetectSegment,
+    ModelRef,
+    QuoteModel,
+    SentenceModel,
+    SpanOut,
+    SummaryModel,
+    SummaryQuote,
+    SummarySentence,
+    TranslationModel,
+)
+from service.pipeline.flow import DetectionResult, DocumentResult
+from service.pipeline.summarize import SummaryOut
+from translators.base import Span, TranslatorError
+from translators.text.offsets import Utf16Index
+
+__all__ = ["INTERNAL_DETAIL", "Offsets", "Problem", "batch_record", "detect_model", "error_record", "expected",
+           "problem_of", "summary_model", "to_model"]
+
+INTERNAL_DETAIL = "an unexpected error occurred; see the server log"
+
+
+class Offsets:
+    """Converts code-point spans to the requested unit, one index per string."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self._index: dict[int, Utf16Index] = {}
+
+    def span(self, span: Span, text: str) -> SpanOut:
+        if self.mode == "codepoint":
+            return SpanOut(start=span.start, end=span.end, text=span.text)
+        index = self._index.get(id(text))
+        if index is None:
+            index = self._index[id(text)] = Utf16Index(text)
+        return SpanOut(start=index.to_utf16(span.start), end=index.to_utf16(span.end), text=span.text)
+
+
+# ----------------------------------------------------------------------------- results
+
+
+def to_model(r: DocumentResult, offsets: str) -> TranslationModel:
+    """A translation as the API returns it (and the CLI's ``--json``, and a batch record)."""
+    conv = Offsets(offsets)
+    src, tgt = r.source_text, r.translation_text
+    return TranslationModel(
+        source_lang=r.source_lang, target_lang=r.target_lang, format=r.format, offsets=offsets,  # type: ignore[arg-type]
+        source_text=src, translation=r.translation, translation_text=tgt,
+        sentences=[SentenceModel(source=conv.span(s.source, src), target=conv.span(s.target, tgt), lang=s.lang,
+                                 confidence=s.confidence, translated=s.translated, split=s.pieces > 1,
+                                 cached=s.cached) for s in r.sentences],
+        quotes=[QuoteModel(kind=q.kind, lang=q.lang, source=conv.span(q.source, src), outer=conv.span(q.outer, src),
+                           target=conv.span(q.target, tgt) if q.target else None, sentences=q.sentences,
+                           author=q.author, handle=q.handle, date=q.date, url=q.url, speaker=q.speaker)
+                for q in r.quotes],
+        model={pair: [ModelRef(id=i.model_id, revision=i.revision, checksum=i.checksum, options=i.options)
+                      for i in ids] for pair, ids in r.models.items()},
+        cached=CachedCounts(hits=r.cache_hits, misses=r.cache_misses),
+        warnings=r.warnings,
+    )
+
+
+def summary_model(s: SummaryOut, offsets: str) -> SummaryModel:
+    """A summary with the quotes it uses (original wording and spans) and its translation."""
+    conv = Offsets(offsets)
+    r = s.translation
+    return SummaryModel(
+        summary=s.summary, method=s.method,  # type: ignore[arg-type]
+        summary_sentences=[SummarySentence(summary=conv.span(x.summary, s.summary), sources=x.sources)
+                           for x in s.sentences],
+        quotes=[SummaryQuote(kind=q.quote.kind, lang=q.quote.lang, original=q.quote.source.text,
+                             source=conv.span(q.quote.source, r.source_text),
+                             target=conv.span(q.quote.target, r.translation_text) if q.quote.target else None,
+                             summary=conv.span(q.summary, s.summary) if q.summary else None,
+                             author=q.quote.author, handle=q.quote.handle, speaker=q.quote.speaker)
+                for q in s.quotes],
+        translation=to_model(r, offsets))
+
+
+def detect_model(r: DetectionResult, offsets: str) -> DetectResponse:
+    """Language and confidence per segment (spans into ``r.source_text``) and for the whole text."""
+    conv = Offsets(offsets)
+    return DetectResponse(lang=r.whole.lang, confidence=round(r.whole.confidence, 4), segments=[
+        DetectSegment(span=conv.span(s, r.source_text), lang=d.lang, confidence=round(d.confidence, 4))
+        for s, d in r.segments])
+
+
+def batch_record(rec_id: str, line: int, result: DocumentResult, summary: SummaryOut | None = None,
+                 warnings: Sequence[str] = ()) -> dict[str, Any]:
+    """One success line of a batch output: the record's id and line, the translation (without
+    echoing the record's own plain text), the record's reader warnings first, the summary."""
+    body: dict[str, Any] = {"id": rec_id, "line": line}
+    model = to_model(result, "codepoint").model_dump()
+    if result.format == "text":
+        model.pop("source_text")  # the record's own text: source spans index it
+    if model["translation_text"] == model["translation"]:
+        model.pop("translation_text")
+    model["warnings"] = [*warnings, *model["warnings"]]
+    body.update(model)
+    if summary is not None:
+        shaped = summary_model(summary, "codepoint").model_dump()
+        shaped.pop("translation")
+        body["summary"] = shaped
+    return body
+
+
+def error_record(rec_id: str, line: int, type_: str, detail: str) -> dict[str, Any]:
+    """One error line of a batch output."""
+    return {"id": rec_id, "line": line, "error": {"type": type_, "detail": detail}}
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What a client learns from an error. ``internal``: not the input's fault (a crash);
+    its private detail is withheld unless the caller is the operator (CLI, batch)."""
+
+    type: str
+    detail: str
+    extra: dict[str, Any] = field(default_factory=dict)
+    internal: bool = False
+
+
+def expected(exc: BaseException) -> bool:
+    """A domain or engine error (the input's or the setup's), not a crash."""
+    return isinstance(exc, NewsbridgeError | TranslatorError)
+
+
+def problem_of(exc: BaseException, *, reveal: bool = False) -> Problem:
+    """The one exception -> problem policy. ``reveal``: show an unexpected error's own message
+    (for the operator's eyes: a batch error record), not the generic one."""
+    if isinstance(exc, NewsbridgeError):
+        return Problem(exc.type, exc.detail, dict(exc.extra))
+    if isinstance(exc, TranslatorError):
+        return Problem(exc.type, str(exc))
+    detail = f"{type(exc).__name__}: {exc}" if reveal else INTERNAL_DETAIL
+    return Problem("internal_error", detail, internal=True)

@@ -1,0 +1,162 @@
+"""The shape of the code: every module imports, no import cycle, and only the application
+imports the HTTP router (the API, CLI and batch share ``service.views`` instead)."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("service", "translators", "summarizers")
+ROUTER = "service.http.routes"
+ROUTER_USERS = {"service.http.app"}
+# the batch runner and the Ray engine still import each other (lazily); being split (issue 9)
+PENDING = [["service.batch.ray_engine", "service.batch.runner"]]
+
+
+def _modules() -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for pkg in PACKAGES:
+        for path in sorted((ROOT / pkg).rglob("*.py")):
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            if "migrations" in parts or parts[-1] == "__main__":
+                continue  # alembic scripts (run by alembic); ``python -m`` entry points (they run)
+            if parts[-1] == "__init__":
+                parts.pop()
+            found[".".join(parts)] = path
+    return found
+
+
+MODULES = _modules()
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _resolve(name: str) -> str | None:
+    """The project module an import names (``a.b.c`` may be module ``a.b`` plus attribute ``c``)."""
+    while name:
+        if name in MODULES:
+            return name
+        name = name.rpartition(".")[0]
+    return None
+
+
+def _targets(module: str, node: ast.Import | ast.ImportFrom) -> set[str]:
+    names: list[str] = []
+    if isinstance(node, ast.Import):
+        names = [a.name for a in node.names]
+    else:
+        base = node.module or ""
+        if node.level:
+            pkg = module.split(".")
+            if MODULES[module].name != "__init__.py":
+                pkg = pkg[:-1]
+            pkg = pkg[:len(pkg) - node.level + 1]
+            base = ".".join([*pkg, base] if base else pkg)
+        names = [f"{base}.{a.name}" for a in node.names] + [base]
+    out = set()
+    for n in names:
+        target = _resolve(n)
+        if target is not None and target != module:
+            out.add(target)
+    return out
+
+
+def _imports(module: str, *, top_level_only: bool) -> set[str]:
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    found: set[str] = set()
+
+    def walk(body: list[ast.stmt], top: bool) -> None:
+        for node in body:
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                found.update(_targets(module, node))
+            elif isinstance(node, ast.If) and _is_type_checking(node):
+                continue  # annotations only: never executed
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                if not top_level_only:
+                    walk(node.body, False)
+            elif isinstance(node, ast.ClassDef):
+                walk(node.body, top)
+            else:
+                for child in ast.iter_child_nodes(node):
+                    if isinstance(child, ast.stmt):
+                        walk([child], top)
+    walk(tree.body, True)
+    # (importing ``a.b`` also runs ``a/__init__``; that edge is left out: a package that names its
+    # public surface imports its own modules, which is not a cycle between two jobs)
+    found.discard(module)
+    return found
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_the_walk_sees_the_project() -> None:
+    assert len(MODULES) > 30 and ROUTER in MODULES and "service.views" in MODULES
+    assert ROUTER in _imports("service.http.app", top_level_only=True)
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_every_module_imports(module: str) -> None:
+    importlib.import_module(module)
+
+
+def test_no_import_cycle() -> None:
+    """Neither at import time nor through the imports inside functions (a lazy import that
+    closes a loop is a cycle in the design, even when Python tolerates it)."""
+    graph = {m: _imports(m, top_level_only=False) for m in MODULES}
+    assert _cycles(graph) == [] or _cycles(graph) == PENDING
+
+
+def test_only_the_app_imports_the_router() -> None:
+    users = {m for m in MODULES if ROUTER in _imports(m, top_level_only=False)}
+    tests = {p.stem for p in (ROOT / "tests").rglob("*.py")
+             if p.name != "test_architecture.py" and ROUTER in p.read_text(encoding="utf-8")}
+    assert users == ROUTER_USERS and not tests
+
+
+def test_the_domain_does_not_know_http() -> None:
+    """Pipeline, engines and text analysis never import the HTTP layer or the views."""
+    for m in MODULES:
+        if m.startswith(("service.pipeline", "translators", "summarizers")) or m == "service.errors":
+            bad = {t for t in _imports(m, top_level_only=False) if t.startswith(("service.http", "service.views"))}
+            assert not bad, f"{m} imports {bad}"

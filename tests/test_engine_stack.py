@@ -1,0 +1,87 @@
+"""The composed engine stack reports itself through ``describe()`` and ``health()``: no probes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from service.engines import build_engines
+from service.http.app import create_app
+from service.settings import Settings
+from translators.base import EngineInfo, Health, Translator
+from translators.cached import CachedTranslator, MemoryStore
+from translators.coalesce import CoalescingTranslator
+from translators.marian import MarianTranslator
+from translators.pivot import PivotTranslator
+from translators.testing import EchoTranslator
+
+
+def _settings(tmp_path: Path, **kw: object) -> Settings:
+    return Settings(database_url=f"sqlite:///{tmp_path / 'c.db'}", **kw)  # type: ignore[arg-type]
+
+
+def test_every_layer_describes_itself_and_the_layer_it_wraps(tmp_path: Path) -> None:
+    echo = EchoTranslator()
+    engines = build_engines(_settings(tmp_path), backend=echo, store=MemoryStore(), coalesce=True)
+    for layer in (engines.translator, echo):
+        assert isinstance(layer, Translator)
+    info = engines.translator.describe()
+    assert [layer.kind for layer in info.layers()] == ["pivot", "cached", "coalescing", "echo"]
+    assert info.backend.kind == "echo"
+    assert info.backend.loaded_pairs == ("en-lt", "en-pl", "lt-en", "pl-en")
+    assert info.find("cached") is not None and info.find("cached").health == Health()
+    assert info.find("nothing") is None
+    assert info.legs == ()  # no pair asked
+
+
+def test_a_pivoted_pair_reports_both_legs_a_direct_pair_one() -> None:
+    stack = PivotTranslator(CachedTranslator(CoalescingTranslator(EchoTranslator()), MemoryStore()))
+    legs = stack.describe("pl", "lt").legs
+    assert [leg.model_id for leg in legs] == ["echo:pl-en", "echo:en-lt"]
+    assert [leg.model_id for leg in stack.describe("pl", "en").legs] == ["echo:pl-en"]
+    assert stack.describe("pl", "lt").inner.legs == ()  # the legs are the pivot's answer
+
+
+def test_coalescer_forwards_nothing_implicitly() -> None:
+    tr = CoalescingTranslator(EchoTranslator())
+    assert not hasattr(tr, "pairs")  # the inner engine's attributes are not reachable through it
+    assert not hasattr(tr, "calls")
+
+
+def test_api_reports_models_per_pair_from_describe(tmp_path: Path) -> None:
+    engines = build_engines(_settings(tmp_path), backend=EchoTranslator(), store=MemoryStore())
+    with TestClient(create_app(engines.settings, engines=engines)) as c:
+        r = c.post("/v1/translate", json={"text": "Premier zwołał posiedzenie rządu.", "target_lang": "lt"})
+        ready = c.get("/readyz").json()
+    assert r.status_code == 200, r.text
+    models = r.json()["model"]
+    assert list(models) == ["pl-lt"]
+    assert [m["id"] for m in models["pl-lt"]] == ["echo:pl-en", "echo:en-lt"]
+    assert ready["status"] == "ok" and ready["cache"] == "ok"
+    assert ready["models_failed"] == {}
+
+
+def test_readyz_names_failed_pairs_reported_by_the_backend(tmp_path: Path) -> None:
+    class Failing(EchoTranslator):
+        def describe(self, source=None, target=None) -> EngineInfo:  # type: ignore[no-untyped-def,override]
+            info = super().describe(source, target)
+            return EngineInfo(info.kind, None, info.legs, info.loaded_pairs, {"lt-en": "truncated weights"},
+                              Health("degraded", "failed to load: lt-en"))
+
+    engines = build_engines(_settings(tmp_path), backend=Failing(), store=MemoryStore())
+    with TestClient(create_app(engines.settings, engines=engines)) as c:
+        ready = c.get("/readyz").json()
+    assert ready["status"] == "degraded"
+    assert ready["models_failed"] == {"lt-en": "truncated weights"}
+
+
+def test_marian_backend_describes_loaded_pairs(model_dir: Path) -> None:
+    tr = MarianTranslator(model_dir, device="cpu")
+    assert tr.describe().loaded_pairs == ()
+    info = tr.describe("pl", "en")
+    assert info.kind == "transformers" and info.legs == (tr.identity("pl", "en"),)
+    assert tr.describe().loaded_pairs == ()  # the identity comes from the files, no weights loaded
+    tr.translate_batch(["Tak."], "pl", "en")
+    assert tr.describe().loaded_pairs == ("pl-en",)
+    assert tr.describe().health.ok

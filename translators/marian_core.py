@@ -1,0 +1,371 @@
+"""One Marian core for both backends (transformers and CTranslate2).
+
+Everything that is not "load the weights" or "run the decoder" lives here: the per-pair lazy
+loader with its memory of failed loads, the pair's identity (computed from its files, without
+loading weights), tokenization, input limits and splitting of over-long sentences, length caps,
+grouping by cap, the repetition guard, decoding token ids back to text, and device choice.
+A backend subclasses :class:`MarianCore` and implements ``_open`` and ``_generate``, like
+EasyNMT's OPUS-MT adapter.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import regex
+
+from translators.base import (
+    EngineInfo,
+    Lang,
+    ModelIdentity,
+    ModelLoadFailed,
+    ModelMissing,
+    Translation,
+    TranslatorError,
+    UnsupportedPair,
+    describe_backend,
+)
+from translators.registry import REGISTRY, ResolvedModel, resolve
+
+log = logging.getLogger(__name__)
+
+CAP_BUCKET = 16
+# Where to split an over-long sentence, best first: after clause punctuation, then any space.
+_SPLIT_POINTS = (regex.compile(r"(?<=[;:,)\]–—])\s+"), regex.compile(r"\s+"))
+# Repetition guard: an n-gram of up to LOOP_MAX_N tokens repeated LOOP_REPEATS times in a row
+# is a degenerate loop (Helsinki-NLP/Opus-MT issue 49); it is collapsed to one occurrence.
+LOOP_MAX_N = 8
+LOOP_REPEATS = 4
+
+
+@dataclass
+class DecodeOptions:
+    num_beams: int | None = None  # None: the model's own generation config
+    max_input_tokens: int | None = None  # None: the model's own limit
+    max_length_ratio: float = 2.0  # output cap: ratio * input tokens + 16 (and the model's max_length)
+    batch_size: int = 16  # transformers: sentences per batch (CTranslate2 batches by tokens only)
+    max_batch_tokens: int = 4096
+    no_repeat_ngram_size: int | None = None  # None: the model's own (OPUS-MT: 0)
+    repetition_penalty: float | None = None  # None: the model's own (OPUS-MT: 1.0)
+
+    def canonical(self) -> str:
+        """Every option that changes a translation (part of the cache key)."""
+        return (f"beams={self.num_beams or 'model'};ratio={self.max_length_ratio};cap=bucket{CAP_BUCKET}"
+                f";input={self.max_input_tokens or 'model'};norepeat={_or_model(self.no_repeat_ngram_size)}"
+                f";reppen={_or_model(self.repetition_penalty)};loop={LOOP_MAX_N}x{LOOP_REPEATS}")
+
+    def output_cap(self, input_tokens: int, model_max: int | None) -> int:
+        """Most tokens generated for an input of ``input_tokens``: a function of that input
+        alone (rounded up to a bucket), so a sentence translates the same whatever it is
+        batched with; batches only group inputs that share a cap."""
+        raw = int(input_tokens * self.max_length_ratio) + 16
+        cap = -(-raw // CAP_BUCKET) * CAP_BUCKET
+        return min(cap, model_max) if model_max else cap
+
+
+def _or_model(value: object) -> str:
+    return "model" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """What one call to a backend's decoder gets (resolved from options + the model's config)."""
+
+    beams: int
+    cap: int  # most generated tokens, the end token included
+    no_repeat_ngram_size: int
+    repetition_penalty: float
+    generation: dict[str, Any]  # the model's generation config (min_length, length_penalty, ...)
+
+
+def split_to_fit(text: str, count: Callable[[str], int], limit: int) -> list[str]:
+    """Split ``text`` into pieces of at most ``limit`` tokens, at clause or word boundaries
+    nearest the middle; a single word over the limit is cut by characters. Joining the
+    pieces with a space gives back the text up to whitespace."""
+    if count(text) <= limit:
+        return [text]
+    if len(text) <= 1:
+        raise TranslatorError(f"max_input_tokens={limit} leaves no room for text: {text!r} alone takes more")
+    mid = len(text) // 2
+    for pattern in _SPLIT_POINTS:
+        cuts = [m for m in pattern.finditer(text) if 0 < m.start() < len(text)]
+        if cuts:
+            best = min(cuts, key=lambda m: abs(m.start() - mid))
+            left, right = text[: best.start()], text[best.end():]
+            break
+    else:
+        left, right = text[:mid], text[mid:]
+    return split_to_fit(left, count, limit) + split_to_fit(right, count, limit)
+
+
+def split_pieces(texts: Sequence[str], count: Callable[[str], int], limit: int) -> tuple[list[str], list[int]]:
+    """Split over-long texts to fit the model; returns the pieces and, for each, its text's index."""
+    pieces: list[str] = []
+    owners: list[int] = []
+    for i, text in enumerate(texts):
+        for piece in split_to_fit(text, count, limit):
+            pieces.append(piece)
+            owners.append(i)
+    return pieces, owners
+
+
+def cap_groups(caps: Sequence[int]) -> dict[int, list[int]]:
+    """Indices grouped by output cap, largest cap first."""
+    groups: dict[int, list[int]] = {}
+    for i, cap in sorted(enumerate(caps), key=lambda ic: -ic[1]):
+        groups.setdefault(cap, []).append(i)
+    return groups
+
+
+def length_batches(indices: Sequence[int], lengths: Sequence[int], size: int, max_tokens: int) -> list[list[int]]:
+    """Indices sorted longest first and grouped into batches bounded by count and padded
+    token volume (for engines that do not batch by tokens themselves)."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in sorted(indices, key=lambda j: -lengths[j]):
+        longest = max([lengths[j] for j in current[:1]] + [lengths[i]])
+        if current and (len(current) >= size or longest * (len(current) + 1) > max_tokens):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
+
+
+def collapse_loops(ids: Sequence[int]) -> tuple[list[int], bool]:
+    """Collapse any run of ``LOOP_REPEATS`` or more identical n-grams to one occurrence."""
+    out: list[int] = []
+    i, changed = 0, False
+    while i < len(ids):
+        for n in range(1, LOOP_MAX_N + 1):
+            gram = list(ids[i:i + n])
+            k = 1
+            while list(ids[i + k * n:i + (k + 1) * n]) == gram:
+                k += 1
+            if len(gram) == n and k >= LOOP_REPEATS:
+                out.extend(gram)
+                i += k * n
+                changed = True
+                break
+        else:
+            out.append(ids[i])
+            i += 1
+    return out, changed
+
+
+def pick_device(setting: str, cuda_devices: Callable[[], int]) -> str:
+    return setting if setting != "auto" else ("cuda" if cuda_devices() > 0 else "cpu")
+
+
+M = TypeVar("M")
+
+
+@dataclass
+class _Failure:
+    error: Exception
+    retry_at: float
+    delay: float
+
+
+class PairModels(Generic[M]):
+    """One model per direct pair, resolved and loaded lazily, once, thread-safe. A failed load
+    (or resolution) is remembered: it is raised again at once until its back-off expires
+    (``backoff`` seconds, doubling per failure up to ``max_backoff``)."""
+
+    def __init__(self, model_dir: Path | None, load: Callable[[ResolvedModel], M], *,
+                 backoff: float = 10.0, max_backoff: float = 600.0) -> None:
+        self.model_dir = model_dir
+        self._load = load
+        self._models: dict[str, M] = {}
+        self._resolved: dict[str, ResolvedModel] = {}
+        self._failed: dict[str, _Failure] = {}
+        self._lock = threading.Lock()
+        self.backoff, self.max_backoff = backoff, max_backoff
+
+    def resolved(self, source: str, target: str) -> ResolvedModel:
+        """The pair's files (no weights loaded); kept while the pair's model loads fine."""
+        pair = f"{source}-{target}"
+        r = self._resolved.get(pair)
+        if r is None:
+            r = self._resolved[pair] = self._attempt(pair, lambda: resolve(source, target, self.model_dir),
+                                                     settles=False)
+        return r
+
+    def get(self, source: str, target: str) -> M:
+        pair = f"{source}-{target}"
+        m = self._models.get(pair)
+        if m is not None:
+            return m
+        r = self.resolved(source, target)
+        with self._lock:
+            m = self._models.get(pair)
+            if m is None:
+                try:
+                    m = self._models[pair] = self._attempt(pair, lambda: self._load(r))
+                except ModelMissing:
+                    self._resolved.pop(pair, None)  # the next attempt looks at the files afresh
+                    raise
+        return m
+
+    def _attempt(self, pair: str, fn: Callable[[], Any], *, settles: bool = True) -> Any:
+        if pair not in REGISTRY:
+            raise UnsupportedPair(f"no model for {pair.replace('-', '->')}")
+        failure = self._failed.get(pair)
+        if failure is not None and time.monotonic() < failure.retry_at:
+            raise _again(pair, failure)
+        try:
+            value = fn()
+        except Exception as exc:
+            delay = min(self.max_backoff, failure.delay * 2) if failure else self.backoff
+            self._failed[pair] = failure = _Failure(exc, time.monotonic() + delay, delay)
+            log.error("model failed to load", extra={"pair": pair, "error": f"{type(exc).__name__}: {exc}",
+                                                     "retry_in_s": delay})
+            raise _again(pair, failure) from exc
+        if settles:
+            self._failed.pop(pair, None)
+        return value
+
+    def loaded(self) -> list[str]:
+        return list(self._models)
+
+    def failed(self) -> dict[str, str]:
+        """Pair -> why its last load failed (until a later load succeeds)."""
+        return {pair: _reason(f.error) for pair, f in self._failed.items()}
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, ModelMissing) else f"{type(exc).__name__}: {exc}"
+
+
+def _again(pair: str, failure: _Failure) -> ModelMissing:
+    if isinstance(failure.error, ModelMissing):  # no files: the message already says what to do
+        return type(failure.error)(str(failure.error))
+    left = max(0.0, failure.retry_at - time.monotonic())
+    return ModelLoadFailed(f"model for {pair} failed to load ({_reason(failure.error)}); "
+                           f"next attempt in {left:.0f} s", pair=pair)
+
+
+@dataclass
+class PairModel:
+    """A loaded pair: the tokenizer, the backend's engine and the limits in force."""
+
+    resolved: ResolvedModel
+    tokenizer: Any
+    engine: Any  # MarianMTModel or ctranslate2.Translator
+    max_input_tokens: int
+    generation: dict[str, Any]
+    max_positions: int | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(self.resolved.prefix + text).input_ids)
+
+
+class MarianCore:
+    """``Translator`` over a Marian model per direct pair (pivot composes the rest).
+    Subclasses implement ``_open`` (load the engine) and ``_generate`` (decode token ids)."""
+
+    backend = "marian"
+
+    def __init__(self, model_dir: Path | None = None, *, device: str = "cpu",
+                 options: DecodeOptions | None = None) -> None:
+        self.model_dir = model_dir
+        self.device = device
+        self.options = options or DecodeOptions()
+        self._models: PairModels[PairModel] = PairModels(model_dir, self._load)
+
+    # -- backend hooks -----------------------------------------------------------------------
+    def _open(self, r: ResolvedModel) -> tuple[Any, dict[str, Any], int | None]:
+        """Load the engine for ``r``: returns it, its generation config and its max positions."""
+        raise NotImplementedError
+
+    def _generate(self, m: PairModel, rows: list[list[int]], decoding: Decoding) -> list[list[int]]:
+        """Decode each row of input ids; returns each row's generated ids (end token included
+        when the model produced it; no start or padding tokens)."""
+        raise NotImplementedError
+
+    def _options_key(self) -> str:
+        return f"{self.backend};{self.options.canonical()}"
+
+    # -- Translator protocol -------------------------------------------------------------
+    def supports(self, source: Lang, target: Lang) -> bool:
+        return f"{source}-{target}" in REGISTRY
+
+    def identity(self, source: Lang, target: Lang) -> ModelIdentity:
+        """From the pair's files (or hub revision): never loads the weights."""
+        r = self._models.resolved(source, target)
+        return ModelIdentity(r.model_id, r.revision, r.checksum, self._options_key())
+
+    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
+        if not texts:
+            return []
+        m = self.load(source, target)
+        pieces, owners = split_pieces(texts, m.count_tokens, m.max_input_tokens)
+        outputs = self._forward(m, pieces)
+        parts: list[list[tuple[str, bool]]] = [[] for _ in texts]
+        for owner, out in zip(owners, outputs, strict=True):
+            parts[owner].append(out)
+        return [Translation(" ".join(t for t, _ in p), pieces=len(p), capped=any(c for _, c in p)) for p in parts]
+
+    def describe(self, source: Lang | None = None, target: Lang | None = None) -> EngineInfo:
+        """The backend, its loaded pairs and the pairs whose load failed (pair -> why)."""
+        return describe_backend(self, self.backend, source, target, loaded=self.loaded_pairs(),
+                                failed=self.failed_pairs())
+
+    # -- loading -----------------------------------------------------------------------------
+    def loaded_pairs(self) -> list[str]:
+        return self._models.loaded()
+
+    def failed_pairs(self) -> dict[str, str]:
+        return self._models.failed()
+
+    def load(self, source: str, target: str) -> PairModel:
+        return self._models.get(source, target)
+
+    def _load(self, r: ResolvedModel) -> PairModel:
+        from transformers import MarianTokenizer
+
+        tokenizer = MarianTokenizer.from_pretrained(r.path)
+        engine, generation, positions = self._open(r)
+        limit = int(getattr(tokenizer, "model_max_length", 512) or 512)
+        limit = self.options.max_input_tokens or min(limit, positions or limit)
+        floor = len(tokenizer(r.prefix).input_ids)  # the prefix and </s>
+        if limit <= floor:
+            raise ValueError(f"max_input_tokens={limit} leaves no room for text: the target-language prefix "
+                             f"and </s> already take {floor} tokens")
+        return PairModel(r, tokenizer, engine, limit, generation, positions)
+
+    # -- decoding ----------------------------------------------------------------------------
+    def decoding(self, m: PairModel, cap: int) -> Decoding:
+        gen = m.generation
+        return Decoding(
+            beams=self.options.num_beams or gen.get("num_beams") or 1,
+            cap=cap,
+            no_repeat_ngram_size=_first(self.options.no_repeat_ngram_size, gen.get("no_repeat_ngram_size"), 0),
+            repetition_penalty=_first(self.options.repetition_penalty, gen.get("repetition_penalty"), 1.0),
+            generation=gen,
+        )
+
+    def _forward(self, m: PairModel, pieces: Sequence[str]) -> list[tuple[str, bool]]:
+        """Each piece's translation and whether it was capped or repetition-guarded."""
+        tok = m.tokenizer
+        rows = tok([m.resolved.prefix + p for p in pieces]).input_ids
+        caps = [self.options.output_cap(len(row), m.generation.get("max_length")) for row in rows]
+        out: list[tuple[str, bool]] = [("", False)] * len(rows)
+        for cap, group in cap_groups(caps).items():
+            generated = self._generate(m, [rows[i] for i in group], self.decoding(m, cap))
+            for i, ids in zip(group, generated, strict=True):
+                kept, looped = collapse_loops(ids)
+                out[i] = (tok.decode(kept, skip_special_tokens=True).strip(), looped or len(ids) >= cap)
+        return out
+
+
+def _first(*values: Any) -> Any:
+    return next(v for v in values if v is not None)
