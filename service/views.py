@@ -71,7 +71,7 @@ def to_model(r: DocumentResult, offsets: str) -> TranslationModel:
         source_text=src, translation=r.translation, translation_text=tgt,
         sentences=[SentenceModel(source=conv.span(s.source, src), target=conv.span(s.target, tgt), lang=s.lang,
                                  confidence=s.confidence, translated=s.translated, split=s.pieces > 1,
-                                 cached=s.cached) for s in r.sentences],
+                                 cached=s.cached, capped=s.capped) for s in r.sentences],
         quotes=[QuoteModel(kind=q.kind, lang=q.lang, source=conv.span(q.source, src), outer=conv.span(q.outer, src),
                            target=conv.span(q.target, tgt) if q.target else None, sentences=q.sentences,
                            author=q.author, handle=q.handle, date=q.date, url=q.url, speaker=q.speaker)

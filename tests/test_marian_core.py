@@ -198,6 +198,35 @@ def test_output_stopped_by_the_cap_says_so(backend: str, models: Path) -> None:
     assert out and all(t.capped for t in out)
 
 
+def test_a_capped_sentence_says_so_in_the_response(settings: Settings, models: Path) -> None:
+    bias_end_token(models / "pl-en", -50.0)
+    settings = settings.model_copy(update={"model_dir": models})
+    body = _translate(settings)
+    assert body["sentences"] and all(s["capped"] for s in body["sentences"] if s["translated"])
+    assert any("output length cap" in w for w in body["warnings"])
+    again = _translate(settings)  # served from the cache: still says so
+    assert again["cached"]["misses"] == 0 and all(s["capped"] for s in again["sentences"] if s["translated"])
+    assert any("output length cap" in w for w in again["warnings"])
+
+
+def test_capped_is_kept_by_the_cache_and_a_pivot(models: Path, url: str) -> None:
+    """On SQLite and on PostgreSQL: a hit says again that its translation was capped."""
+    from service.storage import db
+    from service.storage.cache_store import SqlTranslationStore
+    from translators.cached import CachedTranslator
+    from translators.pivot import PivotTranslator
+
+    bias_end_token(models / "pl-en", -50.0)
+    db.upgrade(url)
+    tr = PivotTranslator(CachedTranslator(MarianTranslator(models), SqlTranslationStore(url)))
+    texts = ["Ala ma kota.", "Premier zwołał posiedzenie rządu."]
+    first = tr.translate_batch(texts, "pl", "en")
+    again = tr.translate_batch(texts, "pl", "en")
+    assert first and all(t.capped and not t.cached for t in first)
+    assert [t.text for t in again] == [t.text for t in first] and all(t.capped and t.cached for t in again)
+    db.dispose_engines()
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_model_that_ends_on_its_own_is_not_capped(backend: str, models: Path) -> None:
     bias_end_token(models / "pl-en", 50.0)

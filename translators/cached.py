@@ -42,6 +42,7 @@ class CacheEntry:
     model: str  # ModelIdentity.key()
     text: str
     pieces: int = 1
+    capped: bool = False  # stopped at the output cap / repetition-guarded (said again on every hit)
 
 
 class TranslationStore(Protocol):
@@ -129,7 +130,7 @@ class CachedTranslator:
             outs = self.inner.translate_batch(list(missing.values()), source, target)
             fresh = dict(zip(missing.keys(), outs, strict=True))
             entries = [
-                CacheEntry(k, source, target, identity.key(), t.text, t.pieces) for k, t in fresh.items()
+                CacheEntry(k, source, target, identity.key(), t.text, t.pieces, t.capped) for k, t in fresh.items()
             ]
             try:
                 self.store.put_many(entries)
@@ -139,7 +140,7 @@ class CachedTranslator:
         for key in keys:
             if key in found:
                 e = found[key]
-                result.append(Translation(e.text, e.pieces, cached=True))
+                result.append(Translation(e.text, e.pieces, cached=True, capped=e.capped))
             else:
                 result.append(fresh[key])
         return result

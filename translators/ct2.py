@@ -13,10 +13,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from translators.coalesce import thread_plan
 from translators.ct2_convert import convert_pair, ensure_converted, is_ct2_folder
 from translators.marian_core import DecodeOptions, Decoding, MarianCore, PairModel, pick_device
 from translators.registry import ResolvedModel
+from translators.threads import thread_plan
 
 __all__ = ["CTranslate2Translator", "convert_pair", "ensure_converted"]
 

@@ -49,9 +49,11 @@ class PivotTranslator:
         current = list(texts)
         pieces = [1] * len(current)
         cached = [True] * len(current)
+        capped = [False] * len(current)
         for s, t in self._legs(source, target):
             outs = self.inner.translate_batch(current, s, t)
             current = [o.text for o in outs]
             pieces = [max(p, o.pieces) for p, o in zip(pieces, outs, strict=True)]
             cached = [c and o.cached for c, o in zip(cached, outs, strict=True)]
-        return [Translation(t, p, c) for t, p, c in zip(current, pieces, cached, strict=True)]
+            capped = [c or o.capped for c, o in zip(capped, outs, strict=True)]
+        return [Translation(*out) for out in zip(current, pieces, cached, capped, strict=True)]

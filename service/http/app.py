@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from service.engines import Engines, build_engines
 from service.http import compat_deepl, compat_libretranslate
 from service.http.access import build_access
+from service.http.editor import router as editor_router
 from service.http.guard import NativeAccessMiddleware
 from service.http.middleware import BodyLimit, RequestContext
 from service.http.problems import PROBLEM_JSON, install_handlers, problem_response
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     app.include_router(router)
     app.include_router(compat_libretranslate.router)
     app.include_router(compat_deepl.router)
+    app.include_router(editor_router)
     install_handlers(app, metrics)
     app.add_middleware(NativeAccessMiddleware)  # innermost: keys, quotas, rate limits of /v1
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)

@@ -108,8 +108,6 @@ async def run_work(request: Request, chars: int, fn: Callable[[], T]) -> T:
 async def translate(request: Request, docs: list[Document], ticket: Ticket) -> list[DocumentResult | Exception]:
     """Translate through the app's pipeline; metrics as for ``/v1``; characters refunded when
     nothing could be translated."""
-    from service.http.routes import _record
-
     engines = engines_of(request)
     try:
         results = await run_work(request, sum(len(d.text) for d in docs),
@@ -117,7 +115,7 @@ async def translate(request: Request, docs: list[Document], ticket: Ticket) -> l
     except BaseException:
         await run_in_threadpool(ticket.refund)
         raise
-    _record(request.app.state.metrics, results)
+    request.app.state.metrics.record_results(results)
     if any(isinstance(r, Exception) for r in results):
         await run_in_threadpool(ticket.refund)
     return results

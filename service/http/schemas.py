@@ -60,6 +60,8 @@ class SentenceModel(BaseModel):
     translated: bool = Field(description="False when kept as is (already the target language, or other).")
     split: bool = Field(description="True when it exceeded the model's input limit and was translated in pieces.")
     cached: bool
+    capped: bool = Field(default=False, description="True when the model's output stopped at its length cap or a "
+                                                    "repetition loop was cut: the translation may be incomplete.")
 
 
 class QuoteModel(BaseModel):

@@ -59,6 +59,7 @@ class SentenceOut:
     translated: bool
     pieces: int = 1
     cached: bool = False
+    capped: bool = False  # the model's output stopped at its length cap or was repetition-guarded
 
 
 @dataclass
@@ -137,6 +138,7 @@ class _Unit:
     result: str | None = None
     pieces: int = 1
     cached: bool = False
+    capped: bool = False
 
     @property
     def uses_model(self) -> bool:
@@ -315,7 +317,7 @@ class Pipeline:
                 continue
             for text, out in zip(texts, outs, strict=True):
                 for unit, _ in by_text[text]:
-                    unit.result, unit.pieces, unit.cached = out.text, out.pieces, out.cached
+                    unit.result, unit.pieces, unit.cached, unit.capped = out.text, out.pieces, out.cached, out.capped
         return failures
 
     # -- assembling -----------------------------------------------------------------------------
@@ -346,7 +348,8 @@ class Pipeline:
             sentences.append(SentenceOut(
                 source=sp.span, target=Span(pos, pos + len(text), text), lang=sp.detection.lang,
                 confidence=round(sp.detection.confidence, 4), translated=bool(used),
-                pieces=max([1] + [u.pieces for u in used]), cached=bool(used) and all(u.cached for u in used)))
+                pieces=max([1] + [u.pieces for u in used]), cached=bool(used) and all(u.cached for u in used),
+                capped=any(u.capped for u in used)))
             out.append(text)
             pos += len(text)
             cursor = sp.span.end
@@ -361,6 +364,10 @@ class Pipeline:
         split = sum(1 for s in sentences if s.pieces > 1)
         if split:
             warnings.append(f"{split} sentence(s) exceeded the model's input limit and were translated in pieces")
+        capped = sum(1 for s in sentences if s.capped)
+        if capped:
+            warnings.append(f"{capped} sentence(s) stopped at the model's output length cap or repeated themselves "
+                            "(the loop was cut): their translation may be incomplete")
         models: dict[str, list[ModelIdentity]] = {}
         for lang in {u.lang for sp in plan.sentences for u in [*sp.parts, sp.frame] if u.masked is not None}:
             pair = f"{lang}-{target}"

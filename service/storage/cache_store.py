@@ -122,7 +122,7 @@ class SqlTranslationStore:
 
     def _select(self, keys: list[str]) -> dict[str, CacheEntry]:
         stmt = select(CacheRow.key, CacheRow.source, CacheRow.target, CacheRow.model, CacheRow.text,
-                      CacheRow.pieces).where(CacheRow.key.in_(keys))
+                      CacheRow.pieces, CacheRow.capped).where(CacheRow.key.in_(keys))
         with unit_of_work(self.engine) as s:
             return {r[0]: CacheEntry(*r) for r in s.execute(stmt)}
 
@@ -136,7 +136,8 @@ class SqlTranslationStore:
     def _insert(self, entries: list[CacheEntry]) -> None:
         now = utcnow()
         rows = [{"key": e.key, "source": e.source, "target": e.target, "model": e.model, "text": e.text,
-                 "pieces": e.pieces, "created_at": now, "last_used_at": now, "hits": 0} for e in entries]
+                 "pieces": e.pieces, "capped": e.capped, "created_at": now, "last_used_at": now, "hits": 0}
+                for e in entries]
         dialect = self.engine.dialect.name
         if dialect == "sqlite":
             stmt = sqlite.insert(_TABLE).on_conflict_do_nothing(index_elements=["key"])
