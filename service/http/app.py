@@ -10,8 +10,9 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from service.engines import Engines, build_engines
-from service.http import compat_deepl, compat_libretranslate
 from service.http.access import build_access
+from service.http.compat_deepl import router as deepl_router
+from service.http.compat_libretranslate import router as libretranslate_router
 from service.http.editor import router as editor_router
 from service.http.guard import NativeAccessMiddleware
 from service.http.middleware import BodyLimit, RequestContext
@@ -59,8 +60,8 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     app.state.settings = settings
     app.state.metrics = metrics
     app.include_router(router)
-    app.include_router(compat_libretranslate.router)
-    app.include_router(compat_deepl.router)
+    app.include_router(libretranslate_router)
+    app.include_router(deepl_router)
     app.include_router(editor_router)
     install_handlers(app, metrics)
     app.add_middleware(NativeAccessMiddleware)  # innermost: keys, quotas, rate limits of /v1
