@@ -67,6 +67,13 @@ def server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
                 time.sleep(0.3)
         else:
             pytest.fail("the server did not start: " + (tmp / "server.log").read_text())
+        # load the model once, generously: the SDKs' own read timeouts (10 s) are for warm servers
+        warm = httpx.post(url + "/v2/translate", headers={"Authorization": f"DeepL-Auth-Key {key}"},
+                          json={"text": [TWEET_PL], "target_lang": "EN-GB"}, timeout=600)
+        assert warm.status_code == 200, warm.text
+        import deepl
+
+        deepl.http_client.min_connection_timeout = 120.0  # a loaded CI machine is slow
         yield Server(url, key, small.stdout.strip(), env)
     finally:
         proc.terminate()
