@@ -23,6 +23,7 @@ from service.http.problems import PROBLEM_BASE
 
 log = logging.getLogger(__name__)
 PROTECTED_PREFIX = "/v1/"
+STREAMED_PREFIXES = ("/v1/jobs",)  # bodies not read here (characters not counted per request)
 
 _PROBLEMS: dict[str, tuple[str, str, int]] = {
     "missing_key": ("unauthorized", "Unauthorized", 401),
@@ -64,6 +65,16 @@ class NativeAccessMiddleware:
             return
         access: Access | None = getattr(scope["app"].state, "access", None)
         if access is None:  # not started yet: the routes answer not_ready
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith(STREAMED_PREFIXES):  # archives stream to disk: key and rate only
+            conn = HTTPConnection(scope)
+            try:
+                await run_in_threadpool(access.admit, header_credential(conn),
+                                        client_address(conn, access.settings), 0)
+            except AccessDenied as denied:
+                await _send_problem(send, denied, scope["path"])
+                return
             await self.app(scope, receive, send)
             return
         messages: list[Message] = []

@@ -1,7 +1,7 @@
 """api_keys, api_usage, api_rate tables
 
-Revision ID: 0003_api_keys
-Revises: 0002_cache_capped
+Revision ID: 0004_api_keys
+Revises: 0003_jobs
 Create Date: 2026-11-25
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_api_keys"
-down_revision: str | None = "0002_cache_capped"
+revision: str = "0004_api_keys"
+down_revision: str | None = "0003_jobs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
