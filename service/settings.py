@@ -64,7 +64,7 @@ class Settings(BaseSettings):
                                              "requests get 503 with Retry-After at once.")
     max_queue_requests: int = Field(default=256, gt=0, description="Requests with model work in the server at once.")
     work_threads: int = Field(default=64, gt=0, description="Threads running admitted requests' work.")
-    request_timeout: float = Field(default=30.0, gt=0,
+    request_timeout: float = Field(default=60.0, gt=0,
                                    description="Seconds a request may take; then 504 and its queued work is dropped.")
     shutdown_grace: float = Field(default=25.0, gt=0,
                                   description="Seconds from SIGTERM to exit: in-flight requests finish or get 503.")

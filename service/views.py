@@ -32,7 +32,7 @@ from service.http.schemas import (
     SummarySentence,
     TranslationModel,
 )
-from service.pipeline.flow import DetectionResult, DocumentResult
+from service.pipeline.results import DetectionResult, DocumentResult
 from service.pipeline.summarize import SummaryOut
 from translators.base import Span, TranslatorError
 from translators.text.offsets import Utf16Index

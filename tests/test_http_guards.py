@@ -121,3 +121,22 @@ def test_client_address_trusts_forwarded_for_only_from_trusted_proxies(settings:
     assert client_address(request("192.0.2.1", "203.0.113.9"), proxies) == "192.0.2.1"  # peer not trusted
     anyone = settings.model_copy(update={"trusted_proxies": "*"})
     assert client_address(request("192.0.2.1", "[2001:db8::1]:443"), anyone) == "2001:db8::1"
+def test_limits_on_every_text_endpoint(settings: Settings) -> None:
+    tight = settings.model_copy(update={"max_chars": 200, "max_request_chars": 400, "max_batch_texts": 3,
+                                        "max_html_depth": 5})
+    with TestClient(create_app(tight)) as c:
+        for path in TEXT_ENDPOINTS:
+            problem_of(c.post(path, json={"text": "Zdanie. " * 30}), 413, "text_too_large")
+            deep = "<div>" * 8 + "Zdanie." + "</div>" * 8
+            problem_of(c.post(path, json={"text": deep, "format": "html"}), 413, "html_too_deep")
+            ok = "<p>Zdanie.<p>Drugie.<ul><li>a<li>b</ul>"  # implicit ends do not count as nesting
+            assert c.post(path, json={"text": ok, "format": "html"}).status_code == 200
+        for path in TEXT_ENDPOINTS[:2]:
+            problem_of(c.post(path, json={"texts": ["Zdanie."] * 4}), 413, "too_many_texts")
+            problem_of(c.post(path, json={"texts": ["Zdanie. " * 19] * 3}),
+                       413, "request_too_large")
+            r = c.post(path, json={"texts": ["Dzień dobry.", "Zdanie. " * 30]})
+            assert r.status_code == 200
+            assert r.json()["results"][1]["error"]["type"].endswith("/text_too_large")
+
+

@@ -1,8 +1,8 @@
 """One Marian core for both backends (transformers and CTranslate2).
 
-Everything that is not "load the weights" or "run the decoder" lives here: the per-pair lazy
-loader with its memory of failed loads, the pair's identity (computed from its files, without
-loading weights), tokenization, input limits and splitting of over-long sentences, length caps,
+Everything that is not "load the weights" or "run the decoder" lives here (with the per-pair
+lazy loader in :mod:`translators.pair_models`): the pair's identity (computed from its files,
+without loading weights), tokenization, input limits and splitting of over-long sentences, length caps,
 grouping by cap, the repetition guard, decoding token ids back to text, and device choice.
 A backend subclasses :class:`MarianCore` and implements ``_open`` and ``_generate``, like
 EasyNMT's OPUS-MT adapter.
@@ -10,30 +10,20 @@ EasyNMT's OPUS-MT adapter.
 
 from __future__ import annotations
 
-import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import regex
 
-from translators.base import (
-    EngineInfo,
-    Lang,
-    ModelIdentity,
-    ModelLoadFailed,
-    ModelMissing,
-    Translation,
-    TranslatorError,
-    UnsupportedPair,
-    describe_backend,
-)
-from translators.registry import REGISTRY, ResolvedModel, resolve
+from translators.base import EngineInfo, Lang, ModelIdentity, Translation, TranslatorError, describe_backend
+from translators.pair_models import PairModels
+from translators.registry import REGISTRY, ResolvedModel
 
-log = logging.getLogger(__name__)
+__all__ = ["DecodeOptions", "Decoding", "MarianCore", "PairModel", "PairModels", "cap_groups", "collapse_loops",
+           "length_batches", "pick_device", "split_pieces", "split_to_fit"]
 
 CAP_BUCKET = 16
 # Where to split an over-long sentence, best first: after clause punctuation, then any space.
@@ -162,94 +152,6 @@ def collapse_loops(ids: Sequence[int]) -> tuple[list[int], bool]:
 
 def pick_device(setting: str, cuda_devices: Callable[[], int]) -> str:
     return setting if setting != "auto" else ("cuda" if cuda_devices() > 0 else "cpu")
-
-
-M = TypeVar("M")
-
-
-@dataclass
-class _Failure:
-    error: Exception
-    retry_at: float
-    delay: float
-
-
-class PairModels(Generic[M]):
-    """One model per direct pair, resolved and loaded lazily, once, thread-safe. A failed load
-    (or resolution) is remembered: it is raised again at once until its back-off expires
-    (``backoff`` seconds, doubling per failure up to ``max_backoff``)."""
-
-    def __init__(self, model_dir: Path | None, load: Callable[[ResolvedModel], M], *,
-                 backoff: float = 10.0, max_backoff: float = 600.0) -> None:
-        self.model_dir = model_dir
-        self._load = load
-        self._models: dict[str, M] = {}
-        self._resolved: dict[str, ResolvedModel] = {}
-        self._failed: dict[str, _Failure] = {}
-        self._lock = threading.Lock()
-        self.backoff, self.max_backoff = backoff, max_backoff
-
-    def resolved(self, source: str, target: str) -> ResolvedModel:
-        """The pair's files (no weights loaded); kept while the pair's model loads fine."""
-        pair = f"{source}-{target}"
-        r = self._resolved.get(pair)
-        if r is None:
-            r = self._resolved[pair] = self._attempt(pair, lambda: resolve(source, target, self.model_dir),
-                                                     settles=False)
-        return r
-
-    def get(self, source: str, target: str) -> M:
-        pair = f"{source}-{target}"
-        m = self._models.get(pair)
-        if m is not None:
-            return m
-        r = self.resolved(source, target)
-        with self._lock:
-            m = self._models.get(pair)
-            if m is None:
-                try:
-                    m = self._models[pair] = self._attempt(pair, lambda: self._load(r))
-                except ModelMissing:
-                    self._resolved.pop(pair, None)  # the next attempt looks at the files afresh
-                    raise
-        return m
-
-    def _attempt(self, pair: str, fn: Callable[[], Any], *, settles: bool = True) -> Any:
-        if pair not in REGISTRY:
-            raise UnsupportedPair(f"no model for {pair.replace('-', '->')}")
-        failure = self._failed.get(pair)
-        if failure is not None and time.monotonic() < failure.retry_at:
-            raise _again(pair, failure)
-        try:
-            value = fn()
-        except Exception as exc:
-            delay = min(self.max_backoff, failure.delay * 2) if failure else self.backoff
-            self._failed[pair] = failure = _Failure(exc, time.monotonic() + delay, delay)
-            log.error("model failed to load", extra={"pair": pair, "error": f"{type(exc).__name__}: {exc}",
-                                                     "retry_in_s": delay})
-            raise _again(pair, failure) from exc
-        if settles:
-            self._failed.pop(pair, None)
-        return value
-
-    def loaded(self) -> list[str]:
-        return list(self._models)
-
-    def failed(self) -> dict[str, str]:
-        """Pair -> why its last load failed (until a later load succeeds)."""
-        return {pair: _reason(f.error) for pair, f in self._failed.items()}
-
-
-def _reason(exc: Exception) -> str:
-    return str(exc) if isinstance(exc, ModelMissing) else f"{type(exc).__name__}: {exc}"
-
-
-def _again(pair: str, failure: _Failure) -> ModelMissing:
-    if isinstance(failure.error, ModelMissing):  # no files: the message already says what to do
-        return type(failure.error)(str(failure.error))
-    left = max(0.0, failure.retry_at - time.monotonic())
-    return ModelLoadFailed(f"model for {pair} failed to load ({_reason(failure.error)}); "
-                           f"next attempt in {left:.0f} s", pair=pair)
 
 
 @dataclass

@@ -45,16 +45,27 @@ def _format(path: str, fmt: str | None) -> Literal["text", "html"]:
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
-          log_level: Annotated[str, typer.Option(help="Log level")] = "info") -> None:
-    """Start the HTTP API (OpenAPI docs at /docs)."""
+def serve(host: str = "127.0.0.1", port: Annotated[int, typer.Option(help="0: any free port (logged)")] = 8000,
+          workers: int = 1, log_level: Annotated[str, typer.Option(help="Log level")] = "info") -> None:
+    """Start the HTTP API (OpenAPI docs at /docs). SIGTERM drains within NEWSBRIDGE_SHUTDOWN_GRACE
+    seconds; X-Forwarded-For is believed only from NEWSBRIDGE_TRUSTED_PROXIES."""
     import os
 
     import uvicorn
 
+    from service.http.clients import trusted_networks
+    from service.http.lifecycle import server_grace
+
     os.environ["NEWSBRIDGE_WORKERS"] = str(workers)  # each worker takes its share of the cores
+    settings = Settings()
+    trusted = ",".join(p.strip() for p in settings.trusted_proxies.split(",") if p.strip())
+    try:
+        trusted_networks(trusted)
+    except ValueError as exc:
+        raise typer.BadParameter(f"NEWSBRIDGE_TRUSTED_PROXIES: {exc}") from None
     uvicorn.run("service.http.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level.lower())
+                log_level=log_level.lower(), timeout_graceful_shutdown=server_grace(settings.shutdown_grace),
+                proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None)
 
 
 @app.command()

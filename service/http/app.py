@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -10,10 +11,14 @@ from fastapi import FastAPI
 
 from service.engines import Engines, build_engines
 from service.http.editor import router as editor_router
+from service.http.health import router as health_router
+from service.http.lifecycle import Lifecycle
 from service.http.middleware import BodyLimit, RequestContext
 from service.http.problems import PROBLEM_JSON, install_handlers, problem_response
 from service.http.routes import router
+from service.http.work import Admission, WorkRunner
 from service.logs import configure_logging
+from service.memory import tune_allocator
 from service.metrics import Metrics
 from service.settings import Settings
 
@@ -31,6 +36,12 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tune_allocator()  # before the worker threads exist (service/memory.py)
+        admission = Admission(settings.max_queue_chars, settings.max_queue_requests)
+        app.state.work = WorkRunner(admission, settings.work_threads, settings.request_timeout)
+        app.state.lifecycle = Lifecycle(settings.shutdown_grace, on_expire=admission.cancel_all)
+        app.state.lifecycle.attach(asyncio.get_running_loop())
+        metrics.watch_queue(admission)
         app.state.engines = engines or (engine_factory or build_engines)(settings)
         if settings.preload:
             for pair in ("pl-en", "lt-en", "en-pl", "en-lt"):
@@ -43,6 +54,9 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
         try:
             yield
         finally:
+            app.state.lifecycle.begin()
+            app.state.lifecycle.detach()
+            app.state.work.close()
             app.state.engines = None
 
     app = FastAPI(
@@ -54,6 +68,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     app.state.settings = settings
     app.state.metrics = metrics
     app.include_router(router)
+    app.include_router(health_router)
     app.include_router(editor_router)
     install_handlers(app, metrics)
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)  # inner

@@ -1,16 +1,20 @@
-"""HTTP routes. Endpoints are plain ``def``: FastAPI runs them in its thread pool, where the
-model calls block, and the coalescing translator merges concurrent requests into batches."""
+"""HTTP routes of the text endpoints. Each checks its limits, then hands its blocking work to
+``run_work`` (admission, deadline, cancellation; a worker thread, where the coalescing translator
+merges concurrent requests into batches) and returns the JSON that work serialized there, so
+the event loop only moves bytes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 
 from service.engines import Engines
-from service.errors import ServiceNotReady
-from service.http.problems import problem_body
+from service.errors import EmptyText, NewsbridgeError, ServiceNotReady
+from service.http.limits import check_request
+from service.http.problems import problem_item
 from service.http.schemas import (
     BatchSummaryResponse,
     BatchTranslateResponse,
@@ -23,10 +27,11 @@ from service.http.schemas import (
     TranslateRequest,
     TranslationModel,
 )
+from service.http.work import run_work
 from service.metrics import Metrics
 from service.pipeline.flow import Document, DocumentResult
 from service.pipeline.summarize import summarize
-from service.views import detect_model, problem_of, summary_model, to_model
+from service.views import detect_model, summary_model, to_model
 from translators.registry import REGISTRY, available_pairs
 
 router = APIRouter()
@@ -67,57 +72,76 @@ def _record(metrics: Metrics, results: list[DocumentResult | Exception]) -> None
                 metrics.segments.labels(f"{s.lang}-{r.target_lang}", str(s.translated).lower()).inc()
 
 
-def _error_item(index: int, exc: Exception, metrics: Metrics) -> ErrorItem:
-    problem = problem_of(exc)
-    metrics.errors.labels(problem.type).inc()
-    return ErrorItem(index=index, error=problem_body(problem))
+def _json(model: BaseModel) -> bytes:
+    return model.model_dump_json().encode()
+
+
+def _translate_work(req: TranslateRequest, request: Request, engines: Engines, metrics: Metrics,
+                    bad: dict[int, NewsbridgeError], summarize_too: bool) -> Callable[[], bytes]:
+    """The blocking part of /v1/translate and /v1/summarize (run by ``run_work``); texts that
+    failed their own limits (``bad``) are answered in their place without being translated."""
+
+    def work() -> bytes:
+        docs = _documents(req)
+        keep = [i for i in range(len(docs)) if i not in bad]
+        done = engines.pipeline.translate_documents([docs[i] for i in keep])
+        by_index: dict[int, DocumentResult | BaseException] = {**bad, **dict(zip(keep, done, strict=True))}
+        results: list[DocumentResult | BaseException] = [by_index[i] for i in range(len(docs))]
+        _record(metrics, [r for r in results if isinstance(r, DocumentResult)])
+        if req.text is not None and isinstance(results[0], BaseException):
+            raise results[0]
+        out: list[Any] = []
+        hits = misses = 0
+        for i, r in enumerate(results):
+            if isinstance(r, BaseException):
+                out.append(ErrorItem(index=i, error=problem_item(r, request, metrics)))
+            elif summarize_too:
+                s = summarize(r, engines.summarizer, max_sentences=getattr(req, "max_sentences", None),
+                              ratio=getattr(req, "ratio", None), method=engines.settings.summarizer)
+                out.append(summary_model(s, req.offsets))
+            else:
+                out.append(to_model(r, req.offsets))
+                hits, misses = hits + r.cache_hits, misses + r.cache_misses
+        if req.text is not None:
+            return _json(out[0])
+        if summarize_too:
+            return _json(BatchSummaryResponse(results=out))
+        return _json(BatchTranslateResponse(results=out, cached=CachedCounts(hits=hits, misses=misses)))
+
+    return work
 
 
 @router.post("/v1/translate", response_model=TranslationModel | BatchTranslateResponse,
              responses=PROBLEM_RESPONSES, tags=["translate"])
-def translate(req: TranslateRequest, engines: EnginesDep, metrics: MetricsDep) -> Any:
+async def translate(req: TranslateRequest, request: Request, engines: EnginesDep, metrics: MetricsDep) -> Response:
     """Translate `text` (or each of `texts`): sentences, quotes and their spans on both sides."""
-    results = engines.pipeline.translate_documents(_documents(req))
-    _record(metrics, results)
-    if req.text is not None:
-        if isinstance(results[0], Exception):
-            raise results[0]
-        return to_model(results[0], req.offsets)
-    items: list[TranslationModel | ErrorItem] = []
-    hits = misses = 0
-    for i, r in enumerate(results):
-        if isinstance(r, Exception):
-            items.append(_error_item(i, r, metrics))
-        else:
-            items.append(to_model(r, req.offsets))
-            hits, misses = hits + r.cache_hits, misses + r.cache_misses
-    return BatchTranslateResponse(results=items, cached=CachedCounts(hits=hits, misses=misses))
+    chars, bad = check_request(req.items(), engines.settings, fmt=req.format, batch=req.texts is not None)
+    body = await run_work(request, chars, _translate_work(req, request, engines, metrics, bad, False))
+    return Response(body, media_type="application/json")
 
 
 @router.post("/v1/summarize", response_model=SummaryModel | BatchSummaryResponse,
              responses=PROBLEM_RESPONSES, tags=["summarize"])
-def summarize_endpoint(req: SummarizeRequest, engines: EnginesDep, metrics: MetricsDep) -> Any:
+async def summarize_endpoint(req: SummarizeRequest, request: Request, engines: EnginesDep,
+                             metrics: MetricsDep) -> Response:
     """Summary in the target language, made from the translation, with the quotes it uses and
     their original wording and spans."""
-    results = engines.pipeline.translate_documents(_documents(req))
-    _record(metrics, results)
-    method = engines.settings.summarizer
-    out: list[SummaryModel | ErrorItem] = []
-    for i, r in enumerate(results):
-        if isinstance(r, Exception):
-            if req.text is not None:
-                raise r
-            out.append(_error_item(i, r, metrics))
-            continue
-        s = summarize(r, engines.summarizer, max_sentences=req.max_sentences, ratio=req.ratio, method=method)
-        out.append(summary_model(s, req.offsets))
-    return out[0] if req.text is not None else BatchSummaryResponse(results=out)
+    chars, bad = check_request(req.items(), engines.settings, fmt=req.format, batch=req.texts is not None)
+    body = await run_work(request, chars, _translate_work(req, request, engines, metrics, bad, True))
+    return Response(body, media_type="application/json")
 
 
 @router.post("/v1/detect", response_model=DetectResponse, responses=PROBLEM_RESPONSES, tags=["detect"])
-def detect(req: DetectRequest, engines: EnginesDep) -> DetectResponse:
+async def detect(req: DetectRequest, request: Request, engines: EnginesDep) -> Response:
     """Language and confidence per segment, and for the whole text."""
-    return detect_model(engines.pipeline.detect(req.text, fmt=req.format), req.offsets)
+    chars, _ = check_request([req.text], engines.settings, fmt=req.format)
+    if not req.text.strip():
+        raise EmptyText("text is empty")
+
+    def work() -> bytes:
+        return _json(detect_model(engines.pipeline.detect(req.text, fmt=req.format), req.offsets))
+
+    return Response(await run_work(request, chars, work), media_type="application/json")
 
 
 @router.get("/v1/languages", tags=["meta"])
@@ -130,25 +154,3 @@ def languages(engines: EnginesDep) -> dict[str, Any]:
               for a, b in (("pl", "lt"), ("lt", "pl"))]
     return {"languages": [{"code": "pl", "name": "Polish"}, {"code": "lt", "name": "Lithuanian"},
                           {"code": "en", "name": "English"}], "pairs": pairs}
-
-
-@router.get("/healthz", tags=["meta"])
-def healthz() -> dict[str, str]:
-    """The process is up."""
-    return {"status": "ok"}
-
-
-@router.get("/readyz", tags=["meta"])
-def readyz(engines: EnginesDep) -> dict[str, Any]:
-    """Ready to serve; `degraded` when the cache is unavailable (requests are still translated)."""
-    cache = engines.cache_state()
-    backend = engines.translator.describe().backend
-    degraded = cache.startswith("degraded") or not backend.health.ok
-    return {"status": "degraded" if degraded else "ok", "cache": cache, "backend": engines.settings.backend,
-            "models_loaded": list(backend.loaded_pairs), "models_failed": dict(backend.failed_pairs)}
-
-
-@router.get("/metrics", tags=["meta"])
-def metrics_endpoint(metrics: MetricsDep) -> Response:
-    """Prometheus metrics."""
-    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

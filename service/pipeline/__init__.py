@@ -1,5 +1,6 @@
-"""One document through the flow: plan, translate, assemble; then summarize."""
+"""One document through the flow: plan -> translate -> assemble (``flow.Pipeline``); then summarize."""
 
-from service.pipeline.flow import Document, DocumentResult, Pipeline, QuoteOut, SentenceOut
+from service.pipeline.flow import Pipeline
+from service.pipeline.results import DetectionResult, Document, DocumentResult, QuoteOut, SentenceOut
 
-__all__ = ["Document", "DocumentResult", "Pipeline", "QuoteOut", "SentenceOut"]
+__all__ = ["DetectionResult", "Document", "DocumentResult", "Pipeline", "QuoteOut", "SentenceOut"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from service.pipeline.flow import DocumentResult, QuoteOut
+from service.pipeline.results import DocumentResult, QuoteOut
 from translators.base import Span, Summarizer
 
 

@@ -27,6 +27,8 @@ from typing import Literal
 
 import regex
 
+from translators.text.intervals import splice
+
 Kind = Literal["url", "handle", "hashtag", "email", "emoji", "number", "hole"]
 EDGE_KINDS = frozenset({"url", "handle", "hashtag", "email", "emoji"})
 
@@ -225,7 +227,7 @@ def unmask_with(model_output: str, masked: Masked, fills: Sequence[str]) -> tupl
     for i, fill in zip(holes, fills, strict=False):
         texts[i] = fill
     if not masked.model_text:  # nothing was translated: splice the fills into the verbatim text
-        return _splice(masked.prefix, [(items[i].start, items[i].end, texts[i]) for i in holes])
+        return splice(masked.prefix, [(items[i].start, items[i].end, texts[i]) for i in holes])
 
     body = model_output.strip()
     matches = [(m.start(), m.end(), _index(m.group(1), len(items))) for m in _PLACEHOLDER_RE.finditer(body)]
@@ -330,17 +332,3 @@ def _insert_missing(parts: list[str | int], n: int) -> None:
             parts.extend([core, i, tail])
         present.add(i)
 
-
-def _splice(text: str, fills: Sequence[tuple[int, int, str]]) -> tuple[str, list[tuple[int, int]]]:
-    out: list[str] = []
-    where: list[tuple[int, int]] = []
-    cursor = pos = 0
-    for a, b, fill in fills:
-        out.append(text[cursor:a])
-        pos += a - cursor
-        where.append((pos, pos + len(fill)))
-        out.append(fill)
-        pos += len(fill)
-        cursor = b
-    out.append(text[cursor:])
-    return "".join(out), where

@@ -1,0 +1,267 @@
+"""Load generation against a running newsbridge: the server (a real ``newsbridge serve`` process,
+or uvicorn in a thread of this process when the test must count model calls), mixed pl/lt/en
+requests, concurrent clients, a ``/healthz`` prober and RSS samples. Used by
+``benchmarks/bench_load.py`` (full runs) and ``tests/test_load.py`` (bounded CI runs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "tests" / "fixtures" / "corpus"
+TATOEBA = Path(os.environ.get("NEWSBRIDGE_BENCH_DATA", ROOT.parent / "shared" / "data"))
+_RUNNING = re.compile(r"Uvicorn running on http://([\d.]+):(\d+)")
+
+
+# ----------------------------------------------------------------------------- input
+def sentences(lang: str) -> list[str]:
+    """Real sentences: the Tatoeba files beside the checkout when present, else the fixtures."""
+    tatoeba = {"pl": "eng-pol.pol", "lt": "eng-lit.lit", "en": "eng-pol.eng"}[lang]
+    path = TATOEBA / f"tatoeba.v2021-08-07.{tatoeba}"
+    source = path if path.is_file() else CORPUS / f"{lang}.txt"
+    return [s for s in source.read_text(encoding="utf-8").splitlines() if s.strip()]
+
+
+def mixed_requests(n: int, seed: int = 0) -> list[tuple[str, dict[str, Any]]]:
+    """``n`` (path, body) pairs: 1-4 sentences of pl, lt or en; 80% translate (into English, or
+    from English into pl/lt), 10% summarize, 10% detect."""
+    rng = random.Random(seed)
+    pools = {lang: sentences(lang) for lang in ("pl", "lt", "en")}
+    out: list[tuple[str, dict[str, Any]]] = []
+    for _ in range(n):
+        lang = rng.choice(("pl", "lt", "en"))
+        text = " ".join(rng.choice(pools[lang]) for _ in range(rng.randint(1, 4)))
+        target = rng.choice(("pl", "lt")) if lang == "en" else "en"
+        roll = rng.random()
+        if roll < 0.8:
+            out.append(("/v1/translate", {"text": text, "target_lang": target}))
+        elif roll < 0.9:
+            out.append(("/v1/summarize", {"text": text, "target_lang": target, "max_sentences": 2}))
+        else:
+            out.append(("/v1/detect", {"text": text}))
+    return out
+
+
+def long_text(chars: int, lang: str = "pl", seed: int = 0) -> str:
+    rng = random.Random(seed)
+    pool = sentences(lang)
+    parts: list[str] = []
+    size = 0
+    while size < chars:
+        s = rng.choice(pool)
+        parts.append(s)
+        size += len(s) + 1
+    return " ".join(parts)
+
+
+# ----------------------------------------------------------------------------- servers
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@dataclass
+class ServeProcess:
+    """``newsbridge serve --port 0`` in a child process; ``url`` once it listens."""
+
+    env: dict[str, str]
+    args: Sequence[str] = ()
+    proc: subprocess.Popen[str] | None = None
+    url: str = ""
+    log: list[str] = field(default_factory=list)
+
+    def start(self, timeout: float = 120.0) -> ServeProcess:
+        cmd = [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", "0", *self.args]
+        env = {**os.environ, "PYTHONPATH": str(ROOT), **self.env}
+        self.proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                                     cwd=ROOT)
+        found = threading.Event()
+
+        def pump() -> None:
+            assert self.proc is not None and self.proc.stderr is not None
+            for line in self.proc.stderr:
+                self.log.append(line.rstrip("\n"))
+                if not found.is_set() and (m := _RUNNING.search(line)):
+                    self.url = f"http://{m.group(1)}:{m.group(2)}"
+                    found.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while not found.wait(0.2):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("server did not start:\n" + "\n".join(self.log[-40:]))
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def rss(self) -> float:
+        return rss_mb(self.pid)
+
+    def terminate(self) -> float:
+        """SIGTERM; returns the seconds until the process exited."""
+        assert self.proc is not None
+        started = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=120)
+        return time.monotonic() - started
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+
+
+@contextmanager
+def serve(env: dict[str, str], args: Sequence[str] = ()) -> Iterator[ServeProcess]:
+    server = ServeProcess(env, args).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def serve_in_thread(app: Any) -> Iterator[str]:
+    """uvicorn serving ``app`` on a free loopback port in a thread of this process."""
+    import uvicorn
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("in-process server did not start")
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=60)
+
+
+# ----------------------------------------------------------------------------- clients
+@dataclass
+class Outcome:
+    path: str
+    status: int  # 0: no answer (client timeout or connection error)
+    seconds: float
+    started: float
+    retry_after: str | None = None
+    problem: str | None = None
+
+
+@dataclass
+class LoadResult:
+    outcomes: list[Outcome]
+    health: list[float]  # /healthz latencies (s)
+    health_failures: int
+    rss: list[tuple[int, float]]  # (requests completed, RSS MB)
+    wall: float
+
+    def statuses(self) -> dict[int, int]:
+        return dict(sorted(Counter(o.status for o in self.outcomes).items()))
+
+    def latency(self, q: float, status: int | None = 200) -> float:
+        xs = sorted(o.seconds for o in self.outcomes if status is None or o.status == status)
+        return percentile(xs, q)
+
+
+def percentile(xs: Sequence[float], q: float) -> float:
+    if not xs:
+        return float("nan")
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, max(0, round(q / 100 * (len(xs) - 1))))]
+
+
+def summary(xs: Sequence[float]) -> str:
+    if not xs:
+        return "n=0"
+    return (f"n={len(xs)} p50={percentile(xs, 50) * 1000:.1f} ms p99={percentile(xs, 99) * 1000:.1f} ms "
+            f"max={max(xs) * 1000:.1f} ms mean={statistics.mean(xs) * 1000:.1f} ms")
+
+
+async def _probe_health(url: str, stop: asyncio.Event, interval: float, out: list[float]) -> int:
+    failures = 0
+    async with httpx.AsyncClient(base_url=url, timeout=10.0) as client:
+        while not stop.is_set():
+            started = time.perf_counter()
+            try:
+                r = await client.get("/healthz")
+                if r.status_code != 200:
+                    failures += 1
+            except httpx.HTTPError:
+                failures += 1
+            out.append(time.perf_counter() - started)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+    return failures
+
+
+async def run_load(url: str, requests: Sequence[tuple[str, dict[str, Any]]], *, clients: int,
+                   timeout: float = 60.0, rss_pid: int | None = None, rss_every: int = 500,
+                   health_interval: float = 0.1) -> LoadResult:
+    """``clients`` concurrent clients, each sending the next request when its last was answered."""
+    outcomes: list[Outcome] = []
+    rss: list[tuple[int, float]] = [(0, rss_mb(rss_pid))] if rss_pid else []
+    queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+    for item in requests:
+        queue.put_nowait(item)
+    stop = asyncio.Event()
+    health: list[float] = []
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def client(http: httpx.AsyncClient) -> None:
+        while True:
+            try:
+                path, body = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            started = time.perf_counter()
+            try:
+                r = await http.post(path, json=body)
+                problem = r.json().get("type", "").rsplit("/", 1)[-1] if r.status_code >= 400 else None
+                o = Outcome(path, r.status_code, time.perf_counter() - started, started,
+                            r.headers.get("retry-after"), problem)
+            except (httpx.HTTPError, ValueError):
+                o = Outcome(path, 0, time.perf_counter() - started, started)
+            outcomes.append(o)
+            if rss_pid and len(outcomes) % rss_every == 0:
+                rss.append((len(outcomes), rss_mb(rss_pid)))
+
+    started = time.perf_counter()
+    prober = asyncio.create_task(_probe_health(url, stop, health_interval, health))
+    async with httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits) as http:
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+    wall = time.perf_counter() - started
+    stop.set()
+    failures = await prober
+    if rss_pid:
+        rss.append((len(outcomes), rss_mb(rss_pid)))
+    return LoadResult(outcomes, health, failures, rss, wall)

@@ -1,0 +1,165 @@
+"""Model work of a request: admitted against a budget, bounded by a deadline, dropped when nobody
+waits for it.
+
+``await run_work(request, chars, fn)`` is the one way an endpoint runs blocking work:
+
+- **admission**: the characters (and requests) of admitted work still in the server are bounded
+  (``NEWSBRIDGE_MAX_QUEUE_CHARS``, ``NEWSBRIDGE_MAX_QUEUE_REQUESTS``); beyond that the request is
+  answered at once with 503 ``overloaded`` and a ``Retry-After`` estimated from the recent
+  throughput. A single request larger than the budget is admitted when nothing else is queued.
+- **deadline**: after ``NEWSBRIDGE_REQUEST_TIMEOUT`` seconds the request answers 504
+  ``deadline_exceeded``; its ticket is cancelled, so the coalescer drops its queued texts and a
+  running translation stops at its next batch.
+- **disconnect**: a client that goes away cancels the ticket the same way.
+- **shutdown**: see ``service.http.lifecycle``.
+
+``fn`` runs in a worker thread with the ticket bound (``translators.work.bind``) and a copy of
+the request's context variables (the request id for logs). The budget is released when the
+thread really finishes, not when the answer leaves: abandoned work still occupies the machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import math
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from starlette.requests import Request
+
+from service.errors import ClientClosed, DeadlineExceeded, Overloaded, ShuttingDown
+from service.memory import Trimmer
+from translators.work import WorkTicket, bind
+
+T = TypeVar("T")
+
+
+class Admission:
+    """The budget of model work in the server; thread-safe. Holds the live tickets too, so a
+    shutdown can cancel them all."""
+
+    def __init__(self, max_chars: int, max_requests: int) -> None:
+        self.max_chars = max_chars
+        self.max_requests = max_requests
+        self.chars = 0
+        self.requests = 0
+        self.rejected = 0
+        self._rate = 0.0  # characters per second, moving average of finished work
+        self._lock = threading.Lock()
+        self._tickets: dict[int, WorkTicket] = {}
+
+    def admit(self, chars: int, ticket: WorkTicket) -> None:
+        with self._lock:
+            fits = self.chars + chars <= self.max_chars and self.requests < self.max_requests
+            if not fits and self.requests > 0:
+                self.rejected += 1
+                raise Overloaded(
+                    f"the server has {self.chars} characters of work queued (limit {self.max_chars}); "
+                    "retry later", headers={"Retry-After": str(self._retry_after())})
+            self.chars += chars
+            self.requests += 1
+            self._tickets[id(ticket)] = ticket
+
+    def release(self, chars: int, ticket: WorkTicket, seconds: float) -> None:
+        with self._lock:
+            self.chars -= chars
+            self.requests -= 1
+            self._tickets.pop(id(ticket), None)
+            if seconds > 0 and chars > 0 and not ticket.cancelled.is_set():
+                rate = chars / seconds
+                self._rate = rate if self._rate == 0 else 0.8 * self._rate + 0.2 * rate
+
+    def cancel_all(self) -> int:
+        with self._lock:
+            tickets = list(self._tickets.values())
+        for t in tickets:
+            t.cancelled.set()
+        return len(tickets)
+
+    def _retry_after(self) -> int:
+        """Seconds until the queue has drained, from the recent throughput (1 to 60)."""
+        if self._rate <= 0:
+            return 5
+        return max(1, min(60, math.ceil(self.chars / self._rate)))
+
+
+class WorkRunner:
+    """Per app: the admission budget, the worker threads, the request timeout."""
+
+    def __init__(self, admission: Admission, threads: int, timeout: float) -> None:
+        self.admission = admission
+        self.timeout = timeout
+        self.trimmer = Trimmer()
+        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="newsbridge-work")
+
+    def close(self) -> None:
+        self.admission.cancel_all()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+async def _disconnected(request: Request) -> None:
+    """Returns when the client disconnects (the body has been read already)."""
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+async def run_work(request: Request, chars: int, fn: Callable[[], T]) -> T:
+    state = request.app.state
+    runner: WorkRunner = state.work
+    lifecycle = state.lifecycle
+    if lifecycle.draining:
+        raise ShuttingDown("the server is shutting down; retry on another instance",
+                           headers={"Retry-After": "1", "Connection": "close"})
+    request_id = getattr(request.state, "request_id", None) or ""
+    started = time.monotonic()
+    ticket = WorkTicket(request_id=request_id, deadline=started + runner.timeout, cancelled=threading.Event())
+    runner.admission.admit(chars, ticket)
+
+    def call() -> T:
+        began = time.monotonic()
+        try:
+            with bind(ticket):
+                return fn()
+        finally:
+            runner.admission.release(chars, ticket, time.monotonic() - began)
+            runner.trimmer.maybe_trim()
+
+    loop = asyncio.get_running_loop()
+    try:
+        future = loop.run_in_executor(runner.executor, contextvars.copy_context().run, call)
+    except RuntimeError:  # the executor is shut down
+        runner.admission.release(chars, ticket, 0.0)
+        raise ShuttingDown("the server is shutting down", headers={"Retry-After": "1"}) from None
+    gone = asyncio.ensure_future(_disconnected(request))
+    expired = asyncio.ensure_future(lifecycle.expired.wait())
+    try:
+        done, _ = await asyncio.wait({future, gone, expired}, timeout=runner.timeout - (time.monotonic() - started),
+                                     return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:  # the server cancelled the request task
+        ticket.cancelled.set()
+        raise
+    finally:
+        gone.cancel()
+        expired.cancel()
+    if future in done:
+        return future.result()
+    ticket.cancelled.set()
+    future.add_done_callback(_consume)
+    if gone in done:
+        raise ClientClosed("the client closed the connection")
+    if expired in done:
+        raise ShuttingDown("the server is shutting down; retry on another instance",
+                           headers={"Retry-After": "1", "Connection": "close"})
+    raise DeadlineExceeded(f"the request took longer than {runner.timeout:g} s; its remaining work was dropped")
+
+
+def _consume(future: asyncio.Future) -> None:  # type: ignore[type-arg]
+    """Retrieve the abandoned work's outcome so asyncio never warns about it."""
+    if not future.cancelled():
+        future.exception()

@@ -1,0 +1,140 @@
+"""Step 3 of the pipeline, *assemble*: splice, align, offsets.
+
+Each sentence's translation is its frame's model output unmasked, with the carved quotes'
+translations spliced in where the frame held their placeholders; the gaps between sentences are
+kept. So every target span (sentence, quote) is exact by construction, and ``text[start:end]``
+equals its ``text``. HTML input gets its blocks' translations put back into the markup.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from service.pipeline.plan import DocPlan, Unit
+from service.pipeline.results import DocumentResult, QuoteOut, SentenceOut
+from translators.base import ModelIdentity, Span, Translator
+from translators.text.html import render_html
+from translators.text.intervals import Intervals, splice
+from translators.text.protect import unmask_with
+
+__all__ = ["assemble"]
+
+
+def assemble(plan: DocPlan, translator: Translator) -> DocumentResult:
+    """The translated document of a plan whose units all have their results."""
+    src = plan.source_text
+    target = plan.doc.target_lang
+    out: list[str] = []
+    pos = 0  # length of the translation so far
+    cursor = 0  # position in the source
+    sentences: list[SentenceOut] = []
+    quote_target: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
+    hits = misses = 0
+    for sp in plan.sentences:
+        gap = src[cursor:sp.span.start]
+        out.append(gap)
+        pos += len(gap)
+        fills = [_finish(u) for u in sp.parts]
+        frame = sp.frame
+        if frame.masked is None:
+            text, holes = splice(frame.text, [(a, b, f) for (a, b, _), f in zip(sp.carved, fills, strict=True)])
+        else:
+            text, holes = unmask_with(frame.result or "", frame.masked, fills)
+        for (_, _, qi), (a, b) in zip(sp.carved, holes, strict=True):
+            quote_target[qi][len(sentences)] = (pos + a, pos + b)
+        used = [u for u in [*sp.parts, frame] if u.uses_model]
+        hits += sum(u.cached for u in used)
+        misses += sum(not u.cached for u in used)
+        sentences.append(SentenceOut(
+            source=sp.span, target=Span(pos, pos + len(text), text), lang=sp.detection.lang,
+            confidence=round(sp.detection.confidence, 4), translated=bool(used),
+            pieces=max([1] + [u.pieces for u in used]), cached=bool(used) and all(u.cached for u in used),
+            capped=any(u.capped for u in used)))
+        out.append(text)
+        pos += len(text)
+        cursor = sp.span.end
+    out.append(src[cursor:])
+    translation_text = "".join(out)
+
+    quotes = _align_quotes(plan, sentences, quote_target, translation_text)
+    translation = translation_text
+    if plan.html is not None:
+        translation = render_html(plan.html, _block_translations(plan, sentences, translation_text))
+    warnings = list(plan.warnings)
+    split = sum(1 for s in sentences if s.pieces > 1)
+    if split:
+        warnings.append(f"{split} sentence(s) exceeded the model's input limit and were translated in pieces")
+    capped = sum(1 for s in sentences if s.capped)
+    if capped:
+        warnings.append(f"{capped} sentence(s) stopped at the model's output length cap or repeated themselves "
+                        "(the loop was cut): their translation may be incomplete")
+    models: dict[str, list[ModelIdentity]] = {}
+    for lang in {u.lang for u in plan.units() if u.masked is not None}:
+        pair = f"{lang}-{target}"
+        models[pair] = list(translator.describe(lang, target).legs)  # type: ignore[arg-type]
+    return DocumentResult(
+        source_lang=plan.doc_lang or "und", target_lang=target, format=plan.doc.format, source_text=src,
+        translation_text=translation_text, translation=translation, sentences=sentences, quotes=quotes,
+        models=models, cache_hits=hits, cache_misses=misses, warnings=warnings)
+
+
+def _align_quotes(plan: DocPlan, sentences: Sequence[SentenceOut],
+                  carved: dict[int, dict[int, tuple[int, int]]], translation: str) -> list[QuoteOut]:
+    """A quote's target runs from its first to its last piece: the carved-out translation in a
+    sentence where it was carved, the whole sentence where the quote fills it."""
+    result: list[QuoteOut] = []
+    at = Intervals([(s.source.start, s.source.end) for s in sentences])
+    for qi, q in enumerate(plan.quotes):
+        inside = list(at.overlapping(q.span.start, q.span.end))
+        pieces = [carved.get(qi, {}).get(i) or _uncarved_piece(sentences[i], q.span, translation) for i in inside]
+        target = None
+        if pieces:
+            start, end = pieces[0][0], pieces[-1][1]
+            target = Span(start, end, translation[start:end])
+        result.append(QuoteOut(
+            kind=q.kind, lang=plan.quote_langs[qi], source=q.span, outer=q.outer, target=target,
+            sentences=inside, author=q.author, handle=q.handle, date=q.date, url=q.url, speaker=q.speaker))
+    return result
+
+
+_MARKS = frozenset("„”“\"«»‘’‹›'")
+
+
+def _uncarved_piece(sentence: SentenceOut, quote: Span, translation: str) -> tuple[int, int]:
+    """The part of a sentence's translation that a quote filling the sentence (but for quote
+    marks and punctuation around it, which were not carved) stands for: the sentence's target
+    without the marks and punctuation that lie outside the quote in the source."""
+    a, b = sentence.target.start, sentence.target.end
+    lead = sentence.source.text[:max(0, quote.start - sentence.source.start)]
+    trail = sentence.source.text[max(0, quote.end - sentence.source.start):]
+    if lead.strip():
+        strip = set(lead) | _MARKS
+        while a < b and (translation[a] in strip or translation[a].isspace()):
+            a += 1
+    if trail.strip():
+        strip = set(trail) | _MARKS
+        while b > a and (translation[b - 1] in strip or translation[b - 1].isspace()):
+            b -= 1
+    return a, b
+
+
+def _finish(unit: Unit) -> str:
+    if unit.masked is None:
+        return unit.text
+    if unit.result is None:  # pragma: no cover - every masked unit is translated or failed
+        raise RuntimeError("unit was not translated")
+    return unmask_with(unit.result, unit.masked, [])[0]
+
+
+def _block_translations(plan: DocPlan, sentences: Sequence[SentenceOut], translation: str) -> list[str]:
+    assert plan.html is not None
+    at = Intervals([(s.source.start, s.source.end) for s in sentences])
+    out: list[str] = []
+    for block in plan.html.blocks:
+        inside = [sentences[i] for i in at.overlapping(block.span.start, block.span.end)]
+        if not inside:
+            out.append(block.span.text)
+            continue
+        out.append(translation[inside[0].target.start:inside[-1].target.end])
+    return out

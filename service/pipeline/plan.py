@@ -1,0 +1,211 @@
+"""Step 1 of the pipeline, *plan*: segment, detect, carve quotes, protect.
+
+A document becomes units of translation: each sentence's *frame* and the quotes carved out of it
+(a quote inside a sentence is translated on its own, in its own language, and put back where the
+frame holds its placeholder). Each unit knows its language and its masked model text; units that
+need no model (already in the target language, or in none of ours) are kept verbatim.
+Detection policy: per segment, short or unsure segments follow the document's language; a quote
+keeps its own language (an English article may quote a Polish post).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from service.errors import EmptyText, TextTooLarge, UnsupportedLanguage, check_text
+from service.pipeline.results import DetectionResult, Document, Format
+from translators.base import SUPPORTED_LANGS, DetectedLang, Detection, Detector, Lang, Span
+from translators.text.html import HtmlDocument, parse_html
+from translators.text.intervals import Intervals
+from translators.text.protect import Masked, mask
+from translators.text.quotes import Quote, find_quotes
+from translators.text.segment import split_sentences
+
+__all__ = ["LOW_CONFIDENCE", "DocPlan", "SentencePlan", "Unit", "detect_text", "plan_document", "segment"]
+
+LOW_CONFIDENCE = 0.5
+
+
+@dataclass
+class Unit:
+    """One thing sent to the model: a sentence frame or a carved-out quote."""
+
+    lang: DetectedLang
+    text: str
+    masked: Masked | None = None  # None: kept verbatim (already target language, or other)
+    result: str | None = None
+    pieces: int = 1
+    cached: bool = False
+    capped: bool = False
+
+    @property
+    def uses_model(self) -> bool:
+        return self.masked is not None and bool(self.masked.model_text.strip())
+
+
+@dataclass
+class SentencePlan:
+    span: Span
+    detection: Detection
+    frame: Unit
+    carved: list[tuple[int, int, int]]  # (start, end) relative to the sentence, quote index
+    parts: list[Unit]  # carved quote units, same order as ``carved``
+
+
+@dataclass
+class DocPlan:
+    doc: Document
+    source_text: str
+    html: HtmlDocument | None
+    sentences: list[SentencePlan]
+    quotes: list[Quote]
+    quote_langs: list[DetectedLang]
+    doc_lang: Lang | None
+    warnings: list[str]
+
+    def units(self) -> list[Unit]:
+        return [u for sp in self.sentences for u in [*sp.parts, sp.frame]]
+
+
+def segment(text: str, fmt: Format, hint: str | None) -> tuple[str, list[Span], HtmlDocument | None]:
+    """Sentences of a text, or of an HTML document's blocks (spans into its text content)."""
+    if fmt == "html":
+        html = parse_html(text)
+        spans: list[Span] = []
+        for block in html.blocks:
+            base = block.span.start
+            for s in split_sentences(block.span.text, hint):
+                spans.append(Span(base + s.start, base + s.end, s.text))
+        return html.text, spans, html
+    return text, split_sentences(text, hint), None
+
+
+def detect_text(detector: Detector, text: str, source_lang: Lang | Literal["auto"] = "auto",
+                fmt: Format = "text") -> DetectionResult:
+    """Language and confidence per segment and for the whole text."""
+    if not text.strip():
+        raise EmptyText("text is empty")
+    check_text(text)
+    source_text, spans, _ = segment(text, fmt, None if source_lang == "auto" else source_lang)
+    return DetectionResult(source_text, detector.detect(source_text), [(s, detector.detect(s.text)) for s in spans])
+
+
+def plan_document(doc: Document, detector: Detector, max_chars: int) -> DocPlan:
+    """Check the input, then segment, detect, carve quotes and protect: the document's units."""
+    if not doc.text or not doc.text.strip():
+        raise EmptyText("text is empty")
+    if len(doc.text) > max_chars:
+        raise TextTooLarge(f"text has {len(doc.text)} characters; the limit is {max_chars}")
+    check_text(doc.text)
+    hint = None if doc.source_lang == "auto" else doc.source_lang
+    source_text, spans, html = segment(doc.text, doc.format, hint)
+    warnings: list[str] = []
+    detections = [_detect(detector, s.text, doc.source_lang) for s in spans]
+    doc_lang = _document_language(spans, detections)
+    if doc_lang is not None:  # short or unsure segments follow the document
+        detections = [
+            Detection(doc_lang, d.confidence) if d.lang != "other" and d.confidence < LOW_CONFIDENCE else d
+            for d in detections
+        ]
+    if doc_lang is None and any(d.confidence > 0 for d in detections):
+        raise UnsupportedLanguage("the text is in none of the supported languages (pl, lt, en)")
+    if doc_lang is None:
+        warnings.append("nothing to translate: the text holds no words")
+
+    quotes = find_quotes(source_text) if html is None else html.quotes()
+    quote_langs = [_quote_lang(detector, q, doc.source_lang, doc_lang) for q in quotes]
+    plans: list[SentencePlan] = []
+    index = {id(q): i for i, q in enumerate(quotes)}
+    outer = _outermost([q for q in quotes if q.kind == "quote"])
+    outer_at = Intervals([(q.span.start, q.span.end) for q in outer])
+    signatures = Intervals(_tweet_signatures(quotes))
+    for span, det in zip(spans, detections, strict=True):
+        carved = _carve(span, [(outer[i], index[id(outer[i])]) for i in outer_at.overlapping(span.start, span.end)])
+        frame = Unit(det.lang, span.text)
+        parts = [Unit(quote_langs[qi], span.text[a:b]) for a, b, qi in carved]
+        plans.append(SentencePlan(span, det, frame, carved, parts))
+        if signatures.containing(span.start, span.end):
+            continue  # "— Author (@handle) date" of an embedded post is metadata: kept as is
+        for unit in parts:
+            _prepare(unit, doc.target_lang)
+        _prepare(frame, doc.target_lang, [(a, b) for a, b, _ in carved])
+    return DocPlan(doc, source_text, html, plans, quotes, quote_langs, doc_lang, warnings)
+
+
+def _detect(detector: Detector, text: str, source_lang: str) -> Detection:
+    det = detector.detect(text)
+    if source_lang != "auto" and det.confidence > 0:
+        return Detection(source_lang, 1.0)  # type: ignore[arg-type]
+    return det
+
+
+def _document_language(spans: Sequence[Span], detections: Sequence[Detection]) -> Lang | None:
+    weight: dict[str, float] = defaultdict(float)
+    for s, d in zip(spans, detections, strict=True):
+        if d.lang != "other":
+            weight[d.lang] += len(s.text) * max(d.confidence, 0.05)
+    if not weight:
+        return None
+    return max(weight, key=lambda k: weight[k])  # type: ignore[return-value]
+
+
+def _quote_lang(detector: Detector, q: Quote, source_lang: str, doc_lang: Lang | None) -> DetectedLang:
+    """A quote's own language (an English article may quote a Polish post)."""
+    if source_lang != "auto":
+        return source_lang  # type: ignore[return-value]
+    det = detector.detect(q.span.text)
+    hint = (q.lang_hint or "").split("-")[0].lower()  # declared, e.g. <p lang="pl"> of an embed
+    if hint in SUPPORTED_LANGS and (det.lang == "other" or det.confidence < LOW_CONFIDENCE):
+        return hint  # type: ignore[return-value]
+    if det.lang == "other" and det.confidence == 0:
+        return doc_lang or "other"
+    if det.lang != "other" and det.confidence < LOW_CONFIDENCE and doc_lang is not None:
+        return doc_lang
+    return det.lang
+
+
+def _prepare(unit: Unit, target: Lang, holes: Sequence[tuple[int, int]] = ()) -> None:
+    if unit.lang in SUPPORTED_LANGS and unit.lang != target:
+        unit.masked = mask(unit.text, holes)
+
+
+def _tweet_signatures(quotes: Sequence[Quote]) -> list[tuple[int, int]]:
+    """The parts of embedded posts outside their body (the author/handle/date line)."""
+    out: list[tuple[int, int]] = []
+    for q in quotes:
+        if q.kind == "tweet":
+            out += [(q.outer.start, q.span.start), (q.span.end, q.outer.end)]
+    return [(a, b) for a, b in out if a < b]
+
+
+def _outermost(quotes: Sequence[Quote]) -> list[Quote]:
+    out: list[Quote] = []
+    for q in sorted(quotes, key=lambda q: (q.outer.start, -q.outer.end)):
+        if not out or q.outer.start >= out[-1].outer.end:
+            out.append(q)
+    return out
+
+
+def _carve(span: Span, quotes: Sequence[tuple[Quote, int]]) -> list[tuple[int, int, int]]:
+    """Parts of a sentence that are quote content and not the whole sentence: (start, end, quote
+    index), relative to the sentence. ``quotes`` are the outermost quotes overlapping it."""
+    carved: list[tuple[int, int, int]] = []
+    for q, qi in quotes:
+        a, b = max(q.span.start, span.start), min(q.span.end, span.end)
+        if a >= b:
+            continue
+        piece = span.text[a - span.start:b - span.start]
+        if not piece.strip():
+            continue
+        # the quote covers the sentence but for quote marks and punctuation: no need to carve
+        rest = (span.text[:a - span.start] + span.text[b - span.start:]).strip()
+        if not any(ch.isalnum() for ch in rest):
+            continue
+        lead = len(piece) - len(piece.lstrip())
+        trail = len(piece) - len(piece.rstrip())
+        carved.append((a - span.start + lead, b - span.start - trail, qi))
+    return carved
+

@@ -1,0 +1,71 @@
+"""What goes into the pipeline and what comes out: a document, its translation with sentences
+and quotes (spans on both sides), and a detection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from translators.base import DetectedLang, Detection, Lang, ModelIdentity, Span
+
+__all__ = ["DetectionResult", "Document", "DocumentResult", "Format", "QuoteOut", "SentenceOut"]
+
+Format = Literal["text", "html"]
+
+@dataclass(frozen=True)
+class Document:
+    text: str
+    source_lang: Lang | Literal["auto"] = "auto"
+    target_lang: Lang = "en"
+    format: Format = "text"
+
+
+@dataclass
+class SentenceOut:
+    source: Span
+    target: Span
+    lang: DetectedLang
+    confidence: float
+    translated: bool
+    pieces: int = 1
+    cached: bool = False
+    capped: bool = False  # the model's output stopped at its length cap or was repetition-guarded
+
+
+@dataclass
+class QuoteOut:
+    kind: Literal["quote", "tweet"]
+    lang: DetectedLang
+    source: Span  # the quoted words / the tweet body, into source_text
+    outer: Span  # with quotation marks / the whole embed
+    target: Span | None  # into translation_text
+    sentences: list[int]  # indices of the sentences it lies in
+    author: str | None = None
+    handle: str | None = None
+    date: str | None = None
+    url: str | None = None
+    speaker: str | None = None
+
+
+@dataclass
+class DocumentResult:
+    source_lang: Lang | Literal["und"]
+    target_lang: Lang
+    format: Format
+    source_text: str
+    translation_text: str
+    translation: str  # HTML for format=html, else == translation_text
+    sentences: list[SentenceOut]
+    quotes: list[QuoteOut]
+    models: dict[str, list[ModelIdentity]]
+    cache_hits: int = 0
+    cache_misses: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DetectionResult:
+    source_text: str  # the text the spans index (for HTML: its text content)
+    whole: Detection  # the whole text's language
+    segments: list[tuple[Span, Detection]]
+

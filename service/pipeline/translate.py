@@ -1,0 +1,44 @@
+"""Step 2 of the pipeline, *translate*: every unit of every planned document to the engines.
+
+Units are grouped by language pair and de-duplicated by their model text, so the sentences of
+many documents (a batch chunk, coalesced requests) share one ``translate_batch`` call per pair.
+A failing call fails the documents that used it, and only those.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from service.pipeline.plan import DocPlan, Unit
+from translators.base import Translator
+
+__all__ = ["translate_units"]
+
+
+def translate_units(translator: Translator, plans: Sequence[DocPlan]) -> dict[int, Exception]:
+    """Translate every unit of every plan, grouped by pair and de-duplicated."""
+    groups: dict[tuple[str, str], dict[str, list[tuple[Unit, DocPlan]]]] = defaultdict(dict)
+    for plan in plans:
+        for unit in plan.units():
+            if unit.masked is None:
+                continue
+            if not unit.masked.model_text.strip():
+                unit.result = ""
+                continue
+            groups[(unit.lang, plan.doc.target_lang)].setdefault(unit.masked.model_text, []).append((unit, plan))
+    failures: dict[int, Exception] = {}
+    for (src, tgt), by_text in groups.items():
+        texts = list(by_text)
+        try:
+            outs = translator.translate_batch(texts, src, tgt)  # type: ignore[arg-type]
+        except Exception as exc:
+            for users in by_text.values():
+                for _, plan in users:
+                    failures[id(plan)] = exc
+            continue
+        for text, out in zip(texts, outs, strict=True):
+            for unit, _ in by_text[text]:
+                unit.result, unit.pieces, unit.cached, unit.capped = out.text, out.pieces, out.cached, out.capped
+    return failures
+

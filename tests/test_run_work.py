@@ -1,0 +1,120 @@
+"""run_work through the app: admission (503 + Retry-After), deadline (504, ticket cancelled),
+shutdown drain (503), with a real tiny Marian model behind a gate the test controls."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from fastapi.testclient import TestClient
+
+from service.engines import build_engines
+from service.http.app import create_app
+from service.settings import Settings
+from translators.marian import MarianTranslator
+from translators.work import current_ticket
+
+
+class Gated(MarianTranslator):
+    """Waits at ``gate`` before each model call; records the tickets it saw cancelled."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+        self.saw_cancelled = threading.Event()
+        self.calls = 0
+
+    def translate_batch(self, texts, source, target):  # type: ignore[override]
+        self.entered.set()
+        ticket = current_ticket.get()
+        while not self.gate.wait(0.01):
+            if ticket is not None and ticket.cancelled.is_set():
+                self.saw_cancelled.set()
+                ticket.check()
+        self.calls += 1
+        return super().translate_batch(texts, source, target)
+
+
+def app_with(settings: Settings, **update) -> tuple[TestClient, Gated]:
+    s = settings.model_copy(update=update)
+    backend = Gated(s.model_dir)
+    return TestClient(create_app(s, engine_factory=lambda st: build_engines(st, backend=backend))), backend
+
+
+def warm_up(c: TestClient, backend: Gated) -> None:
+    """Load the model and the detectors with the gate open, then close it."""
+    backend.gate.set()
+    assert c.post("/v1/translate", json={"text": "Rozgrzewka, bez znaczenia."}).status_code == 200
+    backend.gate.clear()
+    backend.entered.clear()
+    backend.calls = 0
+
+
+def drained(c: TestClient, timeout: float = 10.0) -> bool:
+    """The admitted work has left the worker threads (while the gate is still closed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if c.app.state.work.admission.requests == 0:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def post_in_thread(c: TestClient, body: dict, out: list) -> threading.Thread:
+    t = threading.Thread(target=lambda: out.append(c.post("/v1/translate", json=body)))
+    t.start()
+    return t
+
+
+def test_over_budget_is_refused_at_once_with_retry_after(settings: Settings) -> None:
+    client, backend = app_with(settings, max_queue_chars=60)
+    with client as c:
+        warm_up(c, backend)
+        first: list = []
+        t = post_in_thread(c, {"text": "Dzień dobry, jak się masz dzisiaj?"}, first)
+        assert backend.entered.wait(30)
+        started = time.monotonic()
+        r = c.post("/v1/translate", json={"text": "Kot siedział na krześle w kuchni."})
+        assert time.monotonic() - started < 5  # answered at once, not after the queue
+        assert r.status_code == 503 and r.json()["type"].endswith("/overloaded")
+        assert int(r.headers["retry-after"]) >= 1
+        assert c.get("/healthz").status_code == 200  # health is not behind the queue
+        assert 'newsbridge_queue_requests 1.0' in c.get("/metrics").text
+        backend.gate.set()
+        t.join(60)
+        assert first[0].status_code == 200
+        # the budget was given back: the same request is admitted now
+        assert c.post("/v1/translate", json={"text": "Kot siedział na krześle w kuchni."}).status_code == 200
+
+
+def test_deadline_answers_504_and_drops_the_work(settings: Settings) -> None:
+    client, backend = app_with(settings)
+    with client as c:
+        warm_up(c, backend)
+        c.app.state.work.timeout = 1.0  # NEWSBRIDGE_REQUEST_TIMEOUT, once the models are loaded
+        started = time.monotonic()
+        r = c.post("/v1/translate", json={"text": "Dzień dobry."})
+        took = time.monotonic() - started
+        assert r.status_code == 504 and r.json()["type"].endswith("/deadline_exceeded"), r.text
+        assert 0.9 < took < 10
+        assert drained(c)  # the worker stopped although the gate never opened: the work was dropped
+        assert backend.calls == 0
+        backend.gate.set()
+
+
+def test_shutdown_drain_answers_in_flight_with_503(settings: Settings) -> None:
+    client, backend = app_with(settings, shutdown_grace=1.0)
+    with client as c:
+        warm_up(c, backend)
+        out: list = []
+        t = post_in_thread(c, {"text": "Dzień dobry."}, out)
+        assert backend.entered.wait(30)
+        c.portal.call(c.app.state.lifecycle.begin)  # what SIGTERM does in a server process
+        t.join(30)
+        assert out[0].status_code == 503 and out[0].json()["type"].endswith("/shutting_down")
+        assert drained(c) and backend.calls == 0
+        r = c.post("/v1/translate", json={"text": "Dzień dobry."})
+        assert r.status_code == 503 and r.headers["connection"] == "close"
+        assert c.get("/readyz").status_code == 503
+        backend.gate.set()

@@ -1,0 +1,111 @@
+"""The per-pair lazy loader shared by both Marian backends.
+
+One model per direct pair, resolved (files found, checksum taken) and loaded lazily, once,
+thread-safe. A failed load or resolution is remembered per pair with a back-off, so a broken
+model costs one attempt per back-off period instead of one per request, and ``failed()``
+names each failed pair for ``describe()`` and ``/readyz``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from translators.base import ModelLoadFailed, ModelMissing, UnsupportedPair
+from translators.registry import REGISTRY, ResolvedModel, resolve
+
+__all__ = ["PairModels"]
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M")
+
+
+@dataclass
+class _Failure:
+    error: Exception
+    retry_at: float
+    delay: float
+
+
+class PairModels(Generic[M]):
+    """One model per direct pair, resolved and loaded lazily, once, thread-safe. A failed load
+    (or resolution) is remembered: it is raised again at once until its back-off expires
+    (``backoff`` seconds, doubling per failure up to ``max_backoff``)."""
+
+    def __init__(self, model_dir: Path | None, load: Callable[[ResolvedModel], M], *,
+                 backoff: float = 10.0, max_backoff: float = 600.0) -> None:
+        self.model_dir = model_dir
+        self._load = load
+        self._models: dict[str, M] = {}
+        self._resolved: dict[str, ResolvedModel] = {}
+        self._failed: dict[str, _Failure] = {}
+        self._lock = threading.Lock()
+        self.backoff, self.max_backoff = backoff, max_backoff
+
+    def resolved(self, source: str, target: str) -> ResolvedModel:
+        """The pair's files (no weights loaded); kept while the pair's model loads fine."""
+        pair = f"{source}-{target}"
+        r = self._resolved.get(pair)
+        if r is None:
+            r = self._resolved[pair] = self._attempt(pair, lambda: resolve(source, target, self.model_dir),
+                                                     settles=False)
+        return r
+
+    def get(self, source: str, target: str) -> M:
+        pair = f"{source}-{target}"
+        m = self._models.get(pair)
+        if m is not None:
+            return m
+        r = self.resolved(source, target)
+        with self._lock:
+            m = self._models.get(pair)
+            if m is None:
+                try:
+                    m = self._models[pair] = self._attempt(pair, lambda: self._load(r))
+                except ModelMissing:
+                    self._resolved.pop(pair, None)  # the next attempt looks at the files afresh
+                    raise
+        return m
+
+    def _attempt(self, pair: str, fn: Callable[[], Any], *, settles: bool = True) -> Any:
+        if pair not in REGISTRY:
+            raise UnsupportedPair(f"no model for {pair.replace('-', '->')}")
+        failure = self._failed.get(pair)
+        if failure is not None and time.monotonic() < failure.retry_at:
+            raise _again(pair, failure)
+        try:
+            value = fn()
+        except Exception as exc:
+            delay = min(self.max_backoff, failure.delay * 2) if failure else self.backoff
+            self._failed[pair] = failure = _Failure(exc, time.monotonic() + delay, delay)
+            log.error("model failed to load", extra={"pair": pair, "error": f"{type(exc).__name__}: {exc}",
+                                                     "retry_in_s": delay})
+            raise _again(pair, failure) from exc
+        if settles:
+            self._failed.pop(pair, None)
+        return value
+
+    def loaded(self) -> list[str]:
+        return list(self._models)
+
+    def failed(self) -> dict[str, str]:
+        """Pair -> why its last load failed (until a later load succeeds)."""
+        return {pair: _reason(f.error) for pair, f in self._failed.items()}
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, ModelMissing) else f"{type(exc).__name__}: {exc}"
+
+
+def _again(pair: str, failure: _Failure) -> ModelMissing:
+    if isinstance(failure.error, ModelMissing):  # no files: the message already says what to do
+        return type(failure.error)(str(failure.error))
+    left = max(0.0, failure.retry_at - time.monotonic())
+    return ModelLoadFailed(f"model for {pair} failed to load ({_reason(failure.error)}); "
+                           f"next attempt in {left:.0f} s", pair=pair)
