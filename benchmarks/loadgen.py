@@ -172,9 +172,10 @@ class Outcome:
     path: str
     status: int  # 0: no answer (client timeout or connection error)
     seconds: float
-    started: float
+    started: float  # time.monotonic() when sent
     retry_after: str | None = None
     problem: str | None = None
+    request_id: str = ""
 
 
 @dataclass
@@ -226,13 +227,14 @@ async def _probe_health(url: str, stop: asyncio.Event, interval: float, out: lis
 
 async def run_load(url: str, requests: Sequence[tuple[str, dict[str, Any]]], *, clients: int,
                    timeout: float = 60.0, rss_pid: int | None = None, rss_every: int = 500,
-                   health_interval: float = 0.1) -> LoadResult:
-    """``clients`` concurrent clients, each sending the next request when its last was answered."""
+                   health_interval: float = 0.1, request_ids: Sequence[str] | None = None) -> LoadResult:
+    """``clients`` concurrent clients, each sending the next request when its last was answered
+    (with ``X-Request-ID`` from ``request_ids`` when given)."""
     outcomes: list[Outcome] = []
     rss: list[tuple[int, float]] = [(0, rss_mb(rss_pid))] if rss_pid else []
-    queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
-    for item in requests:
-        queue.put_nowait(item)
+    queue: asyncio.Queue[tuple[str, dict[str, Any], str]] = asyncio.Queue()
+    for i, (path, body) in enumerate(requests):
+        queue.put_nowait((path, body, request_ids[i] if request_ids else ""))
     stop = asyncio.Event()
     health: list[float] = []
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -240,17 +242,17 @@ async def run_load(url: str, requests: Sequence[tuple[str, dict[str, Any]]], *, 
     async def client(http: httpx.AsyncClient) -> None:
         while True:
             try:
-                path, body = queue.get_nowait()
+                path, body, rid = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            started = time.perf_counter()
+            started = time.monotonic()
             try:
-                r = await http.post(path, json=body)
+                r = await http.post(path, json=body, headers={"X-Request-ID": rid} if rid else None)
                 problem = r.json().get("type", "").rsplit("/", 1)[-1] if r.status_code >= 400 else None
-                o = Outcome(path, r.status_code, time.perf_counter() - started, started,
-                            r.headers.get("retry-after"), problem)
+                o = Outcome(path, r.status_code, time.monotonic() - started, started,
+                            r.headers.get("retry-after"), problem, rid)
             except (httpx.HTTPError, ValueError):
-                o = Outcome(path, 0, time.perf_counter() - started, started)
+                o = Outcome(path, 0, time.monotonic() - started, started, request_id=rid)
             outcomes.append(o)
             if rss_pid and len(outcomes) % rss_every == 0:
                 rss.append((len(outcomes), rss_mb(rss_pid)))

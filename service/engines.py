@@ -32,15 +32,19 @@ class Engines:
     cached: CachedTranslator | None = None
     cache_status: str = "disabled"
 
-    def cache_state(self) -> str:
-        """``ok``, ``disabled`` or ``degraded: <why>`` (the store failed at start or lately),
-        read from the engine stack's ``describe()``."""
+    def cache_state(self, *, probe: bool = True) -> str:
+        """``ok``, ``disabled`` or ``degraded: <why>``, from the engine stack's ``describe()``
+        (the store failing lately, or skipped by its circuit breaker); with ``probe``, one
+        bounded round trip to the store as well (not while the circuit is open)."""
         layer = self.translator.describe().find("cached")
         if layer is None:
             return self.cache_status
         if not layer.health.ok:
             return str(layer.health)
-        return self.cache_status
+        if probe and self.store is not None and not self.store.ping():
+            health = self.store.health()
+            return str(health) if not health.ok else "degraded: database unreachable"
+        return "ok"
 
 
 def build_backend(settings: Settings) -> Translator:
@@ -68,14 +72,18 @@ def build_store(settings: Settings) -> tuple[TranslationStore | None, str]:
         return None, "disabled"
     from service.storage.cache_store import SqlTranslationStore
     from service.storage.db import DatabaseUnavailable, ensure_schema, get_engine
+    from service.storage.guard import GuardedStore
 
     engine = get_engine(settings.database_url)  # a broken URL raises a clear ConfigError here
+    store = GuardedStore(SqlTranslationStore(engine), timeout_s=settings.cache_timeout,
+                         failures=settings.cache_breaker_failures, reset_s=settings.cache_breaker_reset)
     try:
         ensure_schema(engine)
     except DatabaseUnavailable as exc:
         log.error("translation cache unavailable; serving uncached", extra={"error": str(exc)})
-        return SqlTranslationStore(engine), f"degraded: {exc}"
-    return SqlTranslationStore(engine), "ok"
+        store.breaker.trip(exc)
+        return store, f"degraded: {exc}"
+    return store, "ok"
 
 
 def build_detector(settings: Settings) -> Detector:

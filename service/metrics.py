@@ -23,8 +23,16 @@ class Metrics:
                                  registry=r)
         self.queue_requests = Gauge("newsbridge_queue_requests", "Requests with admitted model work in the server",
                                     registry=r)
+        self.model_loads = Gauge("newsbridge_model_loads", "Models loaded by this process", registry=r)
+        self.model_loads.set_function(_model_loads)
 
     def watch_queue(self, admission: Any) -> None:
         """Read the admission budget's counters at scrape time."""
         self.queue_chars.set_function(lambda: admission.chars)
         self.queue_requests.set_function(lambda: admission.requests)
+
+
+def _model_loads() -> float:
+    from translators.pair_models import model_loads
+
+    return float(model_loads())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # A model input holds the target-language prefix (one token, e.g. ``>>pol<<``), at least one
@@ -17,12 +17,25 @@ def _default_database_url() -> str:
     return f"sqlite:///{Path.cwd() / 'newsbridge.db'}"
 
 
+def default_jobs_dir(database_url: str) -> Path:
+    """``newsbridge-jobs/`` next to an SQLite cache file, else in the working directory."""
+    if database_url.startswith("sqlite:///"):
+        return Path(database_url.removeprefix("sqlite:///")).parent / "newsbridge-jobs"
+    return Path.cwd() / "newsbridge-jobs"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSBRIDGE_", env_file=None, extra="ignore")
 
     database_url: str = Field(default_factory=_default_database_url,
                               description="SQLAlchemy URL of the translation cache; an SQLite file by default.")
     cache_enabled: bool = True
+    cache_timeout: float = Field(default=1.0, gt=0,
+                                 description="Seconds one cache read or write may take before it counts as failed.")
+    cache_breaker_failures: int = Field(default=3, ge=1,
+                                        description="Consecutive cache failures or timeouts that open the circuit.")
+    cache_breaker_reset: float = Field(default=30.0, gt=0,
+                                       description="Seconds the cache is skipped once the circuit is open.")
     model_dir: Path | None = Field(default=None,
                                    description="Folder with one sub-folder per pair (pl-en/, lt-en/, ...).")
     backend: Literal["transformers", "ctranslate2"] = "transformers"
@@ -63,7 +76,8 @@ class Settings(BaseSettings):
                                  description="Characters of admitted model work in the server at once; beyond it "
                                              "requests get 503 with Retry-After at once.")
     max_queue_requests: int = Field(default=256, gt=0, description="Requests with model work in the server at once.")
-    work_threads: int = Field(default=64, gt=0, description="Threads running admitted requests' work.")
+    work_threads: int = Field(default=16, gt=0,
+                              description="Threads running admitted requests' work (more wait in the queue).")
     request_timeout: float = Field(default=60.0, gt=0,
                                    description="Seconds a request may take; then 504 and its queued work is dropped.")
     shutdown_grace: float = Field(default=25.0, gt=0,
@@ -71,6 +85,18 @@ class Settings(BaseSettings):
     trusted_proxies: str = Field(default="",
                                  description="Comma-separated proxy addresses/networks whose X-Forwarded-For is "
                                              "believed ('*': any); empty: none.")
+    jobs_dir: Path | None = Field(default=None, description="Inputs and results of HTTP jobs (default: "
+                                  "newsbridge-jobs/ next to the SQLite file, else in the working directory).")
+    max_job_bytes: int = Field(default=256 * 1024 * 1024, gt=0, description="Largest job input (413 above).")
+    job_batch_records: int = Field(default=16, gt=0, description="Records per chunk of a job.")
+    job_workers: int = Field(default=1, ge=0, description="Jobs run at once by this process (0: none).")
+    job_lease_s: float = Field(default=60.0, gt=0, description="A running job whose process is silent this "
+                               "long is taken over by another server process.")
+    job_poll_s: float = Field(default=1.0, gt=0, description="How often idle job workers look for work.")
+    webhook_secret: SecretStr | None = Field(default=None, description="Standard Webhooks secret (whsec_...) "
+                                             "signing job callbacks.")
+    webhook_attempts: int = Field(default=6, ge=1, description="Deliveries tried per callback.")
+    webhook_backoff_s: float = Field(default=1.0, ge=0, description="First retry delay; doubles each time.")
 
     log_level: str = "INFO"
     log_json: bool = False

@@ -157,6 +157,6 @@ def problem_of(exc: BaseException, *, reveal: bool = False) -> Problem:
     if isinstance(exc, NewsbridgeError):
         return Problem(exc.type, exc.detail, dict(exc.extra))
     if isinstance(exc, TranslatorError):
-        return Problem(exc.type, str(exc))
+        return Problem(exc.type, str(exc), dict(exc.extra))
     detail = f"{type(exc).__name__}: {exc}" if reveal else INTERNAL_DETAIL
     return Problem("internal_error", detail, internal=True)

@@ -26,10 +26,10 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from translators.base import Lang, SummaryResult
+from translators.text.patterns import URL
 
 DEFAULT_MAX_SENTENCES = 3
 
-_URL = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/)\S+", re.IGNORECASE)
 _NON_WORD = re.compile(r"[\W_]+")
 
 
@@ -62,7 +62,7 @@ def summary_length(n_units: int, max_sentences: int | None, ratio: float | None,
 
 def _content(unit: str) -> str:
     """Lower-cased words of a unit, URLs and punctuation dropped ("" for emoji-only units)."""
-    return _NON_WORD.sub(" ", _URL.sub(" ", unit)).strip().lower()
+    return _NON_WORD.sub(" ", URL.sub(" ", unit)).strip().lower()
 
 
 class CentralitySummarizer:

@@ -13,8 +13,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("service", "translators", "summarizers")
 ROUTER = "service.http.routes"
 ROUTER_USERS = {"service.http.app"}
-# the batch runner and the Ray engine still import each other (lazily); being split (issue 9)
-PENDING = [["service.batch.ray_engine", "service.batch.runner"]]
 
 
 def _modules() -> dict[str, Path]:
@@ -144,7 +142,7 @@ def test_no_import_cycle() -> None:
     """Neither at import time nor through the imports inside functions (a lazy import that
     closes a loop is a cycle in the design, even when Python tolerates it)."""
     graph = {m: _imports(m, top_level_only=False) for m in MODULES}
-    assert _cycles(graph) == [] or _cycles(graph) == PENDING
+    assert _cycles(graph) == []
 
 
 def test_only_the_app_imports_the_router() -> None:

@@ -149,6 +149,7 @@ def test_truncated_weights_are_a_503_naming_the_pair(settings: Settings, models:
     for r in bodies:
         assert r.status_code == 503, r.text
         assert r.json()["type"].endswith("/model_load_failed") and "pl-en" in r.json()["detail"]
+        assert r.json()["pair"] == "pl-en"
 
 
 def test_models_check_loads_the_weights(models: Path, monkeypatch: pytest.MonkeyPatch) -> None:

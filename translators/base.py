@@ -181,9 +181,11 @@ class Summarizer(Protocol):
 
 
 class TranslatorError(Exception):
-    """Base class; ``type`` is the stable problem-details type suffix."""
+    """Base class; ``type`` is the stable problem-details type suffix; ``extra`` holds
+    machine-readable fields that go with it (e.g. the ``pair`` that failed to load)."""
 
     type = "translation_failed"
+    extra: Mapping[str, str] = {}
 
 
 class UnsupportedPair(TranslatorError):
@@ -203,3 +205,4 @@ class ModelLoadFailed(ModelMissing):
     def __init__(self, message: str, *, pair: str = "") -> None:
         super().__init__(message)
         self.pair = pair
+        self.extra = {"pair": pair} if pair else {}

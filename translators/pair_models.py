@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 from translators.base import ModelLoadFailed, ModelMissing, UnsupportedPair
 from translators.registry import REGISTRY, ResolvedModel, resolve
 
-__all__ = ["PairModels"]
+__all__ = ["PairModels", "model_loads"]
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,23 @@ class _Failure:
     error: Exception
     retry_at: float
     delay: float
+
+
+_loads = 0  # models loaded by this process, all PairModels together
+_loads_lock = threading.Lock()
+
+
+def model_loads() -> int:
+    """How many models this process has loaded (a Ray actor reports it; /metrics shows it)."""
+    return _loads
+
+
+def _count_load(pair: str) -> None:
+    global _loads
+    with _loads_lock:
+        _loads += 1
+        n = _loads
+    log.info("model loaded", extra={"pair": pair, "loads_in_process": n})
 
 
 class PairModels(Generic[M]):
@@ -68,6 +85,7 @@ class PairModels(Generic[M]):
             if m is None:
                 try:
                     m = self._models[pair] = self._attempt(pair, lambda: self._load(r))
+                    _count_load(pair)
                 except ModelMissing:
                     self._resolved.pop(pair, None)  # the next attempt looks at the files afresh
                     raise

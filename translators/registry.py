@@ -1,4 +1,8 @@
-"""Which model serves which pair, and where its files are.
+"""The one registry: languages and their names, which model serves which pair, which pairs
+pivot through English, and where a model's files are.
+
+Everything that lists languages or pairs (HTTP schemas and ``/v1/languages``, preloading,
+the CLI, batch, the compatibility endpoints) reads them from here.
 
 A pair is served from ``NEWSBRIDGE_MODEL_DIR/<src>-<tgt>/`` when that folder exists (a Hugging
 Face Marian folder, optionally with its CTranslate2 conversion inside), else from the hub id
@@ -13,7 +17,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from translators.base import Lang, ModelMissing, UnsupportedPair
+from translators.base import SUPPORTED_LANGS, Lang, ModelMissing, UnsupportedPair
+
+# Code -> English name, in the order they are listed everywhere (codes: ``translators.base.Lang``).
+LANGUAGES: dict[Lang, str] = dict(zip(SUPPORTED_LANGS, ("Polish", "Lithuanian", "English"), strict=True))
+AUTO = "auto"  # a source language to be detected
+SOURCE_CHOICES: tuple[str, ...] = (AUTO, *LANGUAGES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +53,26 @@ PIVOT: Lang = "en"
 
 
 def direct_pairs() -> list[str]:
+    """Pairs served by one model, as ``"src-tgt"``."""
     return list(REGISTRY)
+
+
+def pivot_pairs() -> list[tuple[Lang, Lang]]:
+    """Pairs with no model of their own that go through ``PIVOT`` (pl->lt: pl->en->lt)."""
+    return [(s, t) for s in LANGUAGES for t in LANGUAGES
+            if s != t and s != PIVOT and t != PIVOT and f"{s}-{t}" not in REGISTRY
+            and f"{s}-{PIVOT}" in REGISTRY and f"{PIVOT}-{t}" in REGISTRY]
+
+
+def targets_for(source: str) -> list[Lang]:
+    """Every language ``source`` translates into, directly or through the pivot."""
+    pivoted = {t for s, t in pivot_pairs() if s == source}
+    return [t for t in LANGUAGES if f"{source}-{t}" in REGISTRY or t in pivoted]
+
+
+def language_list() -> str:
+    """``"pl, lt, en"``: for messages and help texts."""
+    return ", ".join(LANGUAGES)
 
 
 def spec_for(source: str, target: str) -> ModelSpec:

@@ -1,150 +1,248 @@
-"""The Ray engine of ``newsbridge batch``: the same chunk processing on a Ray Data actor pool.
+"""The Ray engine of ``newsbridge batch``: the same ``process_chunk`` on long-lived Ray actors.
 
-The driver keeps reading, ordering and writing (so resuming works as with the local engine).
-Chunks stream from the reader in windows; each window is a ``ray.data.from_items`` dataset of
-chunks, ``map_batches`` over an actor pool whose actors build the engines once per window and
-hold the models. ``RAY_ADDRESS`` joins an existing cluster (the ``NEWSBRIDGE_*`` variables are
-forwarded to it; use a shared PostgreSQL ``NEWSBRIDGE_DATABASE_URL`` there); otherwise a local
-Ray instance is started.
+- ``workers`` actors are created once per run and kept to the end; each builds the engines
+  once, so each model is loaded once per actor per run (``model_loads`` in the report).
+- Each actor asks Ray for ``cpus_per_worker`` CPUs and runs exactly that many threads.
+- The driver keeps reading, ordering and writing (resuming works as with the local engine) and
+  has at most ``in_flight`` chunks per actor outstanding: memory stays flat in the input's size.
+- A chunk whose actor died (its node lost) is sent to a surviving actor; every chunk is
+  written once, in order. Replacement actors are started when the cluster has room.
+
+``RAY_ADDRESS`` joins an existing cluster (the ``NEWSBRIDGE_*`` variables are forwarded); a
+cluster of more than one node needs a shared cache, so an SQLite cache is refused there.
+Without it a local Ray instance gets this machine's cores, no more.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict
-from itertools import islice
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
-from service.batch.records import BrokenInput, Record
-
-if TYPE_CHECKING:
-    import numpy as np
-
-    from service.batch.runner import EnginesFactory, Outcome
+from service.batch.chunks import EnginesFactory, EngineStats, Outcome, process_chunk
+from service.batch.records import BrokenInput, Record, UsageProblem
 
 log = logging.getLogger(__name__)
 
 FORWARDED_ENV_PREFIXES = ("NEWSBRIDGE_", "HF_HUB_OFFLINE", "HF_HOME", "TRANSFORMERS_OFFLINE")
 
 
-class ChunkWorker:
-    """A Ray Data actor: builds the engines once, then translates one chunk per call."""
+def thread_plan(cpus: int, backend: str) -> tuple[int, int]:
+    """(intra, inter) threads for an actor given ``cpus`` CPUs: never more threads than CPUs."""
+    cpus = max(1, cpus)
+    inter = 2 if backend == "ctranslate2" and cpus >= 2 else 1
+    return max(1, cpus // inter), inter
+
+
+class ChunkActor:
+    """One Ray actor: plans its threads from the CPUs Ray gave it, builds the engines once,
+    then translates one chunk per call."""
 
     def __init__(self, factory: EnginesFactory, target_lang: str, summarize: bool) -> None:
+        import ray
+
+        ctx = ray.get_runtime_context()
+        cpus = int(ctx.get_assigned_resources().get("CPU", 1)) or 1
+        intra, inter = thread_plan(cpus, os.environ.get("NEWSBRIDGE_BACKEND", "transformers"))
+        # build_backend -> configure_threads reads these (and sets torch's thread counts)
+        os.environ.update(NEWSBRIDGE_INTRA_THREADS=str(intra), NEWSBRIDGE_INTER_THREADS=str(inter),
+                          NEWSBRIDGE_WORKERS="1", OMP_NUM_THREADS=str(intra))
+        self.node = ctx.get_node_id()
+        self.threads = intra * inter
         self.engines = factory()
-        self.target_lang = target_lang
-        self.summarize = summarize
+        self.target_lang, self.summarize = target_lang, summarize
+        self.chunks = 0
+        log.info("ray actor ready", extra={"node": self.node, "cpus": cpus, "threads": self.threads})
 
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[Any]]:
-        from service.batch.runner import process_chunk
+    def run(self, records: list[dict[str, Any]]) -> tuple[str, list[tuple[str, bool, int]]]:
+        outcomes = process_chunk(self.engines, [Record.from_dict(d) for d in records], self.target_lang,
+                                 self.summarize)
+        self.chunks += 1
+        return self.node, [(o.line, o.error, o.cache_hits) for o in outcomes]
 
-        out: list[str] = []
-        for payload in batch["records"]:
-            records = [Record.from_dict(d) for d in json.loads(payload)]
-            outcomes = process_chunk(self.engines, records, self.target_lang, self.summarize)
-            out.append(json.dumps([asdict(o) for o in outcomes], ensure_ascii=False))
-        return {"seq": list(batch["seq"]), "outcomes": out}
+    def stats(self) -> dict[str, Any]:
+        import resource
 
+        from translators.pair_models import model_loads
 
-def bound_worker(factory: EnginesFactory, target_lang: str, summarize: bool) -> type[ChunkWorker]:
-    """A ``ChunkWorker`` class with its arguments bound (pickled with the class, not put in
-    the object store as constructor arguments)."""
-
-    class BoundChunkWorker(ChunkWorker):
-        def __init__(self) -> None:
-            super().__init__(factory, target_lang, summarize)
-
-    return BoundChunkWorker
+        return {"node": self.node, "pid": os.getpid(), "chunks": self.chunks, "threads": self.threads,
+                "model_loads": model_loads(),
+                "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
 def _forwarded_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k.startswith(FORWARDED_ENV_PREFIXES)}
 
 
-def ensure_ray(workers: int) -> bool:
-    """Join ``RAY_ADDRESS`` or start a local instance; True when this call started Ray."""
+def ensure_ray() -> bool:
+    """Join ``RAY_ADDRESS`` or start a local instance with this machine's cores; True when
+    this call started (and so must stop) Ray."""
     import ray
 
     if ray.is_initialized():
         return False
     address = os.environ.get("RAY_ADDRESS")
     if address:
-        db = os.environ.get("NEWSBRIDGE_DATABASE_URL", "")
-        if not db or db.startswith("sqlite"):
-            log.warning("on a Ray cluster each node gets its own SQLite cache; set NEWSBRIDGE_DATABASE_URL "
-                        "to a shared PostgreSQL database")
-        ray.init(address=address, runtime_env={"env_vars": _forwarded_env()}, log_to_driver=True)
+        ray.init(address=address, runtime_env={"env_vars": _forwarded_env()}, log_to_driver=True,
+                 configure_logging=False)
     else:
-        ray.init(num_cpus=max(workers, os.cpu_count() or 1), include_dashboard=False, log_to_driver=True,
+        ray.init(num_cpus=len(os.sched_getaffinity(0)), include_dashboard=False, log_to_driver=True,
                  configure_logging=False)
     return True
 
 
+def check_shared_cache() -> int:
+    """The number of alive nodes; refuse an SQLite cache when there is more than one."""
+    import ray
+
+    from service.settings import Settings
+    from service.storage.db import describe, is_sqlite
+
+    nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
+    settings = Settings()
+    if nodes > 1 and settings.cache_enabled and is_sqlite(settings.database_url):
+        raise UsageProblem(
+            f"this Ray cluster has {nodes} nodes, and the cache is the SQLite file {describe(settings.database_url)}: "
+            "each node would write its own copy. Set NEWSBRIDGE_DATABASE_URL to a PostgreSQL database that every "
+            "node reaches (and run `newsbridge db upgrade` once), or NEWSBRIDGE_CACHE_ENABLED=false")
+    return nodes
+
+
+@dataclass
+class _Actor:
+    handle: Any
+    outstanding: int = 0
+    alive: bool = True
+
+
 class RayEngine:
-    """``map_chunks`` on Ray Data: windows of chunks, an actor pool of ``workers`` actors."""
+    """``map_chunks`` over ``workers`` long-lived actors, at most ``in_flight`` chunks each."""
 
     def __init__(self, factory: EnginesFactory, target_lang: str, summarize: bool, *, workers: int = 1,
-                 window: int = 4096, batch_records: int = 64) -> None:
-        import ray.data
+                 cpus_per_worker: int = 1, in_flight: int = 2) -> None:
+        import ray
 
-        self.factory = factory
-        self.target_lang = target_lang
-        self.summarize = summarize
-        self.workers = workers
-        self.window = window
-        self.batch_records = batch_records
-        self.started = ensure_ray(workers)
-        self._worker = bound_worker(factory, target_lang, summarize)
-        ctx = ray.data.DataContext.get_current()
-        ctx.execution_options.preserve_order = True
-        ctx.enable_progress_bars = False
-        logging.getLogger("ray.data").setLevel(logging.WARNING)
+        self.started = ensure_ray()
+        try:
+            self.nodes = check_shared_cache()
+        except UsageProblem:
+            self.close()
+            raise
+        total = int(ray.cluster_resources().get("CPU", 0))
+        fit = max(1, total // cpus_per_worker)
+        if workers > fit:
+            log.warning("the Ray cluster has %d CPUs: %d workers of %d CPUs, not %d", total, fit, cpus_per_worker,
+                        workers)
+        self.workers = min(workers, fit)
+        self.cpus = cpus_per_worker
+        self.depth = max(1, in_flight)
+        self.stats = EngineStats(actors=0)
+        self._remote = ray.remote(ChunkActor).options(num_cpus=cpus_per_worker, max_restarts=0, max_task_retries=0,
+                                                      runtime_env={"env_vars": _forwarded_env()})
+        self._args = (factory, target_lang, summarize)
+        self.actors = [self._start_actor() for _ in range(self.workers)]
+
+    def _start_actor(self) -> _Actor:
+        self.stats.actors += 1
+        return _Actor(self._remote.remote(*self._args))
+
+    def _pick(self) -> _Actor:
+        live = [a for a in self.actors if a.alive]
+        if not live:
+            raise RuntimeError("every Ray worker of this run was lost; run the same command again to resume")
+        return min(live, key=lambda a: a.outstanding)
 
     def map_chunks(self, chunks: Iterable[list[Record]]) -> Iterator[list[Outcome]]:
+        import ray
+        from ray.exceptions import RayActorError
+
         it = iter(chunks)
-        per_window = max(1, self.window // self.batch_records)
+        pending: dict[Any, tuple[int, _Actor]] = {}
+        held: dict[int, list[Record]] = {}  # submitted, not yet written
+        done: dict[int, list[Outcome]] = {}
+        submitted = expect = 0
+        broken: BrokenInput | None = None
+        exhausted = False
+
+        def submit(seq: int) -> None:
+            actor = self._pick()
+            ref = actor.handle.run.remote([r.to_dict() for r in held[seq]])
+            actor.outstanding += 1
+            pending[ref] = (seq, actor)
+
         while True:
-            window: list[list[Record]] = []
-            try:
-                window.extend(islice(it, per_window))
-            except BrokenInput:  # translate what was read, then report the break
-                yield from self._run_window(window)
-                raise
-            if not window:
-                return
-            yield from self._run_window(window)
-
-    def _run_window(self, window: list[list[Record]]) -> Iterator[list[Outcome]]:
-        import ray.data
-
-        from service.batch.runner import Outcome
-
-        if not window:
-            return
-        items = [{"seq": i, "records": json.dumps([r.to_dict() for r in chunk], ensure_ascii=False)}
-                 for i, chunk in enumerate(window)]
-        pool = ray.data.ActorPoolStrategy(size=min(self.workers, len(items)))
-        ds = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
-            self._worker, batch_size=1, batch_format="numpy", compute=pool, num_cpus=1)
-        pending: dict[int, list[Outcome]] = {}
-        expect = 0
-        for row in ds.iter_rows():  # in order (preserve_order); reordered anyway, to be safe
-            pending[int(row["seq"])] = [Outcome(**d) for d in json.loads(row["outcomes"])]
-            while expect in pending:
-                outcomes = pending.pop(expect)
-                if len(outcomes) != len(window[expect]):  # pragma: no cover - a broken worker
-                    raise RuntimeError(f"chunk {expect}: {len(outcomes)} outcomes for "
-                                       f"{len(window[expect])} records")
-                yield outcomes
+            while not exhausted and submitted - expect < self.depth * self.workers:
+                try:
+                    held[submitted] = next(it)
+                except StopIteration:
+                    exhausted = True
+                    break
+                except BrokenInput as exc:  # translate what was read, then report the break
+                    broken, exhausted = exc, True
+                    break
+                submit(submitted)
+                submitted += 1
+            while expect in done:
+                held.pop(expect)
+                yield done.pop(expect)
                 expect += 1
-        if expect != len(window):  # pragma: no cover
-            raise RuntimeError(f"Ray returned {expect} of {len(window)} chunks")
+            if expect == submitted and exhausted:
+                break
+            if expect in done or not pending:
+                continue
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            for ref in ready:
+                seq, actor = pending.pop(ref)
+                actor.outstanding -= 1
+                try:
+                    node, rows = ray.get(ref)
+                except RayActorError as exc:
+                    self._lost(actor, exc)
+                    self.stats.retried_chunks += 1
+                    submit(seq)
+                    continue
+                if len(rows) != len(held[seq]):  # pragma: no cover - a broken worker
+                    raise RuntimeError(f"chunk {seq}: {len(rows)} outcomes for {len(held[seq])} records")
+                self.stats.nodes[node] += 1
+                done[seq] = [Outcome(*row) for row in rows]
+        if broken is not None:
+            raise broken
+
+    def _lost(self, actor: _Actor, exc: BaseException) -> None:
+        import ray
+
+        if not actor.alive:
+            return
+        actor.alive = False
+        self.stats.lost += 1
+        log.warning("a Ray worker was lost (%s); its chunks go to the others", type(exc).__name__)
+        if ray.available_resources().get("CPU", 0) >= self.cpus:
+            self.actors.append(self._start_actor())
+
+    def collect_stats(self) -> EngineStats:
+        """Ask the live actors for their model loads (those that died took theirs along)."""
+        import ray
+
+        for actor in self.actors:
+            if not actor.alive:
+                continue
+            try:
+                s = ray.get(actor.handle.stats.remote(), timeout=30)
+            except Exception as exc:
+                log.warning("no stats from a Ray worker: %s", exc)
+                continue
+            self.stats.model_loads += s["model_loads"]
+            self.stats.worker_peak_rss_mib = max(self.stats.worker_peak_rss_mib, s["peak_rss_mib"])
+            log.info("ray actor done", extra=s)
+        return self.stats
 
     def close(self) -> None:
-        if self.started:
-            import ray
+        import ray
 
+        for actor in getattr(self, "actors", []):
+            if actor.alive:
+                ray.kill(actor.handle)
+        if self.started:
             ray.shutdown()

@@ -1,13 +1,9 @@
-"""Archive readers and the resumable JSONL writer of ``newsbridge batch``.
+"""Archive readers of ``newsbridge batch``: records, parsing, sources.
 
 Readers stream records lazily (JSONL, CSV, a folder of .txt/.html files, gzip of JSONL/CSV,
 standard input) and never hold the whole input. A record that cannot be read (broken JSON, bad
 encoding, a missing text field) is still a record: it carries its error, so the output keeps
-one line per input record.
-
-The writer appends whole lines, flushes and fsyncs per chunk, and on restart cuts a torn last
-line and reports how many records are already done; ``OUTPUT.progress.json`` remembers the
-input and the arguments so that a restart with different ones is refused.
+one line per input record. The resumable writer is ``service.batch.output``.
 """
 
 from __future__ import annotations
@@ -27,8 +23,10 @@ from typing import IO, Any, Literal
 
 import regex
 
+from translators.registry import SOURCE_CHOICES, language_list
+
 InputKind = Literal["jsonl", "csv"]
-SOURCE_LANGS = ("auto", "pl", "lt", "en")
+SOURCE_LANGS = SOURCE_CHOICES
 FORMATS = ("text", "html")
 FOLDER_SUFFIXES = {".txt": "text", ".html": "html", ".htm": "html"}
 _HEAD_BYTES = 1 << 20
@@ -108,7 +106,7 @@ def make_record(fields: dict[str, Any], line: int, opts: ReaderOptions) -> Recor
     elif lang in SOURCE_LANGS:
         rec.source_lang = lang
     else:
-        rec.error = ("unsupported_language", f"line {line}: language {lang!r} is not supported (pl, lt, en)")
+        rec.error = ("unsupported_language", f"line {line}: language {lang!r} is not supported ({language_list()})")
         return rec
     fmt = opts.format or fields.get(opts.format_column) or "text"
     if fmt not in FORMATS:
@@ -329,130 +327,3 @@ class Source:
 
 def _has_surrogates(value: str) -> bool:
     return any("\udc80" <= ch <= "\udcff" for ch in value)
-
-
-# ----------------------------------------------------------------------------- output
-
-
-class ResumeRefused(UsageProblem):
-    """The output belongs to another run (other input or arguments)."""
-
-
-@dataclass
-class Resumed:
-    done: int  # complete records already in the output
-    errors: int  # of which error records
-    truncated: int  # bytes of a torn last line that were cut
-
-
-def scan_output(path: Path) -> Resumed:
-    """Cut a torn last line (no newline, or not JSON) and count the complete records."""
-    done = errors = 0
-    with path.open("r+b") as f:
-        size = f.seek(0, os.SEEK_END)
-        f.seek(0)
-        good = 0
-        pos = 0
-        for raw in f:
-            end = pos + len(raw)
-            if not raw.endswith(b"\n"):
-                break
-            if b'"error"' in raw:
-                try:
-                    obj = json.loads(raw)
-                except json.JSONDecodeError:
-                    break
-                errors += "error" in obj
-            elif end == size:  # the last line: make sure it is whole JSON
-                try:
-                    json.loads(raw)
-                except json.JSONDecodeError:
-                    break
-            done += 1
-            good = pos = end
-        if good < size:
-            f.truncate(good)
-            f.flush()
-            os.fsync(f.fileno())
-    return Resumed(done, errors, size - good)
-
-
-class ResumableOutput:
-    """Appends JSONL records, durable per chunk; ``OUTPUT.progress.json`` ties it to a run."""
-
-    def __init__(self, path: str, input_fingerprint: dict[str, Any], args: dict[str, Any], *,
-                 restart: bool = False) -> None:
-        self.stdout = path == "-"
-        self.path = Path(path)
-        self.progress_path = self.path.with_name(self.path.name + ".progress.json")
-        self.identity = {"input": input_fingerprint, "args": args}
-        self.restart = restart
-        self._file: IO[bytes] | None = None
-        self.done = 0
-
-    def open(self) -> Resumed:
-        """Check the progress file, cut a torn line, and return what is already done."""
-        if self.stdout:
-            self._file = sys.stdout.buffer
-            return Resumed(0, 0, 0)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        resumed = Resumed(0, 0, 0)
-        if self.restart:
-            self.path.write_bytes(b"")
-        elif self.progress_path.exists():
-            self._check_identity()
-            if self.path.exists():
-                resumed = scan_output(self.path)
-        elif self.path.exists() and self.path.stat().st_size > 0:
-            raise ResumeRefused(f"{self.path} exists and was not written by a `newsbridge batch` run "
-                                f"({self.progress_path.name} is missing); pass --restart to overwrite it, "
-                                "or choose another --output")
-        self._write_progress(resumed.done, complete=False)
-        self._file = self.path.open("ab")
-        self.done = resumed.done
-        return resumed
-
-    def _check_identity(self) -> None:
-        try:
-            saved = json.loads(self.progress_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ResumeRefused(f"{self.progress_path} is unreadable ({exc}); pass --restart to start over"
-                                ) from exc
-        diffs: list[str] = []
-        old_args, new_args = saved.get("args", {}), self.identity["args"]
-        for key in sorted(set(old_args) | set(new_args)):
-            if old_args.get(key) != new_args.get(key):
-                diffs.append(f"{key}: {old_args.get(key)!r} then, {new_args.get(key)!r} now")
-        if saved.get("input") != self.identity["input"]:
-            diffs.insert(0, f"the input differs ({saved.get('input', {}).get('path')} then, "
-                            f"{self.identity['input'].get('path')} now, or its content changed)")
-        if diffs:
-            raise ResumeRefused(f"{self.path} holds the output of a different run: {'; '.join(diffs)}. "
-                                "Rerun with the same input and arguments to resume, or pass --restart "
-                                "to start over")
-
-    def _write_progress(self, done: int, *, complete: bool) -> None:
-        if self.stdout:
-            return
-        body = {"version": 1, **self.identity, "records_done": done, "complete": complete}
-        tmp = self.progress_path.with_name(self.progress_path.name + ".tmp")
-        tmp.write_text(json.dumps(body, indent=1), encoding="utf-8")
-        os.replace(tmp, self.progress_path)
-
-    def write_chunk(self, lines: list[str]) -> None:
-        """Append whole lines, then flush and fsync: a kill can tear at most the last line."""
-        assert self._file is not None
-        self._file.write("".join(line + "\n" for line in lines).encode("utf-8"))
-        self._file.flush()
-        if not self.stdout:
-            os.fsync(self._file.fileno())
-        self.done += len(lines)
-
-    def checkpoint(self) -> None:
-        self._write_progress(self.done, complete=False)
-
-    def close(self, *, complete: bool) -> None:
-        if self._file is not None and not self.stdout:
-            self._file.close()
-        self._file = None
-        self._write_progress(self.done, complete=complete)

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
 
 import typer
 
 from service.settings import Settings
+from translators.registry import LANGUAGES, SOURCE_CHOICES, language_list
+
+if TYPE_CHECKING:
+    from service.engines import Engines
+    from service.pipeline.results import DocumentResult
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="newsbridge: translation and summarization for newsrooms (pl, lt, en).")
+                  help=f"newsbridge: translation and summarization for newsrooms ({language_list()}).")
 models_app = typer.Typer(no_args_is_help=True, help="List, download and convert the translation models.")
 app.add_typer(models_app, name="models")
 
@@ -25,7 +30,7 @@ def _read(path: str) -> str:
     return p.read_text(encoding="utf-8")
 
 
-def _fail(exc: Exception) -> None:
+def _fail(exc: Exception) -> NoReturn:
     from service.views import problem_of
 
     problem = problem_of(exc)
@@ -33,8 +38,8 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(2)
 
 
-SourceOpt = Annotated[str, typer.Option("--source-lang", "-s", help="auto, pl, lt or en")]
-TargetOpt = Annotated[str, typer.Option("--target-lang", "-t", help="pl, lt or en")]
+SourceOpt = Annotated[str, typer.Option("--source-lang", "-s", help=", ".join(SOURCE_CHOICES))]
+TargetOpt = Annotated[str, typer.Option("--target-lang", "-t", help=", ".join(LANGUAGES))]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text or html (default: by file suffix)")]
 
 
@@ -68,22 +73,29 @@ def serve(host: str = "127.0.0.1", port: Annotated[int, typer.Option(help="0: an
                 proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None)
 
 
+def _translate_file(path: str, source_lang: str, target_lang: str, fmt: str) -> tuple[Engines, DocumentResult]:
+    """The engines (built as the service builds them) and the translation of one file; a bad
+    input exits 2 with its problem type."""
+    from service.engines import build_engines
+    from service.pipeline.flow import Document
+
+    text = _read(path)
+    engines = build_engines(Settings(), coalesce=False)
+    try:
+        return engines, engines.pipeline.translate(
+            Document(text, source_lang, target_lang, _format(path, fmt)))  # type: ignore[arg-type]
+    except Exception as exc:
+        _fail(exc)
+
+
 @app.command()
 def translate(path: Annotated[str, typer.Argument(help="A file, or - for standard input")] = "-",
               source_lang: SourceOpt = "auto", target_lang: TargetOpt = "en", fmt: FormatOpt = "",
               as_json: Annotated[bool, typer.Option("--json", help="Print the full JSON response")] = False) -> None:
     """Translate one text or HTML file; prints the translation (or the full response with --json)."""
-    from service.engines import build_engines
-    from service.pipeline.flow import Document
     from service.views import to_model
 
-    text = _read(path)
-    engines = build_engines(Settings(), coalesce=False)
-    try:
-        result = engines.pipeline.translate(Document(text, source_lang, target_lang, _format(path, fmt)))  # type: ignore[arg-type]
-    except Exception as exc:
-        _fail(exc)
-        return
+    _, result = _translate_file(path, source_lang, target_lang, fmt)
     if as_json:
         typer.echo(to_model(result, "codepoint").model_dump_json(indent=2))
     else:
@@ -99,21 +111,12 @@ def summarize(path: Annotated[str, typer.Argument(help="A file, or - for standar
               ratio: Annotated[float | None, typer.Option(help="Share of sentences to keep")] = None,
               as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Summarize a text in the target language; quotes are listed with their original wording."""
-    from service.engines import build_engines
-    from service.pipeline.flow import Document
     from service.pipeline.summarize import summarize as make_summary
     from service.views import summary_model
 
-    text = _read(path)
-    settings = Settings()
-    engines = build_engines(settings, coalesce=False)
-    try:
-        result = engines.pipeline.translate(Document(text, source_lang, target_lang, _format(path, fmt)))  # type: ignore[arg-type]
-    except Exception as exc:
-        _fail(exc)
-        return
+    engines, result = _translate_file(path, source_lang, target_lang, fmt)
     out = make_summary(result, engines.summarizer, max_sentences=max_sentences, ratio=ratio,
-                       method=settings.summarizer)
+                       method=engines.settings.summarizer)
     if as_json:
         typer.echo(summary_model(out, "codepoint").model_dump_json(indent=2))
         return
@@ -137,7 +140,6 @@ def detect(path: Annotated[str, typer.Argument(help="A file, or - for standard i
         result = detect_text(build_detector(Settings()), text, fmt=_format(path, fmt))
     except Exception as exc:
         _fail(exc)
-        return
     if as_json:
         typer.echo(detect_model(result, "codepoint").model_dump_json(indent=2))
         return
@@ -148,7 +150,7 @@ def detect(path: Annotated[str, typer.Argument(help="A file, or - for standard i
 @models_app.command("list")
 def models_list() -> None:
     """Each pair, its hub id, and whether it loads from NEWSBRIDGE_MODEL_DIR."""
-    from translators.registry import REGISTRY, available_pairs
+    from translators.registry import PIVOT, REGISTRY, available_pairs, pivot_pairs
 
     settings = Settings()
     where = available_pairs(settings.model_dir)
@@ -156,7 +158,8 @@ def models_list() -> None:
         origin = f"{settings.model_dir}/{pair}" if where[pair] == "local" else f"hub: {spec.hub_id}"
         prefix = f" (prefix {spec.prefix.strip()})" if spec.prefix else ""
         typer.echo(f"{pair}\t{origin}{prefix}")
-    typer.echo("pl-lt\tpivot through en\nlt-pl\tpivot through en")
+    for source, target in pivot_pairs():
+        typer.echo(f"{source}-{target}\tpivot through {PIVOT}")
 
 
 @models_app.command("pull")
@@ -241,7 +244,7 @@ def models_convert(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs
         raise typer.Exit(1)
 
 
-BENCH_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
+BENCH_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 def _benchmarks() -> dict[str, Path]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -12,15 +13,19 @@ from fastapi import FastAPI
 from service.engines import Engines, build_engines
 from service.http.editor import router as editor_router
 from service.http.health import router as health_router
+from service.http.jobs import router as jobs_router
 from service.http.lifecycle import Lifecycle
 from service.http.middleware import BodyLimit, RequestContext
 from service.http.problems import PROBLEM_JSON, install_handlers, problem_response
 from service.http.routes import router
 from service.http.work import Admission, WorkRunner
+from service.jobs.manager import open_jobs
 from service.logs import configure_logging
 from service.memory import tune_allocator
 from service.metrics import Metrics
 from service.settings import Settings
+from service.storage.db import DatabaseUnavailable
+from translators.registry import direct_pairs, language_list
 
 __all__ = ["PROBLEM_JSON", "create_app", "problem_response"]
 log = logging.getLogger(__name__)
@@ -37,23 +42,36 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tune_allocator()  # before the worker threads exist (service/memory.py)
+        # Hand the GIL on every 1 ms (default 5): with worker threads running Python, the event
+        # loop thread waits for it once per switch, and /healthz must not wait behind them.
+        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
         admission = Admission(settings.max_queue_chars, settings.max_queue_requests)
         app.state.work = WorkRunner(admission, settings.work_threads, settings.request_timeout)
         app.state.lifecycle = Lifecycle(settings.shutdown_grace, on_expire=admission.cancel_all)
         app.state.lifecycle.attach(asyncio.get_running_loop())
         metrics.watch_queue(admission)
         app.state.engines = engines or (engine_factory or build_engines)(settings)
-        if settings.preload:
-            for pair in ("pl-en", "lt-en", "en-pl", "en-lt"):
+        if settings.preload:  # also the detectors: their first use holds the GIL for seconds
+            app.state.engines.detector.detect("Dzień dobry. Labas rytas. Good morning.")
+            for pair in direct_pairs():
                 src, tgt = pair.split("-")
                 try:
                     app.state.engines.translator.identity(src, tgt)
                 except Exception as exc:
                     log.warning("could not preload model", extra={"pair": pair, "error": str(exc)})
-        log.info("newsbridge ready", extra={"backend": settings.backend, "cache": app.state.engines.cache_state()})
+        app.state.jobs = app.state.jobs_error = None
+        try:
+            app.state.jobs = open_jobs(settings, app.state.engines)
+        except DatabaseUnavailable as exc:
+            log.error("jobs unavailable", extra={"error": str(exc)})
+            app.state.jobs_error = str(exc)
+        cache = app.state.engines.cache_state(probe=False)
+        log.info("newsbridge ready", extra={"backend": settings.backend, "cache": cache})
         try:
             yield
         finally:
+            if app.state.jobs is not None:
+                app.state.jobs.stop(timeout=5)  # a running job is left to resume at the next start
             app.state.lifecycle.begin()
             app.state.lifecycle.detach()
             app.state.work.close()
@@ -62,15 +80,17 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     app = FastAPI(
         title="newsbridge",
         version="0.1.0",
-        summary="Translation and summarization for newsrooms (pl, lt, en), with quotes kept aligned.",
+        summary=f"Translation and summarization for newsrooms ({language_list()}), with quotes kept aligned.",
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.metrics = metrics
     app.include_router(router)
+    app.include_router(jobs_router)
     app.include_router(health_router)
     app.include_router(editor_router)
     install_handlers(app, metrics)
-    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)  # inner
+    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes,  # inner
+                       exempt_prefixes=("/v1/jobs",))  # jobs stream to disk under NEWSBRIDGE_MAX_JOB_BYTES
     app.add_middleware(RequestContext, metrics=metrics)  # outer: every response has a request id
     return app

@@ -8,7 +8,7 @@ for connections) the app starts draining:
   ``shutting_down`` and their tickets are cancelled, so queued model work is dropped and a
   running translation stops at its next batch;
 - uvicorn's ``timeout_graceful_shutdown`` (``server_grace``, 90%) cancels whatever is left;
-- a watchdog ends the process at the grace minus half a second if anything still holds it.
+- a watchdog ends the process at 95% of the grace if anything still holds it.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ class Lifecycle:
         self.started = time.monotonic()
         log.info("shutting down", extra={"grace_s": self.grace, "respond_by_s": respond_by(self.grace)})
         if self._restore:  # a real server process (signals hooked): nothing may hold it past the grace
-            watchdog = threading.Timer(max(0.1, self.grace - 0.5), self._hard_exit)
+            watchdog = threading.Timer(self.grace * 0.95, self._hard_exit)
             watchdog.daemon = True
             watchdog.start()
         if self._loop is not None and not self._loop.is_closed():

@@ -83,12 +83,13 @@ class RequestContext:
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, exempt_prefixes: tuple[str, ...] = ()) -> None:
         self.app = app
         self.limit = max_body_bytes
+        self.exempt = exempt_prefixes  # routes with their own limit (jobs stream to disk)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (self.exempt and scope.get("path", "").startswith(self.exempt)):
             await self.app(scope, receive, send)
             return
         length = Headers(scope=scope).get("content-length")

@@ -57,6 +57,11 @@ STATUS: dict[str, tuple[str, int]] = {
     "cancelled": ("Request cancelled", 503),
     "model_load_failed": ("Model failed to load", 503),
     "internal_error": ("Internal error", 500),
+    # jobs (service/http/jobs.py)
+    "job_too_large": ("Job too large", 413),
+    "job_not_found": ("Job not found", 404),
+    "unsupported_media_type": ("Unsupported media type", 415),
+    "jobs_unavailable": ("Jobs unavailable", 503),
 }
 _UNKNOWN = ("Translation failed", 500)
 

@@ -32,7 +32,7 @@ from service.metrics import Metrics
 from service.pipeline.flow import Document, DocumentResult
 from service.pipeline.summarize import summarize
 from service.views import detect_model, summary_model, to_model
-from translators.registry import REGISTRY, available_pairs
+from translators.registry import LANGUAGES, PIVOT, REGISTRY, available_pairs, pivot_pairs
 
 router = APIRouter()
 
@@ -150,7 +150,6 @@ def languages(engines: EnginesDep) -> dict[str, Any]:
     where = available_pairs(engines.settings.model_dir)
     pairs = [{"source": s.source, "target": s.target, "model": s.hub_id, "source_of_files": where[p],
               "pivot": None} for p, s in REGISTRY.items()]
-    pairs += [{"source": a, "target": b, "model": None, "source_of_files": None, "pivot": "en"}
-              for a, b in (("pl", "lt"), ("lt", "pl"))]
-    return {"languages": [{"code": "pl", "name": "Polish"}, {"code": "lt", "name": "Lithuanian"},
-                          {"code": "en", "name": "English"}], "pairs": pairs}
+    pairs += [{"source": a, "target": b, "model": None, "source_of_files": None, "pivot": PIVOT}
+              for a, b in pivot_pairs()]
+    return {"languages": [{"code": code, "name": name} for code, name in LANGUAGES.items()], "pairs": pairs}

@@ -6,17 +6,24 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SourceLang = Literal["auto", "pl", "lt", "en"]
-TargetLang = Literal["pl", "lt", "en"]
+from translators.base import DetectedLang, Lang
+
+# The codes are spelled once, in ``translators.base.Lang``; names and pairs: translators.registry.
+SourceLang = Literal["auto", Lang]
+TargetLang = Lang
 Offsets = Literal["codepoint", "utf16"]
 
 
 class TranslateRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"text": "Rzecznik SG: „Sytuacja jest pod kontrolą”. #granica", "source_lang": "auto", "target_lang": "en"}]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"text": "Rzecznik SG: „Sytuacja jest pod kontrolą”. #granica", "source_lang": "auto",
+                      "target_lang": "en"}],
+        "oneOf": [{"required": ["text"]}, {"required": ["texts"]}]})  # exactly one of them
 
-    text: str | None = Field(default=None, description="One text. Give `text` or `texts`.")
-    texts: list[str] | None = Field(default=None, description="A batch of texts, answered in order.")
+    text: str | None = Field(default=None, description="One text (not empty). Give `text` or `texts`.",
+                             json_schema_extra={"anyOf": [{"type": "string", "minLength": 1}, {"type": "null"}]})
+    texts: list[str] | None = Field(default=None, min_length=1,
+                                    description="A batch of texts, answered in order (each its result or problem).")
     source_lang: SourceLang = "auto"
     target_lang: TargetLang = "en"
     format: Literal["text", "html"] = "text"
@@ -55,7 +62,7 @@ class SpanOut(BaseModel):
 class SentenceModel(BaseModel):
     source: SpanOut = Field(description="Into `source_text`.")
     target: SpanOut = Field(description="Into `translation_text`.")
-    lang: Literal["pl", "lt", "en", "other"]
+    lang: DetectedLang
     confidence: float
     translated: bool = Field(description="False when kept as is (already the target language, or other).")
     split: bool = Field(description="True when it exceeded the model's input limit and was translated in pieces.")
@@ -66,7 +73,7 @@ class SentenceModel(BaseModel):
 
 class QuoteModel(BaseModel):
     kind: Literal["quote", "tweet"]
-    lang: Literal["pl", "lt", "en", "other"]
+    lang: DetectedLang
     source: SpanOut = Field(description="The quoted words (or the tweet body), into `source_text`.")
     outer: SpanOut = Field(description="With its quotation marks (or the whole embed), into `source_text`.")
     target: SpanOut | None = Field(description="Its translation (or itself, if already in the target language), "
@@ -92,7 +99,7 @@ class CachedCounts(BaseModel):
 
 
 class TranslationModel(BaseModel):
-    source_lang: Literal["pl", "lt", "en", "und"]
+    source_lang: Literal[Lang, "und"]
     target_lang: TargetLang
     format: Literal["text", "html"]
     offsets: Offsets
@@ -122,7 +129,7 @@ class BatchTranslateResponse(BaseModel):
 
 class SummaryQuote(BaseModel):
     kind: Literal["quote", "tweet"]
-    lang: Literal["pl", "lt", "en", "other"]
+    lang: DetectedLang
     original: str = Field(description="The quote's original wording.")
     source: SpanOut = Field(description="Into `source_text`.")
     target: SpanOut | None = Field(description="Into `translation`.")
@@ -151,11 +158,11 @@ class BatchSummaryResponse(BaseModel):
 
 class DetectSegment(BaseModel):
     span: SpanOut
-    lang: Literal["pl", "lt", "en", "other"]
+    lang: DetectedLang
     confidence: float
 
 
 class DetectResponse(BaseModel):
-    lang: Literal["pl", "lt", "en", "other"]
+    lang: DetectedLang
     confidence: float
     segments: list[DetectSegment]

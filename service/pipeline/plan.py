@@ -111,7 +111,7 @@ def plan_document(doc: Document, detector: Detector, max_chars: int) -> DocPlan:
             for d in detections
         ]
     if doc_lang is None and any(d.confidence > 0 for d in detections):
-        raise UnsupportedLanguage("the text is in none of the supported languages (pl, lt, en)")
+        raise UnsupportedLanguage(f"the text is in none of the supported languages ({', '.join(SUPPORTED_LANGS)})")
     if doc_lang is None:
         warnings.append("nothing to translate: the text holds no words")
 

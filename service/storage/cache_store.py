@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import random
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -13,7 +11,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from service.storage.db import CacheRow, get_engine, unit_of_work, utcnow
 from translators.base import Health
@@ -149,19 +148,23 @@ class SqlTranslationStore:
             s.execute(stmt, rows)
 
     def _retry(self, fn: Callable[[], T]) -> T:
-        for attempt in range(self.retries + 1):
-            try:
-                return fn()
-            except (OperationalError, DBAPIError) as exc:
-                if attempt == self.retries or not _transient(exc):
-                    raise
-                delay = min(0.05 * 2**attempt, 1.0) * (0.5 + random.random())
-                log.info("cache: transient database error, retrying in %.2fs: %s", delay, exc.orig)
-                time.sleep(delay)
-        raise AssertionError("unreachable")
+        """``fn``, retried on transient errors (locks, deadlocks, dropped connections) with
+        jittered exponential back-off: ``retries`` more attempts, 50 ms doubling up to 1 s."""
+        retrying = Retrying(stop=stop_after_attempt(self.retries + 1),
+                            wait=wait_random_exponential(multiplier=0.05, max=1.0),
+                            retry=retry_if_exception(_transient), before_sleep=_log_retry, reraise=True)
+        return retrying(fn)
 
 
-def _transient(exc: DBAPIError) -> bool:
+def _log_retry(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    wait = state.next_action.sleep if state.next_action else 0.0
+    log.info("cache: transient database error, retrying in %.2fs: %s", wait, getattr(exc, "orig", exc))
+
+
+def _transient(exc: BaseException) -> bool:
+    if not isinstance(exc, DBAPIError):  # OperationalError is one
+        return False
     if exc.connection_invalidated:
         return True
     msg = str(exc.orig).lower()

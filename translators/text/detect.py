@@ -27,9 +27,10 @@ from typing import Any
 
 import regex
 
-from translators.base import Detection, Lang
+from translators.base import SUPPORTED_LANGS, Detection, Lang
+from translators.text.patterns import strip_decorations
 
-LANGS: tuple[Lang, ...] = ("pl", "lt", "en")
+LANGS: tuple[Lang, ...] = SUPPORTED_LANGS
 
 # Languages a newsroom may meet that must not be mistaken for pl/lt/en: candidates of the
 # wider check that decides ``other`` (ISO 639-1 code -> lingua ``Language`` name).
@@ -42,12 +43,6 @@ OTHER_LANGS: dict[str, str] = {
 }  # fmt: skip
 _LINGUA_NAMES: dict[Lang, str] = {"pl": "POLISH", "lt": "LITHUANIAN", "en": "ENGLISH"}
 
-_URL = regex.compile(
-    r"(?i)\b(?:https?://|www\.)\S+|\bpic\.twitter\.com/\S*|\b(?:[a-z0-9-]+\.)+[a-z]{2,}/\S*"
-)
-_EMAIL = regex.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_HANDLE = regex.compile(r"(?<!\w)@\w+")
-_HASHTAG = regex.compile(r"(?<!\w)#(\w+)")
 _NON_LETTER = regex.compile(r"[^\p{L}'’]+")
 _LOOSE_APOSTROPHE = regex.compile(r"(?<!\p{L})['’]+|['’]+(?!\p{L})")
 _CAPS_WORD = regex.compile(r"^\p{Lu}{2,}$")
@@ -108,11 +103,9 @@ def letters_only(text: str) -> str:
     """Words of ``text`` with URLs, handles, hashtags, e-mails, emoji, digits and
     punctuation removed (hashtag words are kept only when nothing else is left)."""
     text = unicodedata.normalize("NFC", text)
-    text = _EMAIL.sub(" ", _URL.sub(" ", text))
-    text = _HANDLE.sub(" ", text)
-    without_tags = _words(_HASHTAG.sub(" ", text))
+    without_tags = _words(strip_decorations(text))
     if not without_tags:
-        return " ".join(_words(_HASHTAG.sub(r" \1 ", text)))
+        return " ".join(_words(strip_decorations(text, hashtag_words=True)))
     # ALL-CAPS labels ("PILNE", "BREAKING", "SG") say little; drop them when words remain.
     lower = [w for w in without_tags if not _CAPS_WORD.match(w)]
     return " ".join(lower or without_tags)

@@ -22,11 +22,11 @@ from selectolax.lexbor import LexborNode
 from translators.base import Span
 from translators.text.html_render import render_html
 from translators.text.html_tree import Run, collect_runs, parse_tree
+from translators.text.patterns import TWEET_STATUS_URL
 from translators.text.quotes import Quote, find_quotes, parse_signature
 
 __all__ = ["Block", "HtmlDocument", "parse_html", "render_html"]
 
-_STATUS_URL = re.compile(r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/\w+/status(?:es)?/\d+")
 _FULL_DOCUMENT = re.compile(
     r"^\ufeff?\s*(?:<!--.*?-->\s*)*<(?:!doctype|html[\s>])", re.IGNORECASE | re.DOTALL
 )
@@ -80,7 +80,7 @@ def _tweet(bq: LexborNode, mine: list[int], runs: list[Run], blocks: list[Block]
     url = None
     for a in bq.css("a[href]"):
         href = a.attributes.get("href") or ""
-        if _STATUS_URL.match(href):
+        if TWEET_STATUS_URL.match(href):
             url = href
     p_lang = bq.css_first("p[lang]")
     lang = (p_lang.attributes.get("lang") if p_lang else None) or bq.attributes.get("lang")

@@ -13,7 +13,6 @@ text when it stood before any text, after it otherwise.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -21,18 +20,12 @@ from selectolax.lexbor import LexborNode
 
 from translators.text.html_tree import ATOMIC_TAGS, Run, children, collapse, collect_runs, node_texts, parse_tree
 from translators.text.intervals import Intervals
+from translators.text.patterns import DECORATION
 
 if TYPE_CHECKING:
     from translators.text.html import HtmlDocument
 
 __all__ = ["render_html"]
-
-_PROTECTED = re.compile(
-    r"(?:https?://|www\.)\S+|pic\.twitter\.com/\S+|(?:[a-z0-9-]+\.)+[a-z]{2,}/\S*"
-    r"|@\w{1,50}|#\w+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
-    re.IGNORECASE,
-)
-
 
 def _is_word(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
@@ -93,7 +86,7 @@ def _replace_run(run: Run, translated: str) -> None:
             (trailing if seen_text else leading).append(node)
             return False
         text = collapse(texts[node.mem_id])
-        if _PROTECTED.fullmatch(text):
+        if DECORATION.fullmatch(text):
             seen_text = True
             protected.append((node, text))
             return False

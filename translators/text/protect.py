@@ -28,49 +28,22 @@ from typing import Literal
 import regex
 
 from translators.text.intervals import splice
+from translators.text.patterns import PROTECTED, URL_TRAIL, WORD_CHARS
 
 Kind = Literal["url", "handle", "hashtag", "email", "emoji", "number", "hole"]
 EDGE_KINDS = frozenset({"url", "handle", "hashtag", "email", "emoji"})
-
-_W = r"\p{L}\p{M}\p{N}_"  # word characters
-_TLDS = (
-    "com|org|net|edu|gov|mil|int|info|biz|news|io|co|eu|pl|lt|lv|ee|de|uk|us|fr|by|ru|ua|cz|sk|tv|ly|app"
-)
-_DIGIT = r"\p{Nd}(?!\uFE0F?\u20E3)"  # a digit that does not start a keycap emoji
-_EMOJI_TAIL = r"(?:[\uFE0E\uFE0F]|\p{Emoji_Modifier}|[\U000E0020-\U000E007E]+\U000E007F)*"
-_EMOJI_BASE = r"(?:\p{Extended_Pictographic}|\p{Emoji_Modifier})"
-_PATTERN = regex.compile(
-    rf"""
-    (?P<url>(?:https?|ftp)://[^\s<>"“”„«»]+ | (?i:www)\.[^\s<>"“”„«»]+ )
-  | (?P<email>(?:(?<![{_W}.+-])|\G)[{_W}.+-]+@[\p{{L}}\p{{N}}-]+(?:\.[\p{{L}}\p{{N}}-]+)+)
-  | (?P<domain>(?<![\p{{L}}\p{{N}}_.-])(?:[\p{{L}}\p{{N}}-]{{1,63}}\.){{1,10}}(?:{_TLDS})(?![{_W}-])
-        (?:/[^\s<>"“”„«»]*)?)
-  | (?P<emoji>
-        \p{{Regional_Indicator}}{{1,2}}
-      | [0-9#*]\uFE0F?\u20E3
-      | {_EMOJI_BASE}{_EMOJI_TAIL}(?:\u200D(?:{_EMOJI_BASE}|\p{{Regional_Indicator}}){_EMOJI_TAIL})*
-      | [\u20E3\U000E0020-\U000E007F]
-    )
-  | (?P<handle>@[{_W}]+)
-  | (?P<hashtag>\#[{_W}]+)
-  | (?P<number>(?:(?<![{_W}])|\G)[\p{{L}}\p{{M}}\p{{No}}\p{{Nl}}_]*{_DIGIT}
-        (?:[\p{{L}}\p{{M}}\p{{No}}\p{{Nl}}_]|{_DIGIT}|[.,:/-](?={_DIGIT}))*)
-    """,
-    regex.VERBOSE | regex.V0,
-)
-_URL_TRAIL = ".,;:!?…'\"”“’‘»«)]}"
 
 PLACEHOLDER = "QZ{}"
 # Tolerant: any case, spaces inside, glued to words. Digits capped later (int() guard).
 _PLACEHOLDER_RE = regex.compile(r"[Qq]\s*[Zz]\s*([0-9]+)")
 
 # Characters that may sit between protected spans in a peeled prefix/suffix. None of them
-# occurs in a lookbehind/lookahead of _PATTERN, so peeling never changes what is protected.
+# occurs in a lookbehind/lookahead of PROTECTED, so peeling never changes what is protected.
 _SEP = frozenset(" \t\n\r\f\v\u00a0\u2009\u202f|·•–—:,;!?…()[]{}„“”\"'«»‚‘’*")
 _OPENERS = frozenset("([{„“«‚‘\"'|·•–—")
 _CLOSERS = frozenset(")]}”“»’'\"|·•–—:,;")
 _LETTER = regex.compile(r"\p{L}")
-_WORD_CHAR = regex.compile(rf"[{_W}]")
+_WORD_CHAR = regex.compile(rf"[{WORD_CHARS}]")
 _NO_SPACE_BEFORE = frozenset(".,;:!?…)]}”’»")
 _FINAL_RE = regex.compile(r"[\s.!?…:;,\"'”“’»«)\]]*\Z")
 
@@ -96,7 +69,7 @@ def find_protected(text: str) -> list[Protected]:
     out: list[Protected] = []
     pos = 0
     while pos < len(text):
-        m = _PATTERN.search(text, pos)
+        m = PROTECTED.search(text, pos)
         if m is None:
             break
         kind = m.lastgroup or "number"
@@ -112,7 +85,7 @@ def find_protected(text: str) -> list[Protected]:
 def _trim_url(text: str, start: int, end: int) -> int:
     """Drop trailing punctuation from a URL, keeping a ``)`` that closes a ``(`` inside it."""
     opened = text.count("(", start, end) - text.count(")", start, end)
-    while end > start + 1 and text[end - 1] in _URL_TRAIL:
+    while end > start + 1 and text[end - 1] in URL_TRAIL:
         if text[end - 1] == ")":
             if opened >= 0:
                 break

@@ -1,0 +1,68 @@
+"""Real ``newsbridge serve`` processes for tests: a free loopback port, a log file, readiness."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def newsbridge() -> list[str]:
+    exe = shutil.which("newsbridge", path=str(Path(sys.executable).parent))
+    return [exe] if exe else [sys.executable, "-m", "service.cli"]
+
+
+class Server:
+    """One ``newsbridge serve`` on 127.0.0.1 with the given environment (added to ours)."""
+
+    def __init__(self, env: dict[str, str], log: Path, *, timeout: float = 120) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        self._log = log.open("ab")
+        self.proc = subprocess.Popen([*newsbridge(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                                     env={**os.environ, "HF_HUB_OFFLINE": "1", **env}, stdout=self._log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"newsbridge serve exited {self.proc.returncode}:\n{self.tail()}")
+            try:
+                if httpx.get(self.base + "/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        self.stop()
+        raise AssertionError(f"newsbridge serve not up after {timeout} s:\n{self.tail()}")
+
+    def tail(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")[-3000:]
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+        self._log.close()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=30)
+        self._log.close()

@@ -1,0 +1,129 @@
+"""Bounded CI versions of the load, overload and shutdown benchmarks (``benchmarks/bench_load.py``
+runs the full ones): real servers on loopback, real tiny Marian models, real HTTP clients.
+Figures are printed (``-s``); the assertions are about outcomes, not timings."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from benchmarks.loadgen import long_text, mixed_requests, run_load, serve, serve_in_thread, summary
+from service.engines import build_engines
+from service.http.app import create_app
+from service.settings import Settings
+from translators.marian import MarianTranslator
+from translators.work import current_ticket
+
+pytestmark = pytest.mark.slow
+
+
+def server_env(model_dir: Path, tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {"NEWSBRIDGE_MODEL_DIR": str(model_dir), "NEWSBRIDGE_DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}",
+            "HF_HUB_OFFLINE": "1", "NEWSBRIDGE_LOG_LEVEL": "WARNING", "NEWSBRIDGE_PRELOAD": "true", **extra}
+
+
+def test_mixed_load_through_newsbridge_serve(model_dir: Path, tmp_path: Path) -> None:
+    requests = mixed_requests(300, seed=1)
+    with serve(server_env(model_dir, tmp_path)) as server:
+        result = asyncio.run(run_load(server.url, requests, clients=20, rss_pid=server.pid, rss_every=100))
+        errors = [line for line in server.log if "unexpected error" in line]
+    statuses = result.statuses()
+    print(f"\nload: {len(requests)} requests, 20 clients, {result.wall:.1f} s, statuses {statuses}, "
+          f"200s {summary([o.seconds for o in result.outcomes if o.status == 200])}, "
+          f"/healthz {summary(result.health)}, RSS MB {[round(r) for _, r in result.rss]}")
+    assert len(result.outcomes) == len(requests)
+    assert statuses == {200: len(requests)}, statuses  # no 5xx, no refusals at this load
+    assert result.health and result.health_failures == 0
+    assert not errors
+
+
+def in_flight(url: str, n: int, timeout: float = 60.0) -> bool:
+    """Wait until the server holds at least ``n`` requests' admitted work (its /metrics gauge)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        metrics = httpx.get(url + "/metrics", timeout=10).text
+        line = next(x for x in metrics.splitlines() if x.startswith("newsbridge_queue_requests "))
+        if float(line.split()[1]) >= n:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_sigterm_with_requests_in_flight_exits_within_the_grace(model_dir: Path, tmp_path: Path) -> None:
+    grace = 6.0
+    env = server_env(model_dir, tmp_path, NEWSBRIDGE_SHUTDOWN_GRACE=str(grace))
+    bodies = [{"text": long_text(2500, lang, seed=i), "target_lang": "en"}
+              for i, lang in enumerate(["pl", "lt"] * 6)]
+    with serve(env) as server:
+        answers: list[int] = []
+
+        def client(body: dict) -> None:
+            try:
+                answers.append(httpx.post(server.url + "/v1/translate", json=body, timeout=60).status_code)
+            except httpx.HTTPError:
+                answers.append(0)
+
+        threads = [threading.Thread(target=client, args=(b,)) for b in bodies]
+        for t in threads:
+            t.start()
+        assert in_flight(server.url, len(bodies) // 2)
+        took = server.terminate()
+        for t in threads:
+            t.join(30)
+        log = "\n".join(server.log[-15:])
+    print(f"\nSIGTERM with {len(bodies)} requests in flight: exited after {took:.2f} s (grace {grace} s); "
+          f"answers {sorted(answers)}")
+    assert took <= grace, log
+    assert len(answers) == len(bodies)
+    assert set(answers) <= {200, 503}, answers  # finished, or told to retry: none left unanswered
+
+
+class Recording(MarianTranslator):
+    """Records, per model call, when it started and whose work it was (the bound ticket)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.calls: list[tuple[float, str]] = []
+
+    def translate_batch(self, texts, source, target):  # type: ignore[override]
+        ticket = current_ticket.get()
+        self.calls.append((time.monotonic(), ticket.request_id if ticket else ""))
+        return super().translate_batch(texts, source, target)
+
+
+def test_overload_every_request_answered_in_time_and_no_work_for_abandoned_ones(model_dir: Path,
+                                                                                   tmp_path: Path) -> None:
+    deadline = 8.0
+    settings = Settings(model_dir=model_dir, database_url=f"sqlite:///{tmp_path / 'c.db'}", coalesce=False,
+                        max_queue_chars=12_000, request_timeout=deadline, log_level="WARNING", preload=True)
+    backend = Recording(model_dir)
+    app = create_app(settings, engine_factory=lambda s: build_engines(s, backend=backend))
+    ids = [uuid.uuid4().hex for _ in range(60)]
+    requests = [("/v1/translate", {"text": long_text(3000 + 50 * (i % 60), "pl" if i % 2 else "lt", seed=i),
+                                   "target_lang": "en"}) for i in range(60)]
+    with serve_in_thread(app) as url:
+        result = asyncio.run(run_load(url, requests, clients=60, timeout=deadline + 6, request_ids=ids))
+    answered = {o.request_id: o for o in result.outcomes}
+    statuses = result.statuses()
+    print(f"\noverload: 60 clients x 3k chars, queue 12k chars, deadline {deadline:g} s: statuses {statuses}, "
+          f"slowest answer {max(o.seconds for o in result.outcomes):.2f} s, /healthz {summary(result.health)}, "
+          f"model calls {len(backend.calls)}")
+    assert len(result.outcomes) == 60
+    assert set(statuses) <= {200, 503, 504} and 503 in statuses
+    assert backend.calls  # some work was admitted and reached the model
+    for o in result.outcomes:
+        assert o.seconds < deadline + 2, o  # each answered within its deadline (plus transport)
+        if o.status == 503:
+            assert o.retry_after and int(o.retry_after) >= 1
+    assert result.health_failures == 0
+    refused = {o.request_id for o in result.outcomes if o.status == 503}
+    assert not [c for c in backend.calls if c[1] in refused]  # refused: never reached a model
+    late = [(t, rid) for t, rid in backend.calls
+            if answered[rid].status == 504 and t > answered[rid].started + deadline + 0.2]
+    assert not late, late  # no model call began for a request after its deadline
