@@ -119,46 +119,83 @@ def bench_archive(records: int = 3000, repeat_share: float = 0.3) -> None:
           f"{saved:.0%} of model calls saved")
 
 
-def _article(size: int) -> str:
-    base = (SAMPLES / "pl_ministry_tweet.txt").read_text(encoding="utf-8")
-    news = (ROOT / "tests" / "fixtures" / "corpus" / "pl.txt").read_text(encoding="utf-8").splitlines()
-    parts: list[str] = []
-    i = 0
-    while sum(len(p) + 2 for p in parts) < size:
-        if i % 7 == 0:
-            parts.append(base)
-        else:
-            parts.append(f"{news[i % len(news)]} Rzecznik: „{news[(i * 3) % len(news)]}” – powiedział. "
-                         f"{news[(i * 5) % len(news)]}")
-        i += 1
-    return "\n\n".join(parts)[:size]
+DISTINCT = ROOT / "benchmarks" / "data" / "pl_distinct.txt"
+
+
+def _article(pool: Sequence[str], size: int) -> tuple[str, int]:
+    """A Polish news article of about ``size`` characters in which every sentence is distinct:
+    paragraphs of 3-5 sentences, every third paragraph with a quotation (carved out and
+    translated on its own, so it is a distinct model input too). Returns the text and how many
+    sentences of ``pool`` it used."""
+    rng = random.Random(size)
+    paragraphs: list[str] = []
+    used = length = 0
+    while length < size:
+        k = rng.randint(3, 5)
+        if used + k + 1 > len(pool):
+            raise SystemExit(f"{DISTINCT} has too few sentences for a {size}-character article")
+        sentences = list(pool[used:used + k])
+        used += k
+        if len(paragraphs) % 3 == 2:
+            lead = sentences[0].rstrip(".?!")
+            sentences[0] = f"{lead}, a rzecznik dodał: „{pool[used]}”"
+            used += 1
+        paragraphs.append(" ".join(sentences))
+        length += len(paragraphs[-1]) + 2
+    return "\n\n".join(paragraphs), used
+
+
+class Recording(Counting):
+    """Counting, and keeps every text that reaches the model."""
+
+    def __init__(self, inner: object) -> None:
+        super().__init__(inner)
+        self.texts: list[str] = []
+
+    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
+        self.texts += texts
+        return super().translate_batch(texts, source, target)
 
 
 def bench_article() -> None:
-    from translators.cached import MemoryStore
+    """10 KB vs 100 KB of distinct sentences, end to end through the HTTP app (cache off, so
+    every sentence reaches the model): with a counting fake model (pipeline overhead) and with
+    a tiny real Marian model."""
+    from fastapi.testclient import TestClient
+
+    from service.http.app import create_app
     from translators.marian import MarianTranslator
     from translators.testing import build_marian
 
-    small, large = _article(10_000), _article(100_000)
-    for label in ("pipeline (counting fake model)", "end to end (tiny Marian)"):
-        if label.startswith("pipeline"):
-            backend = Counting(EchoTranslator())
-        else:
-            tmp = Path(tempfile.mkdtemp())
-            corpus = ROOT / "tests" / "fixtures" / "corpus"
-            build_marian(tmp / "pl-en", (corpus / "pl.txt").read_text().splitlines(),
-                         (corpus / "en.txt").read_text().splitlines(), max_length=24)
-            backend = MarianTranslator(tmp)
-        times = []
+    pool = [line for line in DISTINCT.read_text(encoding="utf-8").splitlines() if line]
+    small, n_small = _article(pool, 10_000)
+    large, n_large = _article(pool[n_small:], 100_000)  # no sentence of the small one either
+    print(f"[article] 10 KB: {len(small):,} characters, {n_small} sentences; 100 KB: {len(large):,} characters, "
+          f"{n_large} sentences; all {n_small + n_large} distinct (from {DISTINCT.relative_to(ROOT)})")
+    tmp = Path(tempfile.mkdtemp())
+    corpus = ROOT / "tests" / "fixtures" / "corpus"
+    build_marian(tmp / "pl-en", (corpus / "pl.txt").read_text().splitlines(),
+                 (corpus / "en.txt").read_text().splitlines(), max_length=24)
+    for label in ("pipeline + HTTP, counting fake model", "end to end, tiny real Marian model"):
+        inner = EchoTranslator() if label.startswith("pipeline") else MarianTranslator(tmp)
+        times: list[float] = []
         for text in (small, large):
-            engines = build_engines(Settings(coalesce=False, max_chars=200_000), backend=backend,  # type: ignore[arg-type]
-                                    store=MemoryStore())
-            engines.pipeline.translate(Document("Rozgrzewka.", "pl"))
-            t0 = time.perf_counter()
-            engines.pipeline.translate(Document(text, "pl"))
-            times.append(time.perf_counter() - t0)
-        print(f"[article] {label}: 10 KB {times[0]:.2f} s, 100 KB {times[1]:.2f} s, "
-              f"ratio {times[1] / times[0]:.1f}x (goal <= 11x)")
+            backend = Recording(inner)
+            settings = Settings(cache_enabled=False, coalesce=False, max_chars=200_000)
+            app = create_app(settings, engine_factory=lambda s, b=backend: build_engines(s, backend=b))  # type: ignore[misc]
+            with TestClient(app) as client:
+                client.post("/v1/translate", json={"text": "Rozgrzewka modelu.", "source_lang": "pl"})
+                backend.texts.clear()
+                t0 = time.perf_counter()
+                r = client.post("/v1/translate", json={"text": text, "source_lang": "pl", "target_lang": "en"})
+                times.append(time.perf_counter() - t0)
+            assert r.status_code == 200, r.text
+            body = r.json()
+            distinct = len(set(backend.texts))
+            print(f"[article] {label}: {len(text) // 1000} KB: {len(body['sentences'])} sentences, "
+                  f"{len(backend.texts)} model inputs ({distinct} distinct), {times[-1]:.2f} s", flush=True)
+        print(f"[article] {label}: 100 KB / 10 KB time ratio {times[1] / times[0]:.1f}x for "
+              f"{len(large) / len(small):.1f}x the text (goal <= 11x)")
 
 
 _RSS_CHILD = """

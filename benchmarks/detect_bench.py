@@ -1,43 +1,74 @@
-"""Language-detection accuracy and speed: default langdetect vs ``LanguageDetector``.
+"""Language-detection accuracy and speed, tuned on one half of the data, reported on the other.
 
-    python benchmarks/detect_bench.py [--data DIR] [--limit N] [--engines]
+    python benchmarks/detect_bench.py [--data DIR] [--limit N] [--no-tune]
 
 DIR holds Tatoeba files ``*.eng-pol.{eng,pol}`` / ``*.eng-lit.{eng,lit}``, one sentence a
 line (default: ``../shared/data`` next to the repository if present, else the subset in
-``tests/fixtures/detect``). Every pl, lt and en line (en from both pairs, deduplicated) is
-tested three ways: its first two words, its first 20 characters, and the whole sentence
-with tweet decorations. Accuracy counts a hit only for the right one of pl/lt/en.
-``--engines`` adds the single engines restricted to pl/lt/en, for comparison.
+``tests/fixtures/detect``). The distinct pl, lt and en lines (en from both pairs) are split in
+two halves (even and odd positions): the ensemble's two weights (function words, pl-/lt-only
+letters) are chosen on the *tuning* half, and every figure printed is on the *held-out* half.
+Each sentence is tested four ways: its first two words, its first 20 characters, the sentence
+with tweet decorations appended, and a realistic tweet: a label in front, one of its own words
+made a hashtag, and a handle, a link, a hashtag and an emoji mixed in between its words.
+Accuracy counts a hit only for the right one of pl/lt/en. Detectors: langdetect as shipped
+(all its languages, seeded), each selectable engine (``NEWSBRIDGE_DETECTOR``) and the ensemble.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import random
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from translators.text import detect as detect_module  # noqa: E402
 from translators.text.detect import LanguageDetector  # noqa: E402
+from translators.text.detectors import make_detector  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "detect"
 SHARED = ROOT.parent / "shared" / "data"
 FILES = {"pl": ["*.eng-pol.pol"], "lt": ["*.eng-lit.lit"], "en": ["*.eng-pol.eng", "*.eng-lit.eng"]}
 LANGS = ("pl", "lt", "en")
+EMOJI = ["🇵🇱", "🇱🇹", "⚠️", "👇", "🔥", "✅", "📢", "👉🏻"]
+HANDLES = ["@MSWiA_GOV_PL", "@Straz_Graniczna", "@lrt_lt", "@BBCWorld", "@policja_pl", "@VRM_LT"]
+TAGS = ["#granica", "#pasienis", "#BREAKING", "#Polska", "#Lietuva", "#news", "#pilne"]
+URLS = ["https://t.co/AbCdEf1234", "pic.twitter.com/Qx7LmP2kAa", "https://www.gov.pl/web/mswia", "lrt.lt/n/123"]
+LABELS = ["⚠️ PILNE |", "📢 KOMUNIKAT:", "BREAKING:", "SVARBU |", "🔴 NA ŻYWO", ""]
 
 
-def decorate(sentence: str) -> str:
-    """A sentence dressed as a tweet: label, hashtag, handle, link, flag."""
+def decorate(sentence: str, i: int = 0) -> str:
+    """A sentence with tweet decorations appended (what the detector strips first)."""
     return f"⚠️ PILNE | {sentence} #hashtag @handle https://t.co/xyz 🇵🇱"
 
 
-CONDITIONS: dict[str, Callable[[str], str]] = {
-    "two words": lambda s: " ".join(s.split()[:2]),
-    "20 chars": lambda s: s[:20],
-    "tweet": decorate,
+def tweet_mixed(sentence: str, i: int) -> str:
+    """A realistic tweet: a label, one of the sentence's own words made a hashtag, and a handle,
+    a link, a hashtag and an emoji between its words (deterministic per sentence)."""
+    rnd = random.Random(i)
+    words = sentence.split()
+    if len(words) > 2:
+        k = rnd.randrange(len(words))
+        core = words[k].strip(".,!?;:")
+        if core.isalpha():
+            words[k] = words[k].replace(core, "#" + core)
+    for token in (rnd.choice(HANDLES), rnd.choice(URLS), rnd.choice(TAGS), rnd.choice(EMOJI)):
+        words.insert(rnd.randrange(len(words) + 1), token)
+    label = rnd.choice(LABELS)
+    return f"{label} {' '.join(words)}".strip()
+
+
+CONDITIONS: dict[str, Callable[[str, int], str]] = {
+    "two words": lambda s, i: " ".join(s.split()[:2]),
+    "20 chars": lambda s, i: s[:20],
+    "tweet, appended": decorate,
+    "tweet, mixed in": tweet_mixed,
 }
 
 
@@ -73,45 +104,19 @@ def default_langdetect() -> Callable[[str], str]:
     return run
 
 
-def single_engines() -> dict[str, Callable[[str], str]]:
-    """Each engine alone, restricted to pl/lt/en, on the raw text."""
-    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
-    from langdetect.lang_detect_exception import LangDetectException
-    from lingua import Language, LanguageDetectorBuilder
-    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
-
-    factory = DetectorFactory()
-    factory.set_seed(0)
-    profiles = [Path(PROFILES_DIRECTORY, lang).read_text(encoding="utf-8") for lang in LANGS]
-    factory.load_json_profile(profiles)
-
-    def langdetect3(text: str) -> str:
-        try:
-            detector = factory.create()
-            detector.append(text)
-            return str(detector.detect())
-        except LangDetectException:
-            return "other"
-
-    langid = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
-    langid.set_languages(list(LANGS))
-    codes = {Language.POLISH: "pl", Language.LITHUANIAN: "lt", Language.ENGLISH: "en"}
-    lingua = LanguageDetectorBuilder.from_languages(*codes).build()
-    return {
-        "langdetect pl/lt/en": langdetect3,
-        "py3langid pl/lt/en": lambda t: str(langid.classify(t)[0]),
-        "lingua pl/lt/en": lambda t: codes.get(lingua.detect_language_of(t), "other"),
-    }
+def split(data: dict[str, list[str]]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Tuning half (even positions) and held-out half (odd positions) of each language."""
+    return ({lang: lines[0::2] for lang, lines in data.items()}, {lang: lines[1::2] for lang, lines in data.items()})
 
 
-def measure(run: Callable[[str], str], data: dict[str, list[str]], condition: Callable[[str], str]
+def measure(run: Callable[[str], str], data: dict[str, list[str]], condition: Callable[[str, int], str]
             ) -> tuple[dict[str, float], float]:
     """Accuracy per language and overall, and texts per second."""
     accuracy: dict[str, float] = {}
     hits = total = 0
     start = time.perf_counter()
     for lang, sentences in data.items():
-        right = sum(run(condition(s)) == lang for s in sentences)
+        right = sum(run(condition(s, i)) == lang for i, s in enumerate(sentences))
         accuracy[lang] = right / len(sentences)
         hits += right
         total += len(sentences)
@@ -120,15 +125,62 @@ def measure(run: Callable[[str], str], data: dict[str, list[str]], condition: Ca
     return accuracy, total / elapsed
 
 
+class _Memo:
+    """An engine whose answers are remembered per text (tuning re-scores the same texts)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.memo = inner, {}
+
+    def __getattr__(self, name: str) -> Callable[[str], Any]:
+        method = getattr(self.inner, name)
+
+        def call(text: str) -> Any:
+            key = (name, text)
+            if key not in self.memo:
+                self.memo[key] = method(text)
+            return self.memo[key]
+
+        return call
+
+
+def detector_run(detector: Any) -> Callable[[str], str]:
+    return lambda text: detector.detect(text).lang
+
+
+def tune(data: dict[str, list[str]]) -> tuple[float, float, float]:
+    """The (function-word, letter) weights with the best mean accuracy over the conditions on
+    ``data``; returns them and that accuracy."""
+    probe = LanguageDetector()
+    probe.detect("warm up")
+    engines = LanguageDetector._engines
+    assert engines is not None
+    memo = detect_module._Engines(_Memo(engines.langid), _Memo(engines.langid_wide), _Memo(engines.lingua),
+                                  _Memo(engines.lingua_wide), engines.lingua_code)
+    LanguageDetector._engines = memo
+    best = (0.0, 0.0, -1.0)
+    try:
+        for lexicon, letters in itertools.product((0.0, 1.0, 2.0, 3.0, 4.0, 6.0), (0.0, 0.5, 1.0, 2.0)):
+            detector = LanguageDetector(lexicon, letters)
+            run = detector_run(detector)
+            scores = [measure(run, data, c)[0]["all"] for c in CONDITIONS.values()]
+            mean = sum(scores) / len(scores)
+            print(f"  tune: words {lexicon:3.1f}, letters {letters:3.1f}: mean {100 * mean:6.2f}%", flush=True)
+            if mean > best[2]:
+                best = (lexicon, letters, mean)
+    finally:
+        LanguageDetector._engines = engines
+    return best
+
+
 def table(runs: dict[str, Callable[[str], str]], data: dict[str, list[str]]) -> None:
-    header = f"{'detector':22} {'condition':10} " + " ".join(f"{c:>7}" for c in (*LANGS, "all"))
+    header = f"{'detector':24} {'condition':16} " + " ".join(f"{c:>7}" for c in (*LANGS, "all"))
     print(header + f" {'texts/s':>8}")
     print("-" * (len(header) + 9))
     for name, run in runs.items():
         for cname, condition in CONDITIONS.items():
             accuracy, speed = measure(run, data, condition)
             cells = " ".join(f"{100 * accuracy[c]:6.2f}%" for c in (*LANGS, "all"))
-            print(f"{name:22} {cname:10} {cells} {speed:8.0f}", flush=True)
+            print(f"{name:24} {cname:16} {cells} {speed:8.0f}", flush=True)
 
 
 def side_checks(detector: LanguageDetector) -> None:
@@ -154,20 +206,28 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--data", type=Path, default=SHARED if SHARED.is_dir() else FIXTURES)
     parser.add_argument("--limit", type=int, default=None, help="sentences per language (evenly spaced)")
-    parser.add_argument("--engines", action="store_true", help="also the single engines, restricted")
+    parser.add_argument("--no-tune", action="store_true", help="keep the shipped weights")
     args = parser.parse_args(argv)
-    data = load(args.data, args.limit)
-    print(f"data: {args.data}  " + ", ".join(f"{lang} {len(s)}" for lang, s in data.items()))
-    ours = LanguageDetector()
+    tuning, held_out = split(load(args.data, args.limit))
+    print(f"data: {args.data}; tuning half: " + ", ".join(f"{lang} {len(s)}" for lang, s in tuning.items())
+          + "; held-out half: " + ", ".join(f"{lang} {len(s)}" for lang, s in held_out.items()))
     start = time.perf_counter()
-    ours.detect("warm up")
+    LanguageDetector().detect("warm up")
     print(f"engines loaded in {time.perf_counter() - start:.1f} s\n")
-    runs: dict[str, Callable[[str], str]] = {"langdetect (default)": default_langdetect()}
-    if args.engines:
-        runs.update(single_engines())
-    runs["newsbridge"] = lambda t: ours.detect(t).lang
-    table(runs, data)
-    side_checks(ours)
+    weights = LanguageDetector().weights
+    if not args.no_tune:
+        lexicon, letters, mean = tune(tuning)
+        weights = (lexicon, letters)
+        print(f"chosen on the tuning half: function words {lexicon}, letters {letters} "
+              f"(mean {100 * mean:.2f}%); shipped: {LanguageDetector().weights}\n")
+    runs: dict[str, Callable[[str], str]] = {"langdetect as shipped": default_langdetect()}
+    for name in ("langdetect", "py3langid", "lingua"):
+        runs[f"{name} (selectable)"] = detector_run(make_detector(name))
+    ensemble = LanguageDetector(*weights)
+    runs["ensemble (default)"] = detector_run(ensemble)
+    print("held-out half:")
+    table(runs, held_out)
+    side_checks(ensemble)
 
 
 if __name__ == "__main__":

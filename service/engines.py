@@ -88,9 +88,9 @@ def build_store(settings: Settings) -> tuple[TranslationStore | None, str]:
 
 def build_detector(settings: Settings) -> Detector:
     """The language detector the API, the CLI and batch use."""
-    from translators.text.detect import LanguageDetector
+    from translators.text.detectors import make_detector
 
-    return LanguageDetector()
+    return make_detector(settings.detector)
 
 
 class LazySummarizer:

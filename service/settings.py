@@ -69,6 +69,9 @@ class Settings(BaseSettings):
                                description="Model calls running at once (0: 2 for ctranslate2, 1 for transformers).")
     workers: int = Field(default=1, ge=1, description="Server worker processes sharing the machine.")
 
+    detector: Literal["ensemble", "langdetect", "py3langid", "lingua"] = Field(
+        default="ensemble", description="Language detector: the ensemble (best measured, docs/benchmarks.md) "
+                                        "or one engine alone.")
     summarizer: Literal["extractive", "abstractive"] = "extractive"
     summarizer_model: str | None = None
 

@@ -71,10 +71,11 @@ def to_model(r: DocumentResult, offsets: str) -> TranslationModel:
         source_text=src, translation=r.translation, translation_text=tgt,
         sentences=[SentenceModel(source=conv.span(s.source, src), target=conv.span(s.target, tgt), lang=s.lang,
                                  confidence=s.confidence, translated=s.translated, split=s.pieces > 1,
-                                 cached=s.cached, capped=s.capped) for s in r.sentences],
+                                 cached=s.cached, capped=s.capped, warnings=s.warnings) for s in r.sentences],
         quotes=[QuoteModel(kind=q.kind, lang=q.lang, source=conv.span(q.source, src), outer=conv.span(q.outer, src),
                            target=conv.span(q.target, tgt) if q.target else None, sentences=q.sentences,
-                           author=q.author, handle=q.handle, date=q.date, url=q.url, speaker=q.speaker)
+                           author=q.author, handle=q.handle, date=q.date, url=q.url, speaker=q.speaker,
+                           parent=q.parent)
                 for q in r.quotes],
         model={pair: [ModelRef(id=i.model_id, revision=i.revision, checksum=i.checksum, options=i.options)
                       for i in ids] for pair, ids in r.models.items()},
@@ -95,7 +96,9 @@ def summary_model(s: SummaryOut, offsets: str) -> SummaryModel:
                              source=conv.span(q.quote.source, r.source_text),
                              target=conv.span(q.quote.target, r.translation_text) if q.quote.target else None,
                              summary=conv.span(q.summary, s.summary) if q.summary else None,
-                             author=q.quote.author, handle=q.quote.handle, speaker=q.quote.speaker)
+                             summary_spans=[conv.span(x, s.summary) for x in q.spans], index=q.index,
+                             parent=q.quote.parent, author=q.quote.author, handle=q.quote.handle,
+                             date=q.quote.date, speaker=q.quote.speaker)
                 for q in s.quotes],
         translation=to_model(r, offsets))
 

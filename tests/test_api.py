@@ -57,6 +57,7 @@ def test_tweet_and_quote_found_in_ministry_tweet(client: TestClient, sample) -> 
     assert [q["source"]["text"] for q in quotes] == ["Sytuacja jest pod kontrolą, patrole zostały wzmocnione"]
     assert quotes[0]["lang"] == "pl"
     assert quotes[0]["target"]["text"]  # translated, and the span slices (checked above)
+    assert quotes[0]["parent"] == body["quotes"].index(tweets[0]) and tweets[0]["parent"] is None
 
 
 def test_repeat_request_is_served_from_cache_without_model_call(settings: Settings, url: str, sample) -> None:
@@ -210,18 +211,51 @@ def test_utf16_offsets_after_emoji(client: TestClient, sample) -> None:
 
 
 def test_summarize_ministry_tweet_keeps_polish_original(client: TestClient, sample) -> None:
-    r = client.post("/v1/summarize", json={"text": sample("pl_ministry_tweet.txt"), "max_sentences": 2})
+    text = sample("pl_ministry_tweet.txt")
+    r = client.post("/v1/summarize", json={"text": text, "max_sentences": 2})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["translation"]["source_lang"] == "pl"
+    tr = body["translation"]
+    assert tr["source_lang"] == "pl"
     assert 0 < len(body["summary_sentences"]) <= 2
-    assert len(body["summary"]) <= len(body["translation"]["translation_text"])
+    assert len(body["summary"]) <= len(tr["translation_text"])
     for s in body["summary_sentences"]:
         assert body["summary"][s["summary"]["start"]:s["summary"]["end"]] == s["summary"]["text"]
-    for q in body["quotes"]:
-        assert q["lang"] == "pl"
-        assert q["original"] in body["translation"]["source_text"]
-        assert body["summary"][q["summary"]["start"]:q["summary"]["end"]] == q["summary"]["text"]
+    quotes = body["quotes"]
+    assert quotes, "the summary of a tweet must carry the tweet"
+    tweet = quotes[0]
+    assert tweet["kind"] == "tweet" and tweet["lang"] == "pl" and tweet["handle"] == "@MSWiA_GOV_PL"
+    assert tweet["original"].startswith("⚠️ KOMUNIKAT | W nocy funkcjonariusze")
+    assert "zatrzymali 23 osoby" in tweet["original"]
+    assert text[tweet["source"]["start"]:tweet["source"]["end"]] == tweet["original"]
+    assert tweet["parent"] is None and tr["quotes"][tweet["index"]]["kind"] == "tweet"
+    assert tweet["summary_spans"] and tweet["summary"] == tweet["summary_spans"][0]
+    for span in tweet["summary_spans"]:  # each part of the summary that translates the tweet
+        assert body["summary"][span["start"]:span["end"]] == span["text"]
+        assert span["text"] in tweet["target"]["text"]
+    inner = [q for q in quotes if q["kind"] == "quote"]
+    assert len(inner) == 1
+    quote = inner[0]
+    assert quote["original"] == "Sytuacja jest pod kontrolą, patrole zostały wzmocnione" and quote["lang"] == "pl"
+    assert quote["parent"] == tweet["index"]
+    assert text[quote["source"]["start"]:quote["source"]["end"]] == quote["original"]
+    target = quote["target"]
+    assert tr["translation_text"][target["start"]:target["end"]] == target["text"]
+    assert tweet["target"]["start"] <= target["start"] < target["end"] <= tweet["target"]["end"]
+    # exact: the quote's target is the translation of its own words, nothing of the sentence around it
+    alone = client.post("/v1/translate", json={"text": quote["original"], "source_lang": "pl"}).json()
+    assert target["text"] == alone["translation_text"]
+    for span in quote["summary_spans"]:
+        assert body["summary"][span["start"]:span["end"]] == span["text"] == target["text"]
+
+
+def test_whole_summary_of_the_tweet_carries_the_inner_quote(client: TestClient, sample) -> None:
+    body = client.post("/v1/summarize", json={"text": sample("pl_ministry_tweet.txt"), "ratio": 1.0}).json()
+    quotes = body["quotes"]
+    assert [q["kind"] for q in quotes] == ["tweet", "quote"]
+    quote = quotes[1]
+    assert quote["summary"] is not None and quote["summary_spans"] == [quote["summary"]]
+    assert body["summary"][quote["summary"]["start"]:quote["summary"]["end"]] == quote["target"]["text"]
 
 
 def test_detect_languages_health(client: TestClient) -> None:

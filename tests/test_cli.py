@@ -62,6 +62,12 @@ def test_bad_input_exits_with_a_clear_message(model_dir: Path, tmp_path: Path) -
     assert out.returncode == 2 and "unsupported_language" in out.stderr
     out = run(["translate", str(tmp_path / "missing.txt")], env)
     assert out.returncode != 0 and "no such file" in out.stderr
+    for args in (["-s", "xx"], ["--target-lang", "de"]):  # as the API: an unsupported language is an error
+        out = run(["translate", "-", *args], env, stdin="Premier zwołał posiedzenie rządu.")
+        assert out.returncode == 2, (args, out.stdout, out.stderr)
+        assert out.stdout == "" and "unsupported_language" in out.stderr and "is not supported" in out.stderr
+    out = run(["summarize", "-", "-s", "xx"], env, stdin="Premier zwołał posiedzenie rządu.")
+    assert out.returncode == 2 and "unsupported_language" in out.stderr
 
 
 def _free_port() -> int:

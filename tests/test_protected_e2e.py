@@ -1,5 +1,6 @@
 """End to end with a random-weight Marian model: whatever the model emits, protected spans
-(URLs, handles, hashtags, e-mails, emoji, numbers) come out byte-for-byte and spans slice."""
+(URLs, handles, hashtags, e-mails, emoji) come out byte-for-byte, every number of the source is
+in the translation or named in its sentence's warnings, and spans slice."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from service.settings import Settings
 from service.views import to_model
 from translators.cached import MemoryStore
 from translators.marian import DecodeOptions, MarianTranslator
+from translators.text.numbers import find_numbers
 from translators.text.protect import find_protected
 
 WORDS = ["Premier", "zwołał", "posiedzenie", "rządu", "w", "sprawie", "granicy", "Straż", "Graniczna",
@@ -37,8 +39,8 @@ def pipeline(model_dir: Path) -> Pipeline:
     return engines.pipeline
 
 
-def _count(text: str) -> Counter[str]:
-    return Counter(p.text for p in find_protected(text))
+def _count(text: str, kind: str | None = None) -> Counter[str]:
+    return Counter(p.text for p in find_protected(text) if (p.kind == "number") == (kind == "number"))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -50,6 +52,11 @@ def test_protected_spans_survive_a_random_model(pipeline: Pipeline, text: str) -
     out = result.translation_text
     for protected, n in _count(text).items():
         assert out.count(protected) >= n, (protected, out)
+    warned = " ".join(w for s in result.sentences for w in s.warnings)
+    values = {n.value for lang in ("en", "pl") for n in find_numbers(out, lang)}
+    for number in _count(text, "number"):  # numbers reach the model: kept (any notation), or warned
+        for part in find_numbers(number, "pl"):
+            assert part.value in values or repr(part.text) in warned, (number, out, warned)
     for s in result.sentences:
         assert text[s.source.start:s.source.end] == s.source.text
         assert out[s.target.start:s.target.end] == s.target.text

@@ -69,6 +69,8 @@ class SentenceModel(BaseModel):
     cached: bool
     capped: bool = Field(default=False, description="True when the model's output stopped at its length cap or a "
                                                     "repetition loop was cut: the translation may be incomplete.")
+    warnings: list[str] = Field(default_factory=list,
+                                description="e.g. a number of the source that is not in the translation.")
 
 
 class QuoteModel(BaseModel):
@@ -84,6 +86,7 @@ class QuoteModel(BaseModel):
     date: str | None = None
     url: str | None = None
     speaker: str | None = None
+    parent: int | None = Field(default=None, description="Index (in `quotes`) of the quote or tweet it stands in.")
 
 
 class ModelRef(BaseModel):
@@ -133,9 +136,15 @@ class SummaryQuote(BaseModel):
     original: str = Field(description="The quote's original wording.")
     source: SpanOut = Field(description="Into `source_text`.")
     target: SpanOut | None = Field(description="Into `translation`.")
-    summary: SpanOut | None = Field(description="Into `summary`.")
+    summary: SpanOut | None = Field(description="Into `summary`: the first of `summary_spans`.")
+    summary_spans: list[SpanOut] = Field(default_factory=list,
+                                         description="Into `summary`: every part of the summary that translates it.")
+    index: int = Field(description="Its index in `translation.quotes`.")
+    parent: int | None = Field(default=None,
+                               description="Index in `translation.quotes` of the quote or tweet it stands in.")
     author: str | None = None
     handle: str | None = None
+    date: str | None = None
     speaker: str | None = None
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
+from service.pipeline.nesting import parents
 from service.pipeline.plan import DocPlan, Unit
 from service.pipeline.results import DocumentResult, QuoteOut, SentenceOut
-from translators.base import ModelIdentity, Span, Translator
+from translators.base import Lang, ModelIdentity, Span, Translator
 from translators.text.html import render_html
 from translators.text.intervals import Intervals, splice
+from translators.text.numbers import check_numbers
 from translators.text.protect import unmask_with
 
 __all__ = ["assemble"]
@@ -35,22 +37,17 @@ def assemble(plan: DocPlan, translator: Translator) -> DocumentResult:
         gap = src[cursor:sp.span.start]
         out.append(gap)
         pos += len(gap)
-        fills = [_finish(u) for u in sp.parts]
-        frame = sp.frame
-        if frame.masked is None:
-            text, holes = splice(frame.text, [(a, b, f) for (a, b, _), f in zip(sp.carved, fills, strict=True)])
-        else:
-            text, holes = unmask_with(frame.result or "", frame.masked, fills)
-        for (_, _, qi), (a, b) in zip(sp.carved, holes, strict=True):
+        text, where = _render(sp.frame, target)
+        for qi, (a, b) in where.items():
             quote_target[qi][len(sentences)] = (pos + a, pos + b)
-        used = [u for u in [*sp.parts, frame] if u.uses_model]
+        used = [u for u in sp.frame.walk() if u.uses_model]
         hits += sum(u.cached for u in used)
         misses += sum(not u.cached for u in used)
         sentences.append(SentenceOut(
             source=sp.span, target=Span(pos, pos + len(text), text), lang=sp.detection.lang,
             confidence=round(sp.detection.confidence, 4), translated=bool(used),
             pieces=max([1] + [u.pieces for u in used]), cached=bool(used) and all(u.cached for u in used),
-            capped=any(u.capped for u in used)))
+            capped=any(u.capped for u in used), warnings=[w for u in used for w in u.warnings]))
         out.append(text)
         pos += len(text)
         cursor = sp.span.end
@@ -62,6 +59,7 @@ def assemble(plan: DocPlan, translator: Translator) -> DocumentResult:
     if plan.html is not None:
         translation = render_html(plan.html, _block_translations(plan, sentences, translation_text))
     warnings = list(plan.warnings)
+    warnings += [f"sentence {i}: {w}" for i, s in enumerate(sentences) for w in s.warnings]
     split = sum(1 for s in sentences if s.pieces > 1)
     if split:
         warnings.append(f"{split} sentence(s) exceeded the model's input limit and were translated in pieces")
@@ -85,6 +83,7 @@ def _align_quotes(plan: DocPlan, sentences: Sequence[SentenceOut],
     sentence where it was carved, the whole sentence where the quote fills it."""
     result: list[QuoteOut] = []
     at = Intervals([(s.source.start, s.source.end) for s in sentences])
+    parent = parents(plan.quotes)
     for qi, q in enumerate(plan.quotes):
         inside = list(at.overlapping(q.span.start, q.span.end))
         pieces = [carved.get(qi, {}).get(i) or _uncarved_piece(sentences[i], q.span, translation) for i in inside]
@@ -94,7 +93,8 @@ def _align_quotes(plan: DocPlan, sentences: Sequence[SentenceOut],
             target = Span(start, end, translation[start:end])
         result.append(QuoteOut(
             kind=q.kind, lang=plan.quote_langs[qi], source=q.span, outer=q.outer, target=target,
-            sentences=inside, author=q.author, handle=q.handle, date=q.date, url=q.url, speaker=q.speaker))
+            sentences=inside, author=q.author, handle=q.handle, date=q.date, url=q.url, speaker=q.speaker,
+            parent=parent[qi]))
     return result
 
 
@@ -119,12 +119,32 @@ def _uncarved_piece(sentence: SentenceOut, quote: Span, translation: str) -> tup
     return a, b
 
 
-def _finish(unit: Unit) -> str:
+def _numbers_checked(unit: Unit, target: Lang) -> str:
+    """The unit's model output with the source's numbers checked (repaired where clear; what
+    stays missing is a warning on the unit)."""
+    assert unit.masked is not None
+    if not unit.uses_model:
+        return unit.result or ""
+    check = check_numbers(unit.masked.model_text, unit.result or "", unit.lang, target)
+    unit.warnings = list(check.warnings)
+    return check.text
+
+
+def _render(unit: Unit, target: Lang) -> tuple[str, dict[int, tuple[int, int]]]:
+    """The unit's translation with its carved quotes' translations in place, and where each
+    carved quote (at any depth) lies in it."""
+    rendered = [_render(child, target) for child in unit.children]
     if unit.masked is None:
-        return unit.text
-    if unit.result is None:  # pragma: no cover - every masked unit is translated or failed
-        raise RuntimeError("unit was not translated")
-    return unmask_with(unit.result, unit.masked, [])[0]
+        text, holes = splice(unit.text, [(a, b, f) for (a, b, _), (f, _) in zip(unit.carved, rendered, strict=True)])
+    else:
+        if unit.result is None:  # pragma: no cover - every masked unit is translated or failed
+            raise RuntimeError("unit was not translated")
+        text, holes = unmask_with(_numbers_checked(unit, target), unit.masked, [f for f, _ in rendered])
+    where: dict[int, tuple[int, int]] = {}
+    for (_, _, qi), (a, b), (_, inner) in zip(unit.carved, holes, rendered, strict=True):
+        where[qi] = (a, b)
+        where.update({k: (a + c, a + d) for k, (c, d) in inner.items()})
+    return text, where
 
 
 def _block_translations(plan: DocPlan, sentences: Sequence[SentenceOut], translation: str) -> list[str]:

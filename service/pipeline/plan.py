@@ -2,7 +2,8 @@
 
 A document becomes units of translation: each sentence's *frame* and the quotes carved out of it
 (a quote inside a sentence is translated on its own, in its own language, and put back where the
-frame holds its placeholder). Each unit knows its language and its masked model text; units that
+frame holds its placeholder; a quote inside that quote is carved out of the quote's unit in turn,
+see ``service.pipeline.nesting``). Each unit knows its language and its masked model text; units that
 need no model (already in the target language, or in none of ours) are kept verbatim.
 Detection policy: per segment, short or unsure segments follow the document's language; a quote
 keeps its own language (an English article may quote a Polish post).
@@ -11,11 +12,12 @@ keeps its own language (an English article may quote a Polish post).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 from service.errors import EmptyText, TextTooLarge, UnsupportedLanguage, check_text
+from service.pipeline.nesting import carve, quote_forest
 from service.pipeline.results import DetectionResult, Document, Format
 from translators.base import SUPPORTED_LANGS, DetectedLang, Detection, Detector, Lang, Span
 from translators.text.html import HtmlDocument, parse_html
@@ -40,19 +42,26 @@ class Unit:
     pieces: int = 1
     cached: bool = False
     capped: bool = False
+    warnings: list[str] = field(default_factory=list)
+    carved: list[tuple[int, int, int]] = field(default_factory=list)  # (start, end) in ``text``, quote index
+    children: list[Unit] = field(default_factory=list)  # the carved quotes' units, same order
 
     @property
     def uses_model(self) -> bool:
         return self.masked is not None and bool(self.masked.model_text.strip())
+
+    def walk(self) -> Iterator[Unit]:
+        """This unit and its carved quotes' units, at any depth."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
 
 
 @dataclass
 class SentencePlan:
     span: Span
     detection: Detection
-    frame: Unit
-    carved: list[tuple[int, int, int]]  # (start, end) relative to the sentence, quote index
-    parts: list[Unit]  # carved quote units, same order as ``carved``
+    frame: Unit  # the sentence; its carved quotes (and theirs) are its children
 
 
 @dataclass
@@ -67,7 +76,7 @@ class DocPlan:
     warnings: list[str]
 
     def units(self) -> list[Unit]:
-        return [u for sp in self.sentences for u in [*sp.parts, sp.frame]]
+        return [u for sp in self.sentences for u in sp.frame.walk()]
 
 
 def segment(text: str, fmt: Format, hint: str | None) -> tuple[str, list[Span], HtmlDocument | None]:
@@ -100,6 +109,12 @@ def plan_document(doc: Document, detector: Detector, max_chars: int) -> DocPlan:
     if len(doc.text) > max_chars:
         raise TextTooLarge(f"text has {len(doc.text)} characters; the limit is {max_chars}")
     check_text(doc.text)
+    if doc.source_lang != "auto" and doc.source_lang not in SUPPORTED_LANGS:
+        raise UnsupportedLanguage(f"source language {doc.source_lang!r} is not supported: "
+                                  f"use auto, {', '.join(SUPPORTED_LANGS)}")
+    if doc.target_lang not in SUPPORTED_LANGS:
+        raise UnsupportedLanguage(f"target language {doc.target_lang!r} is not supported: "
+                                  f"use {', '.join(SUPPORTED_LANGS)}")
     hint = None if doc.source_lang == "auto" else doc.source_lang
     source_text, spans, html = segment(doc.text, doc.format, hint)
     warnings: list[str] = []
@@ -118,20 +133,18 @@ def plan_document(doc: Document, detector: Detector, max_chars: int) -> DocPlan:
     quotes = find_quotes(source_text) if html is None else html.quotes()
     quote_langs = [_quote_lang(detector, q, doc.source_lang, doc_lang) for q in quotes]
     plans: list[SentencePlan] = []
-    index = {id(q): i for i, q in enumerate(quotes)}
-    outer = _outermost([q for q in quotes if q.kind == "quote"])
-    outer_at = Intervals([(q.span.start, q.span.end) for q in outer])
+    roots, kids = quote_forest(quotes)
+    roots_at = Intervals([(quotes[i].span.start, quotes[i].span.end) for i in roots])
     signatures = Intervals(_tweet_signatures(quotes))
     for span, det in zip(spans, detections, strict=True):
-        carved = _carve(span, [(outer[i], index[id(outer[i])]) for i in outer_at.overlapping(span.start, span.end)])
         frame = Unit(det.lang, span.text)
-        parts = [Unit(quote_langs[qi], span.text[a:b]) for a, b, qi in carved]
-        plans.append(SentencePlan(span, det, frame, carved, parts))
+        _build(frame, span.start, [roots[k] for k in roots_at.overlapping(span.start, span.end)],
+               quotes, kids, quote_langs)
+        plans.append(SentencePlan(span, det, frame))
         if signatures.containing(span.start, span.end):
             continue  # "— Author (@handle) date" of an embedded post is metadata: kept as is
-        for unit in parts:
-            _prepare(unit, doc.target_lang)
-        _prepare(frame, doc.target_lang, [(a, b) for a, b, _ in carved])
+        for unit in frame.walk():
+            _prepare(unit, doc.target_lang, [(a, b) for a, b, _ in unit.carved])
     return DocPlan(doc, source_text, html, plans, quotes, quote_langs, doc_lang, warnings)
 
 
@@ -181,31 +194,11 @@ def _tweet_signatures(quotes: Sequence[Quote]) -> list[tuple[int, int]]:
     return [(a, b) for a, b in out if a < b]
 
 
-def _outermost(quotes: Sequence[Quote]) -> list[Quote]:
-    out: list[Quote] = []
-    for q in sorted(quotes, key=lambda q: (q.outer.start, -q.outer.end)):
-        if not out or q.outer.start >= out[-1].outer.end:
-            out.append(q)
-    return out
-
-
-def _carve(span: Span, quotes: Sequence[tuple[Quote, int]]) -> list[tuple[int, int, int]]:
-    """Parts of a sentence that are quote content and not the whole sentence: (start, end, quote
-    index), relative to the sentence. ``quotes`` are the outermost quotes overlapping it."""
-    carved: list[tuple[int, int, int]] = []
-    for q, qi in quotes:
-        a, b = max(q.span.start, span.start), min(q.span.end, span.end)
-        if a >= b:
-            continue
-        piece = span.text[a - span.start:b - span.start]
-        if not piece.strip():
-            continue
-        # the quote covers the sentence but for quote marks and punctuation: no need to carve
-        rest = (span.text[:a - span.start] + span.text[b - span.start:]).strip()
-        if not any(ch.isalnum() for ch in rest):
-            continue
-        lead = len(piece) - len(piece.lstrip())
-        trail = len(piece) - len(piece.rstrip())
-        carved.append((a - span.start + lead, b - span.start - trail, qi))
-    return carved
-
+def _build(unit: Unit, lo: int, candidates: Sequence[int], quotes: Sequence[Quote],
+           kids: dict[int, list[int]], langs: Sequence[DetectedLang]) -> None:
+    """Carve the quotes out of ``unit`` (at ``lo`` in the document), and theirs out of them."""
+    unit.carved = carve(lo, unit.text, quotes, candidates, kids)
+    for a, b, qi in unit.carved:
+        child = Unit(langs[qi], unit.text[a:b])
+        _build(child, lo + a, kids.get(qi, []), quotes, kids, langs)
+        unit.children.append(child)

@@ -30,6 +30,7 @@ class SentenceOut:
     pieces: int = 1
     cached: bool = False
     capped: bool = False  # the model's output stopped at its length cap or was repetition-guarded
+    warnings: list[str] = field(default_factory=list)  # e.g. a number of the source not in the translation
 
 
 @dataclass
@@ -45,6 +46,7 @@ class QuoteOut:
     date: str | None = None
     url: str | None = None
     speaker: str | None = None
+    parent: int | None = None  # index of the quote or tweet it stands in
 
 
 @dataclass

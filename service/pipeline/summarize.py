@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from service.pipeline.results import DocumentResult, QuoteOut
 from translators.base import Span, Summarizer
@@ -17,7 +17,9 @@ class SummarySentenceOut:
 @dataclass
 class SummaryQuoteOut:
     quote: QuoteOut
-    summary: Span | None
+    summary: Span | None  # the first of ``spans``
+    index: int = 0  # its index in the translation's quotes (``quote.parent`` counts the same way)
+    spans: list[Span] = field(default_factory=list)  # the parts of the summary that translate it
 
 
 @dataclass
@@ -64,7 +66,7 @@ def summarize(result: DocumentResult, summarizer: Summarizer, *, max_sentences: 
         return _abstractive(result, picked.text, method)
     parts: list[str] = []
     sentences: list[SummarySentenceOut] = []
-    quotes: list[SummaryQuoteOut] = []
+    placed: list[tuple[int, int, int]] = []  # (start in the translation, end, start in the summary)
     pos = 0
     for ui in picked.picked:
         if parts:
@@ -73,22 +75,43 @@ def summarize(result: DocumentResult, summarizer: Summarizer, *, max_sentences: 
         text = texts[ui]
         unit_start = result.sentences[units[ui][0]].target.start
         sentences.append(SummarySentenceOut(Span(pos, pos + len(text), text), list(units[ui])))
-        for q in result.quotes:
-            if q.target is None or not set(q.sentences) & set(units[ui]):
-                continue
-            if unit_start <= q.target.start and q.target.end <= unit_start + len(text):
-                a = pos + q.target.start - unit_start
-                quotes.append(SummaryQuoteOut(q, Span(a, a + len(q.target.text), q.target.text)))
+        placed.append((unit_start, unit_start + len(text), pos))
         parts.append(text)
         pos += len(text)
-    return SummaryOut("".join(parts), method, sentences, quotes, result)
+    summary = "".join(parts)
+    return SummaryOut(summary, method, sentences, _quotes_in(result, placed, summary), result)
+
+
+def _quotes_in(result: DocumentResult, placed: list[tuple[int, int, int]], summary: str) -> list[SummaryQuoteOut]:
+    """Every quote or tweet whose translation the summary carries, whole or in part (a tweet of
+    five sentences summarized by two is listed with both parts), and the quotes inside those
+    (with the summary spans they have, maybe none), in document order."""
+    out: list[SummaryQuoteOut] = []
+    listed: set[int] = set()
+    for qi, q in enumerate(result.quotes):
+        if q.target is None:
+            continue
+        spans: list[Span] = []
+        for lo, hi, at in placed:
+            a, b = max(q.target.start, lo), min(q.target.end, hi)
+            piece = result.translation_text[a:b] if a < b else ""
+            if piece.strip():
+                a += len(piece) - len(piece.lstrip())
+                b -= len(piece) - len(piece.rstrip())
+                start = at + a - lo
+                spans.append(Span(start, start + b - a, summary[start:start + b - a]))
+        if spans or q.parent in listed:  # parents come first (document order)
+            out.append(SummaryQuoteOut(q, spans[0] if spans else None, qi, spans))
+            listed.add(qi)
+    return out
 
 
 def _abstractive(result: DocumentResult, text: str, method: str) -> SummaryOut:
     quotes: list[SummaryQuoteOut] = []
-    for q in result.quotes:
+    for qi, q in enumerate(result.quotes):
         if q.target is not None and q.target.text and (i := text.find(q.target.text)) >= 0:
-            quotes.append(SummaryQuoteOut(q, Span(i, i + len(q.target.text), q.target.text)))
+            span = Span(i, i + len(q.target.text), q.target.text)
+            quotes.append(SummaryQuoteOut(q, span, qi, [span]))
     return SummaryOut(text, "abstractive" if method == "abstractive" else method,
                       [SummarySentenceOut(Span(0, len(text), text), [])], quotes, result)
 

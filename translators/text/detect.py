@@ -155,6 +155,11 @@ class LanguageDetector:
     _engines: _Engines | None = None
     _lock = threading.Lock()
 
+    def __init__(self, lexicon_weight: float = _LEXICON_WEIGHT, letter_weight: float = _LETTER_WEIGHT) -> None:
+        """The weights of the function words and of the pl-/lt-only letters in the combined
+        score (the defaults were tuned on one half of the Tatoeba data: detect_bench.py)."""
+        self.weights = (lexicon_weight, letter_weight)
+
     def detect(self, text: str) -> Detection:
         """Language of one segment; ``other`` with confidence 0 when it has no letters."""
         clean = letters_only(text)
@@ -168,7 +173,7 @@ class LanguageDetector:
         other = self._other_confidence(clean, len(letters), engines)
         if other is not None:
             return Detection("other", other)
-        probs = self._probabilities(_drop_names(clean), engines)
+        probs = self._probabilities(_drop_names(clean), engines, self.weights)
         best = max(LANGS, key=probs.__getitem__)
         return Detection(best, round(probs[best], 4))
 
@@ -189,7 +194,7 @@ class LanguageDetector:
         return engines
 
     @staticmethod
-    def _probabilities(clean: str, engines: _Engines) -> dict[Lang, float]:
+    def _probabilities(clean: str, engines: _Engines, weights: tuple[float, float]) -> dict[Lang, float]:
         """Combined pl/lt/en probabilities of letters-only text."""
         langid = dict(engines.langid.rank(clean))
         lingua = {
@@ -199,13 +204,14 @@ class LanguageDetector:
         hits, words = _lexicon_hits(clean)
         letters = set(clean.lower())
         pl_vs_lt = bool(letters & _PL_ONLY) - bool(letters & _LT_ONLY)
-        bonus = {"pl": _LETTER_WEIGHT * pl_vs_lt, "lt": -_LETTER_WEIGHT * pl_vs_lt, "en": 0.0}
+        lexicon_weight, letter_weight = weights
+        bonus = {"pl": letter_weight * pl_vs_lt, "lt": -letter_weight * pl_vs_lt, "en": 0.0}
         scores = {
             lang: 0.5
             * (
                 math.log(max(langid.get(lang, 0.0), _PROB_FLOOR))
                 + math.log(max(lingua.get(lang, 0.0), _PROB_FLOOR))
-                + _LEXICON_WEIGHT * hits[lang] / words
+                + lexicon_weight * hits[lang] / words
                 + bonus[lang]
             )
             for lang in LANGS

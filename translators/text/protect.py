@@ -2,7 +2,11 @@
 
 URLs (scheme, ``www.``, bare domains with a known TLD, ``pic.twitter.com/...``), e-mail
 addresses, @handles, #hashtags, emoji sequences (flags, keycaps, ZWJ sequences, skin tones,
-variation selectors, tag sequences) and numbers never reach the model in a form it can rewrite.
+variation selectors, tag sequences) never reach the model in a form it can rewrite.
+
+Numbers are found here too (the segmenter never cuts inside ``3.5`` or ``1.000``) but are NOT
+masked: the model must see them (Polish and Lithuanian nouns agree with the number, English
+moves it), and ``translators.text.numbers`` checks them in the output afterwards.
 
 ``mask`` peels protected runs at the edges of a segment into a verbatim ``prefix``/``suffix``
 (the model never sees them) and replaces interior ones with placeholders ``QZ0``, ``QZ1``, ...
@@ -10,8 +14,9 @@ variation selectors, tag sequences) and numbers never reach the model in a form 
 Why ``QZ<n>``: ASCII only (every byte is in any OPUS-MT SentencePiece vocabulary, so it never
 becomes ``<unk>``), no punctuation or spaces for the tokenizer to split or the model to drop,
 digits that models copy reliably, and a letter pair that occurs in no Polish, Lithuanian or
-English word, so it reads like an opaque code/acronym that models copy verbatim. Masked text
-holds no other digits (every digit is part of a protected span), so ``QZ<n>`` is unambiguous.
+English word, so it reads like an opaque code/acronym that models copy verbatim. Numbers stay
+in the masked text, so a source word that looks like a placeholder (``QZ12``) is masked itself:
+every ``QZ<n>`` the model sees is one of ours.
 
 ``unmask`` trusts nothing: it finds placeholder lookalikes with a tolerant regex (case, inner
 spaces), keeps the longest in-order run of valid ones (each index once), drops the rest
@@ -30,12 +35,13 @@ import regex
 from translators.text.intervals import splice
 from translators.text.patterns import PROTECTED, URL_TRAIL, WORD_CHARS
 
-Kind = Literal["url", "handle", "hashtag", "email", "emoji", "number", "hole"]
+Kind = Literal["url", "handle", "hashtag", "email", "emoji", "number", "code", "hole"]
 EDGE_KINDS = frozenset({"url", "handle", "hashtag", "email", "emoji"})
 
 PLACEHOLDER = "QZ{}"
 # Tolerant: any case, spaces inside, glued to words. Digits capped later (int() guard).
 _PLACEHOLDER_RE = regex.compile(r"[Qq]\s*[Zz]\s*([0-9]+)")
+PLACEHOLDER_RE = _PLACEHOLDER_RE
 
 # Characters that may sit between protected spans in a peeled prefix/suffix. None of them
 # occurs in a lookbehind/lookahead of PROTECTED, so peeling never changes what is protected.
@@ -53,7 +59,7 @@ class Protected:
     start: int
     end: int
     text: str
-    kind: str  # url|handle|hashtag|email|emoji|number (|hole for carved-out quotes in mask)
+    kind: str  # url|handle|hashtag|email|emoji|number (|code, hole: placeholder lookalikes, carved quotes)
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,7 @@ def mask(segment: str, holes: Sequence[tuple[int, int]] = ()) -> Masked:
         if not prev <= a < b <= len(segment):
             raise ValueError(f"bad or overlapping hole {(a, b)} in a segment of length {len(segment)}")
         prev = b
-    spans = [p for p in find_protected(segment) if not any(p.start < b and a < p.end for a, b in hole_list)]
+    spans = _masked_spans(segment, hole_list)
     hole_items = [Protected(a, b, segment[a:b], "hole") for a, b in hole_list]
 
     covered = sorted([(p.start, p.end) for p in spans] + hole_list)
@@ -133,6 +139,17 @@ def mask(segment: str, holes: Sequence[tuple[int, int]] = ()) -> Masked:
         cursor = item.end
     model += segment[cursor:s_start]
     return Masked(model, segment[:p_end], segment[s_start:], tuple(items))
+
+
+def _masked_spans(segment: str, holes: Sequence[tuple[int, int]]) -> list[Protected]:
+    """Protected spans to mask: no numbers, nothing in a hole, plus placeholder lookalikes."""
+    spans = [p for p in find_protected(segment) if p.kind != "number"]
+    taken = sorted([(p.start, p.end) for p in spans] + list(holes))
+    for m in _PLACEHOLDER_RE.finditer(segment):
+        if not any(a < m.end() and m.start() < b for a, b in taken):
+            spans.append(Protected(m.start(), m.end(), m.group(), "code"))
+    return sorted((p for p in spans if not any(p.start < b and a < p.end for a, b in holes)),
+                  key=lambda p: p.start)
 
 
 def _is_word(ch: str) -> bool:
