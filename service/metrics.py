@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,16 @@ class Metrics:
                                     registry=r)
         self.model_loads = Gauge("newsbridge_model_loads", "Models loaded by this process", registry=r)
         self.model_loads.set_function(_model_loads)
+
+    def record_results(self, results: Sequence[Any]) -> None:
+        """Cache lookups and segments of translated documents (``DocumentResult``; errors skipped)."""
+        for r in results:
+            if isinstance(r, Exception):
+                continue
+            self.cache.labels("hit").inc(r.cache_hits)
+            self.cache.labels("miss").inc(r.cache_misses)
+            for s in r.sentences:
+                self.segments.labels(f"{s.lang}-{r.target_lang}", str(s.translated).lower()).inc()
 
     def watch_queue(self, admission: Any) -> None:
         """Read the admission budget's counters at scrape time."""

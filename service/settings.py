@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CommaList = Annotated[list[str], NoDecode]
 
 # A model input holds the target-language prefix (one token, e.g. ``>>pol<<``), at least one
 # token of text and ``</s>``: a smaller limit can fit no text at all.
@@ -103,6 +105,25 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = False
+
+    # -- access: API keys, quotas, rate limits, CORS (see docs/integration.md) ------------------
+    api_keys: CommaList = Field(default_factory=list, description=(
+        "Comma-separated API keys accepted besides those stored with `newsbridge keys create`. "
+        "With no key at all the API is open."))
+    api_keys_chars_per_month: int = Field(default=0, ge=0, description=(
+        "Monthly character quota of each NEWSBRIDGE_API_KEYS key (0: none)."))
+    rate_limit_per_minute: int = Field(default=0, ge=0, description=(
+        "Requests per minute per key (keys without their own limit), or per client address when the "
+        "API is open (0: no limit)."))
+    cors_origins: CommaList = Field(default_factory=list,
+                                    description="Origins allowed to call the API from a browser (`*` for any).")
+
+    @field_validator("api_keys", "cors_origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("max_input_tokens")
     @classmethod

@@ -32,7 +32,9 @@ def live_server(model_dir: Path, workdir: Path, **env_extra: str) -> Iterator[st
     """Start ``newsbridge serve`` and yield its base URL; stop it afterwards."""
     env = dict(os.environ)
     env.update(NEWSBRIDGE_MODEL_DIR=str(model_dir), NEWSBRIDGE_DATABASE_URL=f"sqlite:///{workdir / 'cache.db'}",
-               HF_HUB_OFFLINE="1", NEWSBRIDGE_LOG_LEVEL="WARNING", **env_extra)
+               HF_HUB_OFFLINE="1", NEWSBRIDGE_LOG_LEVEL="WARNING",
+               # a loaded CI machine can take over the default 60 s for a first summary
+               NEWSBRIDGE_REQUEST_TIMEOUT="600", **env_extra)
     port = free_port()
     log = (workdir / f"server-{port}.log").open("w")
     proc = subprocess.Popen([*newsbridge_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],

@@ -158,3 +158,18 @@ def test_the_domain_does_not_know_http() -> None:
         if m.startswith(("service.pipeline", "translators", "summarizers")) or m == "service.errors":
             bad = {t for t in _imports(m, top_level_only=False) if t.startswith(("service.http", "service.views"))}
             assert not bad, f"{m} imports {bad}"
+
+
+def test_the_docs_name_files_that_exist() -> None:
+    """Every module ``docs/architecture.md`` and the README's layout name is in the tree."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("## Layout"):]
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8") + layout
+    named = set(re.findall(r"`([\w/.-]+\.(?:py|md))`", text))
+    assert len(named) > 40, "the docs name the modules"
+    skip = {".venv", "node_modules", ".git"}
+    files = {p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*") if p.is_file() and not skip & set(p.parts)}
+    missing = [n for n in sorted(named) if not any(f == n or f.endswith("/" + n) for f in files)]
+    assert missing == []

@@ -37,10 +37,10 @@ def test_plan_carves_a_quote_in_its_own_language_and_protects_the_rest(detector:
     assert plan.doc_lang == "en" and len(plan.sentences) == 2  # the sentence, then the trail of tags
     sp = plan.sentences[0]
     assert sp.detection.lang == "en" and sp.frame.masked is None  # English to English: kept verbatim
-    (part,) = sp.parts
+    (part,) = sp.frame.children
     assert part.lang == "pl" and part.text == "Sytuacja jest pod kontrolą"
     assert part.masked is not None and part.masked.model_text.startswith("Sytuacja")
-    a, b, qi = sp.carved[0]
+    a, b, qi = sp.frame.carved[0]
     assert sp.span.text[a:b] == part.text and plan.quotes[qi].kind == "quote"
 
 

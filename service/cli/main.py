@@ -279,6 +279,9 @@ def _mount_optional() -> None:
 
     app.add_typer(db_app, name="db", help="Database schema (migrations).")
     app.add_typer(cache_app, name="cache", help="Translation cache: stats and pruning.")
+    from service.cli.keys import keys_app
+
+    app.add_typer(keys_app, name="keys", help="API keys: create (shown once), list, revoke.")
     try:
         from service.batch.runner import batch_command
     except ImportError:  # pragma: no cover - during development only

@@ -9,9 +9,14 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from service.engines import Engines, build_engines
+from service.http.access import build_access
+from service.http.compat_deepl import router as deepl_router
+from service.http.compat_libretranslate import router as libretranslate_router
 from service.http.editor import router as editor_router
+from service.http.guard import NativeAccessMiddleware
 from service.http.health import router as health_router
 from service.http.jobs import router as jobs_router
 from service.http.lifecycle import Lifecycle
@@ -51,6 +56,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
         app.state.lifecycle.attach(asyncio.get_running_loop())
         metrics.watch_queue(admission)
         app.state.engines = engines or (engine_factory or build_engines)(settings)
+        app.state.access = build_access(settings)
         if settings.preload:  # also the detectors: their first use holds the GIL for seconds
             app.state.engines.detector.detect("Dzień dobry. Labas rytas. Good morning.")
             for pair in direct_pairs():
@@ -86,11 +92,18 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     app.state.settings = settings
     app.state.metrics = metrics
     app.include_router(router)
+    app.include_router(libretranslate_router)
+    app.include_router(deepl_router)
     app.include_router(jobs_router)
     app.include_router(health_router)
     app.include_router(editor_router)
     install_handlers(app, metrics)
-    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes,  # inner
+    app.add_middleware(NativeAccessMiddleware)  # innermost: keys, quotas, rate limits of /v1
+    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes,
                        exempt_prefixes=("/v1/jobs",))  # jobs stream to disk under NEWSBRIDGE_MAX_JOB_BYTES
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type", "X-API-Key"],
+                           expose_headers=["Retry-After", "X-Request-ID"])
     app.add_middleware(RequestContext, metrics=metrics)  # outer: every response has a request id
     return app

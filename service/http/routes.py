@@ -64,12 +64,7 @@ def _documents(req: TranslateRequest) -> list[Document]:
 
 
 def _record(metrics: Metrics, results: list[DocumentResult | Exception]) -> None:
-    for r in results:
-        if isinstance(r, DocumentResult):
-            metrics.cache.labels("hit").inc(r.cache_hits)
-            metrics.cache.labels("miss").inc(r.cache_misses)
-            for s in r.sentences:
-                metrics.segments.labels(f"{s.lang}-{r.target_lang}", str(s.translated).lower()).inc()
+    metrics.record_results(results)
 
 
 def _json(model: BaseModel) -> bytes:

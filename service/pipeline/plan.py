@@ -79,10 +79,12 @@ class DocPlan:
         return [u for sp in self.sentences for u in sp.frame.walk()]
 
 
-def segment(text: str, fmt: Format, hint: str | None) -> tuple[str, list[Span], HtmlDocument | None]:
-    """Sentences of a text, or of an HTML document's blocks (spans into its text content)."""
+def segment(text: str, fmt: Format, hint: str | None,
+            ignore_tags: frozenset[str] = frozenset()) -> tuple[str, list[Span], HtmlDocument | None]:
+    """Sentences of a text, or of an HTML document's blocks (spans into its text content);
+    HTML elements marked not to be translated, and tags in ``ignore_tags``, are left out."""
     if fmt == "html":
-        html = parse_html(text)
+        html = parse_html(text, ignore_tags)
         spans: list[Span] = []
         for block in html.blocks:
             base = block.span.start
@@ -116,7 +118,7 @@ def plan_document(doc: Document, detector: Detector, max_chars: int) -> DocPlan:
         raise UnsupportedLanguage(f"target language {doc.target_lang!r} is not supported: "
                                   f"use {', '.join(SUPPORTED_LANGS)}")
     hint = None if doc.source_lang == "auto" else doc.source_lang
-    source_text, spans, html = segment(doc.text, doc.format, hint)
+    source_text, spans, html = segment(doc.text, doc.format, hint, doc.ignore_tags)
     warnings: list[str] = []
     detections = [_detect(detector, s.text, doc.source_lang) for s in spans]
     doc_lang = _document_language(spans, detections)

@@ -18,6 +18,7 @@ class Document:
     source_lang: Lang | Literal["auto"] = "auto"
     target_lang: Lang = "en"
     format: Format = "text"
+    ignore_tags: frozenset[str] = frozenset()  # HTML: elements whose content is kept as it is
 
 
 @dataclass

@@ -21,7 +21,7 @@ from selectolax.lexbor import LexborNode
 
 from translators.base import Span
 from translators.text.html_render import render_html
-from translators.text.html_tree import Run, collect_runs, parse_tree
+from translators.text.html_tree import Run, collect_runs, kept_nodes, parse_tree
 from translators.text.patterns import TWEET_STATUS_URL
 from translators.text.quotes import Quote, find_quotes, parse_signature
 
@@ -52,6 +52,7 @@ class HtmlDocument:
     tweets: list[Quote]
     source: str = field(repr=False)
     fragment: bool = field(default=True, repr=False)
+    ignore_tags: frozenset[str] = field(default=frozenset(), repr=False)
 
     def quotes(self) -> list[Quote]:
         """Quotes found in ``text`` plus the HTML tweets (which replace any tweet found in
@@ -98,11 +99,13 @@ def _tweet(bq: LexborNode, mine: list[int], runs: list[Run], blocks: list[Block]
     )
 
 
-def parse_html(html: str) -> HtmlDocument:
-    """Parse an HTML fragment or document into translatable blocks and tweets."""
+def parse_html(html: str, ignore_tags: frozenset[str] = frozenset()) -> HtmlDocument:
+    """Parse an HTML fragment or document into translatable blocks and tweets. Elements marked
+    ``translate="no"`` or ``class="notranslate"``, and tags in ``ignore_tags``, are kept as
+    they are (a block-level one in place; an inline one before or after its block's text)."""
     fragment = not _FULL_DOCUMENT.match(html)
     _tree, top = parse_tree(html, fragment)
-    runs, tweet_nodes = collect_runs(top)
+    runs, tweet_nodes = collect_runs(top, kept_nodes(top, ignore_tags))
     blocks: list[Block] = []
     pos = 0
     for r in runs:
@@ -116,4 +119,5 @@ def parse_html(html: str) -> HtmlDocument:
         if r.tweet is not None:
             by_tweet.setdefault(r.tweet, []).append(i)
     tweets = [_tweet(tweet_nodes[t], mine, runs, blocks, text) for t, mine in by_tweet.items()]
-    return HtmlDocument(text=text, blocks=blocks, tweets=tweets, source=html, fragment=fragment)
+    return HtmlDocument(text=text, blocks=blocks, tweets=tweets, source=html, fragment=fragment,
+                        ignore_tags=ignore_tags)

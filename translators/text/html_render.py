@@ -18,7 +18,16 @@ from typing import TYPE_CHECKING
 
 from selectolax.lexbor import LexborNode
 
-from translators.text.html_tree import ATOMIC_TAGS, Run, children, collapse, collect_runs, node_texts, parse_tree
+from translators.text.html_tree import (
+    ATOMIC_TAGS,
+    Run,
+    children,
+    collapse,
+    collect_runs,
+    kept_nodes,
+    node_texts,
+    parse_tree,
+)
 from translators.text.intervals import Intervals
 from translators.text.patterns import DECORATION
 
@@ -61,19 +70,19 @@ def _dfs(nodes: list[LexborNode], visit: Callable[[LexborNode], bool]) -> None:
             stack.extend(reversed(list(children(node))))
 
 
-def _atomic_or_empty(node: LexborNode, texts: dict[int, str]) -> bool:
-    if not node.is_element_node or (node.tag or "") in ATOMIC_TAGS:
+def _atomic_or_empty(node: LexborNode, texts: dict[int, str], keep: frozenset[int]) -> bool:
+    if not node.is_element_node or (node.tag or "") in ATOMIC_TAGS or node.mem_id in keep:
         return True
     return not collapse(texts.get(node.mem_id, ""))
 
 
-def _replace_run(run: Run, translated: str) -> None:
+def _replace_run(run: Run, translated: str, keep: frozenset[int]) -> None:
     """Replace a run's nodes by ``translated``, keeping inline elements found in it."""
     leading: list[LexborNode] = []
     trailing: list[LexborNode] = []
     protected: list[tuple[LexborNode, str]] = []
     seen_text = False
-    texts = node_texts(run.nodes)
+    texts = node_texts(run.nodes, keep)
 
     def visit_protected(node: LexborNode) -> bool:
         nonlocal seen_text
@@ -82,7 +91,7 @@ def _replace_run(run: Run, translated: str) -> None:
             return False
         if node.tag == "br":
             return False
-        if _atomic_or_empty(node, texts):
+        if _atomic_or_empty(node, texts, keep):
             (trailing if seen_text else leading).append(node)
             return False
         text = collapse(texts[node.mem_id])
@@ -118,7 +127,7 @@ def _replace_run(run: Run, translated: str) -> None:
 
     def visit_other(node: LexborNode) -> bool:
         nonlocal cursor
-        if node.is_text_node or node.tag == "br" or _atomic_or_empty(node, texts):
+        if node.is_text_node or node.tag == "br" or _atomic_or_empty(node, texts, keep):
             return False
         if node.mem_id in protected_ids:
             return False
@@ -161,9 +170,10 @@ def render_html(doc: HtmlDocument, translated_blocks: list[str]) -> str:
     if len(translated_blocks) != len(doc.blocks):
         raise ValueError(f"{len(translated_blocks)} translations for {len(doc.blocks)} blocks")
     tree, top = parse_tree(doc.source, doc.fragment)
-    runs, _ = collect_runs(top)
+    keep = kept_nodes(top, doc.ignore_tags)
+    runs, _ = collect_runs(top, keep)
     if len(runs) != len(doc.blocks):  # the same parser on the same source: cannot differ
         raise RuntimeError("document structure changed between parse and render")
     for run, translated in zip(runs, translated_blocks, strict=True):
-        _replace_run(run, translated)
+        _replace_run(run, translated, keep)
     return tree.html or ""

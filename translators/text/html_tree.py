@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-__all__ = ["ATOMIC_TAGS", "Run", "children", "collapse", "collect_runs", "node_texts", "parse_tree"]
+__all__ = ["ATOMIC_TAGS", "Run", "children", "collapse", "collect_runs", "kept_nodes", "node_texts", "parse_tree"]
 
 _BLOCK_TAGS = frozenset(
     {
@@ -59,10 +59,27 @@ def collapse(raw: str) -> str:
     return _WS.sub(" ", raw).strip(" ")
 
 
-def _kind(node: LexborNode, has_block: set[int]) -> int:
+def kept_nodes(top: list[LexborNode], ignore_tags: frozenset[str] = frozenset()) -> frozenset[int]:
+    """``mem_id`` of the elements not to translate, kept whole like atomic content:
+    ``translate="no"``, ``class="notranslate"``, and tags in ``ignore_tags`` (DeepL's option)."""
+
+    def marked(node: LexborNode) -> bool:
+        attrs = node.attributes
+        return ((attrs.get("translate") or "").strip().lower() == "no"
+                or "notranslate" in (attrs.get("class") or "").split() or (node.tag or "") in ignore_tags)
+
+    selector = ",".join(["[translate]", ".notranslate", *sorted(ignore_tags)])
+    keep: set[int] = set()
+    for root in top:
+        if root.is_element_node:
+            keep.update(n.mem_id for n in [root, *root.css(selector)] if marked(n))
+    return frozenset(keep)
+
+
+def _kind(node: LexborNode, has_block: set[int], keep: frozenset[int]) -> int:
     if node.is_text_node:
         return _INLINE
-    if not node.is_element_node:
+    if not node.is_element_node or node.mem_id in keep:
         return _ATOMIC
     tag = node.tag or ""
     if tag in _BLOCK_TAGS:
@@ -81,9 +98,9 @@ def children(node: LexborNode) -> Iterator[LexborNode]:
         child = child.next
 
 
-def node_texts(nodes: list[LexborNode]) -> dict[int, str]:
-    """Raw text of every element in these subtrees by ``mem_id`` (atomic elements: ``""``,
-    ``<br>``: a space); one iterative post-order pass."""
+def node_texts(nodes: list[LexborNode], keep: frozenset[int] = frozenset()) -> dict[int, str]:
+    """Raw text of every element in these subtrees by ``mem_id`` (atomic and kept elements:
+    ``""``, ``<br>``: a space); one iterative post-order pass."""
     texts: dict[int, str] = {}
     stack: list[tuple[LexborNode, bool]] = [(n, False) for n in reversed(nodes) if n.is_element_node]
     while stack:
@@ -94,7 +111,7 @@ def node_texts(nodes: list[LexborNode]) -> dict[int, str]:
             )
             continue
         tag = node.tag or ""
-        if tag in ATOMIC_TAGS:
+        if tag in ATOMIC_TAGS or node.mem_id in keep:
             texts[node.mem_id] = ""
         elif tag == "br":
             texts[node.mem_id] = " "
@@ -134,8 +151,9 @@ def _containers_of_blocks(top: list[LexborNode]) -> set[int]:
     return marked
 
 
-def collect_runs(top: list[LexborNode]) -> tuple[list[Run], list[LexborNode]]:
-    """Runs (blocks) in document order, and the tweet blockquotes they refer to."""
+def collect_runs(top: list[LexborNode], keep: frozenset[int] = frozenset()) -> tuple[list[Run], list[LexborNode]]:
+    """Runs (blocks) in document order, and the tweet blockquotes they refer to; ``keep``
+    (see :func:`kept_nodes`) are treated as atomic."""
     has_block = _containers_of_blocks(top)
     runs: list[Run] = []
     tweets: list[LexborNode] = []
@@ -143,7 +161,7 @@ def collect_runs(top: list[LexborNode]) -> tuple[list[Run], list[LexborNode]]:
 
     def flush(ctx: _Ctx) -> None:
         if run:
-            texts = node_texts(run)
+            texts = node_texts(run, keep)
             raw = "".join(_raw(n, texts) for n in run)
             text = collapse(raw)
             if text:
@@ -161,7 +179,7 @@ def collect_runs(top: list[LexborNode]) -> tuple[list[Run], list[LexborNode]]:
             flush(ctx)
             continue
         stack.append((node.next, ctx))
-        kind = _kind(node, has_block)
+        kind = _kind(node, has_block, keep)
         if kind in (_INLINE, _ATOMIC):
             run.append(node)
             continue

@@ -1,0 +1,170 @@
+"""Who may call, how often, how much: API keys, monthly character quotas, rate limits.
+
+One policy for the native API and both compatibility dialects; each renders the refusals
+(:class:`AccessDenied`) in its own error shape. Keys come from ``NEWSBRIDGE_API_KEYS`` and from
+the SQL table managed with ``newsbridge keys``; both are compared as SHA-256 digests with
+``hmac.compare_digest``. With no key configured anywhere the API is open and rate limits apply
+per client address. Keys are never logged: a key is named by its stored name or a digest prefix.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hmac
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from starlette.requests import HTTPConnection
+
+from service.settings import Settings
+from service.storage.keys import KeyStore, hash_key
+
+log = logging.getLogger(__name__)
+
+Reason = Literal["missing_key", "invalid_key", "quota", "rate"]
+KEYS_RECHECK_S = 5.0  # how long "are there stored keys?" is remembered
+UNLIMITED = 1_000_000_000_000  # what DeepL reports as the limit of an unlimited account
+
+
+class AccessDenied(Exception):
+    def __init__(self, reason: Reason, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is charged: a key (``key:<name>``) or, when the API is open, a client address."""
+
+    subject: str
+    chars_per_month: int | None
+    requests_per_minute: int | None
+
+
+@dataclass
+class Ticket:
+    """An admitted request: ``refund`` gives its characters back when the work failed."""
+
+    principal: Principal
+    period: str
+    chars: int
+    store: KeyStore | None
+
+    def refund(self) -> None:
+        if self.store is not None and self.chars:
+            self.store.refund(self.principal.subject, self.period, self.chars)
+            self.chars = 0
+
+
+def header_credential(conn: HTTPConnection) -> str | None:
+    """The key from ``X-API-Key``, ``Authorization: Bearer`` or ``Authorization: DeepL-Auth-Key``."""
+    key = conn.headers.get("x-api-key")
+    if key:
+        return key.strip()
+    scheme, _, value = conn.headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() in ("bearer", "deepl-auth-key") and value.strip():
+        return value.strip()
+    return None
+
+
+def month(now: float | None = None) -> tuple[str, int]:
+    """The current billing period ("2026-11") and the seconds until the next one starts."""
+    t = datetime.fromtimestamp(time.time() if now is None else now, UTC)
+    days = calendar.monthrange(t.year, t.month)[1]
+    end = datetime(t.year, t.month, days, tzinfo=UTC).timestamp() + 86400
+    return f"{t.year:04d}-{t.month:02d}", max(1, int(end - t.timestamp()))
+
+
+class Access:
+    def __init__(self, settings: Settings, store: KeyStore | None) -> None:
+        self.settings = settings
+        self.store = store
+        self._env = [(hash_key(k), f"env:{hash_key(k)[:12]}") for k in settings.api_keys]
+        self._stored_keys: tuple[float, bool] = (0.0, False)
+
+    # -- who ----------------------------------------------------------------------------------
+    def keys_configured(self) -> bool:
+        if self._env:
+            return True
+        if self.store is None:
+            return False
+        checked, any_stored = self._stored_keys
+        if time.monotonic() - checked > KEYS_RECHECK_S:
+            any_stored = self.store.count() > 0
+            self._stored_keys = (time.monotonic(), any_stored)
+        return any_stored
+
+    def authenticate(self, credential: str | None, address: str) -> Principal:
+        """The principal for a request; raises ``AccessDenied`` when keys are configured and
+        the credential is missing or matches none."""
+        rpm = self.settings.rate_limit_per_minute or None
+        if not self.keys_configured():
+            return Principal(f"addr:{address}", None, rpm)
+        if not credential:
+            raise AccessDenied("missing_key", "an API key is required")
+        digest = hash_key(credential)
+        for env_digest, subject in self._env:  # every entry is compared: no early exit on a match
+            if hmac.compare_digest(env_digest, digest):
+                quota = self.settings.api_keys_chars_per_month or None
+                return Principal(subject, quota, rpm)
+        stored = self.store.find(digest) if self.store is not None else None
+        if stored is not None and hmac.compare_digest(stored.key_hash, digest):
+            return Principal(f"key:{stored.name}", stored.chars_per_month, stored.requests_per_minute or rpm)
+        log.info("request with an unknown API key refused", extra={"key_digest": digest[:8]})
+        raise AccessDenied("invalid_key", "the API key is not valid")
+
+    # -- how often, how much ------------------------------------------------------------------
+    def admit(self, credential: str | None, address: str, chars: int) -> Ticket:
+        """Authenticate, count the request against the rate limit and charge ``chars`` to the
+        month's quota (atomically: a request that would pass the quota is refused whole)."""
+        principal = self.authenticate(credential, address)
+        period, until_next_month = month()
+        if self.store is None:
+            return Ticket(principal, period, 0, None)
+        if principal.requests_per_minute:
+            now = time.time()
+            count = self.store.hit(principal.subject, int(now // 60))
+            if count > principal.requests_per_minute:
+                raise AccessDenied("rate", f"more than {principal.requests_per_minute} requests per minute; "
+                                           "slow down", retry_after=max(1, 60 - int(now % 60)))
+        if not self.store.charge(principal.subject, period, chars, principal.chars_per_month):
+            raise AccessDenied("quota", f"the monthly quota of {principal.chars_per_month} characters is used up",
+                               retry_after=until_next_month)
+        return Ticket(principal, period, chars, self.store)
+
+    def usage(self, principal: Principal) -> tuple[int, int]:
+        """(characters used this month, the monthly limit) of a principal."""
+        period, _ = month()
+        used = self.store.usage(principal.subject, period)[0] if self.store is not None else 0
+        return used, principal.chars_per_month or UNLIMITED
+
+
+def build_access(settings: Settings) -> Access:
+    """The access policy over the service's database; says at start whether the API is open."""
+    from service.storage.db import DatabaseUnavailable, ensure_schema, get_engine
+
+    store: KeyStore | None = None
+    try:
+        engine = get_engine(settings.database_url)
+        ensure_schema(engine)
+        store = KeyStore(engine)
+    except DatabaseUnavailable as exc:
+        log.error("API key database unavailable: only NEWSBRIDGE_API_KEYS keys are accepted, "
+                  "no quotas or rate limits are counted", extra={"error": str(exc)})
+    access = Access(settings, store)
+    try:
+        closed = access.keys_configured()
+    except Exception as exc:  # the database answered the schema check but not this query
+        log.error("API key database unreadable", extra={"error": str(exc)})
+        access.store, closed = None, bool(settings.api_keys)
+    if closed:
+        log.info("API keys required", extra={"env_keys": len(settings.api_keys)})
+    else:
+        log.warning("no API keys configured: the API is open to anyone who can reach it "
+                    "(set NEWSBRIDGE_API_KEYS or run `newsbridge keys create NAME`)")
+    return access

@@ -1,0 +1,153 @@
+"""What the LibreTranslate and DeepL adapters share: reading their bodies (JSON, form, query),
+admitting a request, running the one pipeline, and the language catalogue from the registry.
+
+The adapters only translate request and response shapes: every text goes through
+``Pipeline.translate_documents`` / ``detect_segments`` of the app's engines, like ``/v1``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from service.engines import Engines
+from service.errors import ServiceNotReady
+from service.http.access import Access, Ticket, header_credential
+from service.http.clients import client_address
+from service.http.problems import STATUS, report
+from service.pipeline.flow import Document, DocumentResult
+from service.views import Problem
+from translators.base import Lang
+from translators.registry import PIVOT, REGISTRY
+
+T = TypeVar("T")
+
+# TODO(engines-compose): read names from the registry once it carries them.
+_NAMES: dict[str, str] = {"en": "English", "pl": "Polish", "lt": "Lithuanian"}
+
+
+class BadBody(ValueError):
+    """The body is not valid JSON or form data."""
+
+
+class Params:
+    """Request parameters from the query string and a JSON or form body (body wins).
+    A form or query key given several times (DeepL's ``text=a&text=b``) keeps every value."""
+
+    def __init__(self, values: dict[str, list[Any]]) -> None:
+        self._values = values
+
+    def get(self, name: str, default: Any = None) -> Any:
+        values = self._values.get(name)
+        return values[-1] if values else default
+
+    def getlist(self, name: str) -> list[Any]:
+        values = self._values.get(name, [])
+        if len(values) == 1 and isinstance(values[0], list):
+            return list(values[0])
+        return list(values)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._values
+
+
+async def read_params(request: Request) -> Params:
+    values: dict[str, list[Any]] = {}
+    for key, value in request.query_params.multi_items():
+        values.setdefault(key, []).append(value)
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = await request.body()
+    if not body.strip():
+        return Params(values)
+    if ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.form()
+        body_values: dict[str, list[Any]] = {}
+        for key, value in form.multi_items():
+            if isinstance(value, str):
+                body_values.setdefault(key, []).append(value)
+        values.update(body_values)
+        return Params(values)
+    if ctype.endswith("json") or body.lstrip()[:1] in (b"{", b"["):
+        try:
+            data = json.loads(body)
+        except ValueError as exc:
+            raise BadBody(f"invalid JSON: {exc}") from None
+        except RecursionError:
+            raise BadBody("the JSON body is nested too deeply") from None
+        if not isinstance(data, dict):
+            raise BadBody("the JSON body must be an object")
+        values.update({k: [v] for k, v in data.items()})
+        return Params(values)
+    return Params(values)  # a body of another kind (e.g. GET with stray bytes) is ignored
+
+
+def engines_of(request: Request) -> Engines:
+    engines = getattr(request.app.state, "engines", None)
+    if engines is None:
+        raise ServiceNotReady("the service is starting or stopping")
+    return engines
+
+
+async def admit(request: Request, chars: int, credential: str | None = None) -> Ticket:
+    """Let the access policy admit the request (raises ``AccessDenied``)."""
+    access: Access = request.app.state.access
+    return await run_in_threadpool(access.admit, credential or header_credential(request),
+                                   client_address(request, access.settings), chars)
+
+
+async def run_work(request: Request, chars: int, fn: Callable[[], T]) -> T:
+    """The one place the adapters hand model work over (to become the shared admission /
+    deadline path of ``service.http.work`` when it lands)."""
+    return await run_in_threadpool(fn)
+
+
+async def translate(request: Request, docs: list[Document], ticket: Ticket) -> list[DocumentResult | Exception]:
+    """Translate through the app's pipeline; metrics as for ``/v1``; characters refunded when
+    nothing could be translated."""
+    engines = engines_of(request)
+    try:
+        results = await run_work(request, sum(len(d.text) for d in docs),
+                                 lambda: engines.pipeline.translate_documents(docs))
+    except BaseException:
+        await run_in_threadpool(ticket.refund)
+        raise
+    request.app.state.metrics.record_results(results)
+    if any(isinstance(r, Exception) for r in results):
+        await run_in_threadpool(ticket.refund)
+    return results
+
+
+def problem_status(exc: BaseException, request: Request) -> tuple[Problem, int]:
+    """The problem for an error (the one policy of ``service.views``; an unexpected error is
+    logged once and its detail withheld) and the HTTP status the native API would give it."""
+    problem = report(exc, request)
+    request.app.state.metrics.errors.labels(problem.type).inc()
+    return problem, STATUS.get(problem.type, ("", 500))[1]
+
+
+# ---------------------------------------------------------------------------- languages
+
+
+def language_codes() -> list[Lang]:
+    """Every language of the registry's pairs, in a stable order."""
+    seen: dict[str, None] = {}
+    for spec in REGISTRY.values():
+        seen.setdefault(spec.source)
+        seen.setdefault(spec.target)
+    return sorted(seen)  # type: ignore[return-value]
+
+
+def targets(source: str) -> list[Lang]:
+    """Languages ``source`` translates into: direct pairs, and through the pivot."""
+    direct = {s.target for s in REGISTRY.values() if s.source == source}
+    if source != PIVOT and PIVOT in direct:
+        direct |= {s.target for s in REGISTRY.values() if s.source == PIVOT and s.target != source}
+    return sorted(direct)  # type: ignore[return-value]
+
+
+def language_name(code: str) -> str:
+    return _NAMES.get(code, code)

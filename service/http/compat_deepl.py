@@ -1,0 +1,215 @@
+"""DeepL API v2 subset: ``POST /v2/translate``, ``GET|POST /v2/languages``, ``GET|POST /v2/usage``.
+
+Bodies are JSON or form-encoded (``text=a&text=b``); the key is ``Authorization: DeepL-Auth-Key``
+(or ``auth_key``, as old clients send it). Errors are ``{"message": "..."}`` with DeepL's
+status codes: 400, 403 auth, 413 too large, 429 too many requests, 456 quota exceeded. A thin
+adapter: the texts go through the same pipeline as ``/v1``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from service.http.access import Access, AccessDenied, header_credential
+from service.http.clients import client_address
+from service.http.compat_common import (
+    BadBody,
+    Params,
+    admit,
+    engines_of,
+    language_codes,
+    language_name,
+    problem_status,
+    read_params,
+    translate,
+)
+from service.http.limits import check_request
+from service.pipeline.flow import Document, DocumentResult
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/v2", tags=["DeepL-compatible"])
+
+# DeepL's regional variants of a language this service translates into as one
+VARIANTS: dict[str, tuple[str, ...]] = {"en": ("EN-GB", "EN-US")}
+DEFAULT_FORMALITY = ("", "default")
+
+
+class DeepLError(Exception):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers or {}
+
+
+def _denied(exc: AccessDenied) -> DeepLError:
+    if exc.reason == "rate":
+        return DeepLError(429, "Too many requests", {"Retry-After": str(exc.retry_after or 60)})
+    if exc.reason == "quota":
+        return DeepLError(456, "Quota exceeded")
+    return DeepLError(403, "Authorization failure: " + exc.message)
+
+
+def _from_error(exc: BaseException, request: Request) -> DeepLError:
+    """DeepL's statuses: 413 for anything too large, 400 for other client errors; a server
+    fault keeps its 5xx."""
+    problem, status = problem_status(exc, request)
+    if status == 413:
+        return DeepLError(413, f"Request Entity Too Large: {problem.detail}")
+    if status < 500:
+        return DeepLError(400, problem.detail)
+    return DeepLError(status, problem.detail)
+
+
+async def _answer(request: Request, handler: Callable[[Params], Awaitable[Any]]) -> JSONResponse:
+    try:
+        params = await read_params(request)
+        return JSONResponse(await handler(params))
+    except DeepLError as exc:
+        return JSONResponse({"message": exc.message}, status_code=exc.status, headers=exc.headers)
+    except BadBody as exc:
+        return JSONResponse({"message": f"Invalid request: {exc}"}, status_code=400)
+    except AccessDenied as exc:
+        err = _denied(exc)
+        return JSONResponse({"message": err.message}, status_code=err.status, headers=err.headers)
+    except Exception as exc:  # a domain or engine error, or a crash (logged once, detail withheld)
+        err = _from_error(exc, request)
+        return JSONResponse({"message": err.message}, status_code=err.status, headers=err.headers)
+
+
+def _credential(request: Request, params: Params) -> str | None:
+    return header_credential(request) or params.get("auth_key")
+
+
+def _target(value: Any) -> str:
+    if not value or not isinstance(value, str):
+        raise DeepLError(400, "Parameter 'target_lang' not specified.")
+    code = value.strip().lower().split("-")[0]
+    variants = {v.lower() for v in VARIANTS.get(code, ())} | {code}
+    if code not in language_codes() or value.strip().lower() not in variants:
+        raise DeepLError(400, "Value for 'target_lang' not supported.")
+    return code
+
+
+def _source(value: Any) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "auto"
+    code = str(value).strip().lower()
+    if code not in language_codes():
+        raise DeepLError(400, "Value for 'source_lang' not supported.")
+    return code
+
+
+def _tags(params: Params, name: str) -> frozenset[str]:
+    tags: set[str] = set()
+    for value in params.getlist(name):
+        tags |= {t.strip().lower() for t in str(value).split(",") if t.strip()}
+    return frozenset(tags)
+
+
+def _check_unsupported(params: Params) -> None:
+    formality = str(params.get("formality") or "").strip().lower()
+    if formality not in DEFAULT_FORMALITY:
+        raise DeepLError(400, "'formality' is not supported by this server (its languages have no formality "
+                              "setting); leave it out or send 'default'.")
+    if params.get("glossary_id") or params.getlist("glossary_ids"):
+        raise DeepLError(400, "Glossaries are not supported by this server; leave out 'glossary_id'.")
+    tag_handling = str(params.get("tag_handling") or "").strip().lower()
+    if tag_handling not in ("", "html", "xml"):
+        raise DeepLError(400, "Value for 'tag_handling' not supported.")
+
+
+@router.post("/translate", summary="Translate (DeepL API v2-compatible)")
+async def deepl_translate(request: Request) -> JSONResponse:
+    """Body: `text` (list; form: repeated `text=`), `target_lang` (EN, EN-GB, EN-US, PL, LT),
+    `source_lang`, `tag_handling` (html|xml), `ignore_tags`; `split_sentences`, `preserve_formatting`,
+    `outline_detection`, `splitting_tags`, `non_splitting_tags`, `context` are accepted.
+    `formality` other than `default` and `glossary_id` are refused (400)."""
+
+    async def handle(params: Params) -> dict[str, Any]:
+        texts = params.getlist("text")
+        if not texts:
+            raise DeepLError(400, "Parameter 'text' not specified.")
+        if not all(isinstance(t, str) for t in texts):
+            raise DeepLError(400, "Parameter 'text' must be a string or a list of strings.")
+        target = _target(params.get("target_lang"))
+        source = _source(params.get("source_lang"))
+        _check_unsupported(params)
+        fmt = "html" if params.get("tag_handling") else "text"
+        chars, bad = check_request(texts, engines_of(request).settings, fmt=fmt, batch=True)
+        if bad:
+            raise _from_error(bad[min(bad)], request)
+        ignore = _tags(params, "ignore_tags")
+        ticket = await admit(request, chars, _credential(request, params))
+        todo = [i for i, t in enumerate(texts) if t.strip()]  # DeepL returns empty texts as they are
+        docs = [Document(texts[i], source, target, fmt, ignore) for i in todo]  # type: ignore[arg-type]
+        results = await translate(request, docs, ticket) if docs else []
+        for r in results:
+            if isinstance(r, Exception):
+                raise _from_error(r, request)
+        by_index = dict(zip(todo, results, strict=True))
+        model_type = params.get("model_type")
+        out = []
+        for i, text in enumerate(texts):
+            r = by_index.get(i)
+            detected = r.source_lang if isinstance(r, DocumentResult) and r.source_lang != "und" else source
+            item: dict[str, Any] = {
+                "detected_source_language": "" if detected == "auto" else detected.upper(),
+                "text": r.translation if isinstance(r, DocumentResult) else text,
+                "billed_characters": len(text),
+            }
+            if model_type:
+                item["model_type_used"] = str(model_type)
+            out.append(item)
+        return {"translations": out}
+
+    return await _answer(request, handle)
+
+
+@router.get("/languages", summary="Languages (DeepL API v2-compatible)", operation_id="deepl_languages_get")
+@router.post("/languages", summary="Languages (DeepL API v2-compatible)", operation_id="deepl_languages_post")
+async def deepl_languages(request: Request) -> JSONResponse:
+    """`type=source` (default) or `type=target`, in the query or the body (the SDKs send it in a
+    form body, also on GET)."""
+
+    async def handle(params: Params) -> list[dict[str, Any]]:
+        kind = str(params.get("type") or "source").strip().lower()
+        if kind not in ("source", "target"):
+            raise DeepLError(400, "Value for 'type' not supported.")
+        await _check_key(request, params)
+        out: list[dict[str, Any]] = []
+        for code in language_codes():
+            if kind == "source":
+                out.append({"language": code.upper(), "name": language_name(code)})
+                continue
+            for variant in VARIANTS.get(code, (code.upper(),)):
+                suffix = f" ({'British' if variant.endswith('GB') else 'American'})" if "-" in variant else ""
+                out.append({"language": variant, "name": language_name(code) + suffix, "supports_formality": False})
+        return out
+
+    return await _answer(request, handle)
+
+
+@router.get("/usage", summary="Usage of the key (DeepL API v2-compatible)", operation_id="deepl_usage_get")
+@router.post("/usage", summary="Usage of the key (DeepL API v2-compatible)", operation_id="deepl_usage_post")
+async def deepl_usage(request: Request) -> JSONResponse:
+    """`{"character_count", "character_limit"}`: this month's characters of the key and its quota."""
+
+    async def handle(params: Params) -> dict[str, int]:
+        access: Access = request.app.state.access
+        principal = await run_in_threadpool(access.authenticate, _credential(request, params),
+                                            client_address(request, access.settings))
+        used, limit = await run_in_threadpool(access.usage, principal)
+        return {"character_count": used, "character_limit": limit}
+
+    return await _answer(request, handle)
+
+
+async def _check_key(request: Request, params: Params) -> None:
+    access: Access = request.app.state.access
+    await run_in_threadpool(access.authenticate, _credential(request, params),
+                            client_address(request, access.settings))

@@ -1,0 +1,136 @@
+"""Access control for the native API (``/v1/...``): an ASGI middleware in front of its routes.
+
+It reads the request body once (and hands it on unchanged), counts the characters of ``text`` /
+``texts``, and asks :class:`service.http.access.Access` to admit the request. Refusals are
+problem details: 401 ``unauthorized`` (no or unknown key), 429 ``rate_limited`` and 429
+``quota_exceeded``, both with ``Retry-After``. A request that ends in an error gets its
+characters back. The compatibility dialects call ``Access`` themselves, with their own errors.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.http.access import Access, AccessDenied, Ticket, header_credential
+from service.http.clients import client_address
+from service.http.problems import PROBLEM_BASE
+
+log = logging.getLogger(__name__)
+PROTECTED_PREFIX = "/v1/"
+STREAMED_PREFIXES = ("/v1/jobs",)  # bodies not read here (characters not counted per request)
+
+_PROBLEMS: dict[str, tuple[str, str, int]] = {
+    "missing_key": ("unauthorized", "Unauthorized", 401),
+    "invalid_key": ("unauthorized", "Unauthorized", 401),
+    "rate": ("rate_limited", "Too many requests", 429),
+    "quota": ("quota_exceeded", "Quota exceeded", 429),
+}
+
+
+def request_chars(body: bytes) -> int:
+    """Characters of the texts in a native request body (0 when there are none)."""
+    try:
+        data = json.loads(body or b"{}")
+    except (ValueError, RecursionError):
+        return 0  # the route answers (invalid_json, invalid_encoding, too_deeply_nested)
+    if not isinstance(data, dict):
+        return 0
+    chars = len(data["text"]) if isinstance(data.get("text"), str) else 0
+    texts = data.get("texts")
+    if isinstance(texts, list):
+        chars += sum(len(t) for t in texts if isinstance(t, str))
+    return chars
+
+
+def problem_body(denied: AccessDenied, instance: str) -> tuple[int, dict[str, Any]]:
+    kind, title, status = _PROBLEMS[denied.reason]
+    return status, {"type": PROBLEM_BASE + kind, "title": title, "status": status,
+                    "detail": denied.message, "instance": instance}
+
+
+class NativeAccessMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(PROTECTED_PREFIX) \
+                or scope.get("method") == "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        access: Access | None = getattr(scope["app"].state, "access", None)
+        if access is None:  # not started yet: the routes answer not_ready
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith(STREAMED_PREFIXES):  # archives stream to disk: key and rate only
+            conn = HTTPConnection(scope)
+            try:
+                await run_in_threadpool(access.admit, header_credential(conn),
+                                        client_address(conn, access.settings), 0)
+            except AccessDenied as denied:
+                await _send_problem(send, denied, scope["path"])
+                return
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        body = b""
+        try:
+            while True:
+                message = await receive()
+                messages.append(message)
+                if message["type"] != "http.request":
+                    break
+                body += message.get("body", b"")
+                if not message.get("more_body", False):
+                    break
+        except Exception as exc:  # e.g. the body limit: the route reads it again and answers
+            failure = exc
+
+            async def fail() -> Message:
+                raise failure
+
+            await self.app(scope, fail, send)
+            return
+        conn = HTTPConnection(scope)
+        address = client_address(conn, access.settings)
+        try:
+            ticket: Ticket = await run_in_threadpool(access.admit, header_credential(conn), address,
+                                                     request_chars(body))
+        except AccessDenied as denied:
+            await _send_problem(send, denied, scope["path"])
+            return
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        status = 500
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, replay, watch)
+        finally:
+            if status >= 400:
+                await run_in_threadpool(ticket.refund)
+
+
+async def _send_problem(send: Send, denied: AccessDenied, path: str) -> None:
+    status, body = problem_body(denied, path)
+    headers = [(b"content-type", b"application/problem+json")]
+    if denied.reason in ("missing_key", "invalid_key"):
+        headers.append((b"www-authenticate", b'Bearer realm="newsbridge"'))
+    if denied.retry_after is not None:
+        headers.append((b"retry-after", str(denied.retry_after).encode()))
+    payload = json.dumps(body).encode()
+    headers.append((b"content-length", str(len(payload)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
