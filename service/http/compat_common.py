@@ -16,18 +16,17 @@ from starlette.concurrency import run_in_threadpool
 
 from service.engines import Engines
 from service.errors import ServiceNotReady
+from service.http import work
 from service.http.access import Access, Ticket, header_credential
 from service.http.clients import client_address
 from service.http.problems import STATUS, report
 from service.pipeline.flow import Document, DocumentResult
 from service.views import Problem
 from translators.base import Lang
-from translators.registry import PIVOT, REGISTRY
+from translators.registry import LANGUAGES, targets_for
 
 T = TypeVar("T")
 
-# TODO(engines-compose): read names from the registry once it carries them.
-_NAMES: dict[str, str] = {"en": "English", "pl": "Polish", "lt": "Lithuanian"}
 
 
 class BadBody(ValueError):
@@ -100,9 +99,9 @@ async def admit(request: Request, chars: int, credential: str | None = None) -> 
 
 
 async def run_work(request: Request, chars: int, fn: Callable[[], T]) -> T:
-    """The one place the adapters hand model work over (to become the shared admission /
-    deadline path of ``service.http.work`` when it lands)."""
-    return await run_in_threadpool(fn)
+    """The one place the adapters hand model work over: the same admission budget, deadline
+    and disconnect handling as ``/v1`` (``service.http.work``)."""
+    return await work.run_work(request, chars, fn)
 
 
 async def translate(request: Request, docs: list[Document], ticket: Ticket) -> list[DocumentResult | Exception]:
@@ -133,21 +132,14 @@ def problem_status(exc: BaseException, request: Request) -> tuple[Problem, int]:
 
 
 def language_codes() -> list[Lang]:
-    """Every language of the registry's pairs, in a stable order."""
-    seen: dict[str, None] = {}
-    for spec in REGISTRY.values():
-        seen.setdefault(spec.source)
-        seen.setdefault(spec.target)
-    return sorted(seen)  # type: ignore[return-value]
+    """Every language of the registry, in a stable (sorted) order."""
+    return sorted(LANGUAGES)
 
 
 def targets(source: str) -> list[Lang]:
     """Languages ``source`` translates into: direct pairs, and through the pivot."""
-    direct = {s.target for s in REGISTRY.values() if s.source == source}
-    if source != PIVOT and PIVOT in direct:
-        direct |= {s.target for s in REGISTRY.values() if s.source == PIVOT and s.target != source}
-    return sorted(direct)  # type: ignore[return-value]
+    return sorted(targets_for(source))
 
 
 def language_name(code: str) -> str:
-    return _NAMES.get(code, code)
+    return LANGUAGES.get(code, code)  # type: ignore[call-overload]
