@@ -99,6 +99,7 @@ def bench_fairness(args: argparse.Namespace, tmp: Path) -> None:
     extra = {"NEWSBRIDGE_MAX_CHARS": str(len(article) + 10), "NEWSBRIDGE_REQUEST_TIMEOUT": "600",
              "NEWSBRIDGE_CACHE_ENABLED": "false"}
     with serve(env(tmp, **extra)) as server:
+        one_sentence_p99(server.url, 5, 2 * args.n)  # warm-up: model load and first detection are not "idle" latency
         idle = one_sentence_p99(server.url, args.n, 0)
         done = threading.Event()
 

@@ -19,6 +19,7 @@ def test_extractive_summary_of_lithuanian_news_with_quote(client: TestClient, sa
     assert len(body["summary_sentences"]) == 2  # ceil(0.5 * 4 sentences)
     sources = [i for s in body["summary_sentences"] for i in s["sources"]]
     assert sources == sorted(sources)  # document order
+    assert body["quotes"], "the summary draws on the quoted statement: its original must be listed"
     for q in body["quotes"]:
         assert q["lang"] == "lt" and q["original"].startswith("Situacija kontroliuojama")
         assert body["summary"][q["summary"]["start"]:q["summary"]["end"]] == q["target"]["text"]
