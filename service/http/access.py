@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import HTTPConnection
 
 from service.settings import Settings
@@ -56,6 +57,12 @@ class Ticket:
     store: KeyStore | None
 
     def refund(self) -> None:
+        try:
+            self._refund()
+        except SQLAlchemyError as exc:  # the usage database failed: the request is served all the same
+            log.warning("could not refund usage", extra={"error": type(exc).__name__})
+
+    def _refund(self) -> None:
         if self.store is not None and self.chars:
             self.store.refund(self.principal.subject, self.period, self.chars)
             self.chars = 0
@@ -95,7 +102,10 @@ class Access:
             return False
         checked, any_stored = self._stored_keys
         if time.monotonic() - checked > KEYS_RECHECK_S:
-            any_stored = self.store.count() > 0
+            try:
+                any_stored = self.store.count() > 0
+            except SQLAlchemyError as exc:  # keep the last known answer; NEWSBRIDGE_API_KEYS still apply
+                log.warning("API key database unreadable", extra={"error": type(exc).__name__})
             self._stored_keys = (time.monotonic(), any_stored)
         return any_stored
 
@@ -126,6 +136,15 @@ class Access:
         period, until_next_month = month()
         if self.store is None:
             return Ticket(principal, period, 0, None)
+        try:
+            return self._count(principal, period, until_next_month, chars)
+        except SQLAlchemyError as exc:
+            # The usage tables are in the service's database: when it fails (read-only, full,
+            # down), requests are served uncounted rather than failed, as the cache does.
+            log.warning("usage database failed: request admitted uncounted", extra={"error": type(exc).__name__})
+            return Ticket(principal, period, 0, None)
+
+    def _count(self, principal: Principal, period: str, until_next_month: int, chars: int) -> Ticket:
         if principal.requests_per_minute:
             now = time.time()
             count = self.store.hit(principal.subject, int(now // 60))
