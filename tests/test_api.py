@@ -190,6 +190,7 @@ def test_english_article_with_polish_tweet_html(client: TestClient, sample) -> N
     assert 'href="https://t.co/AbCdEf1234"' in body["translation"]
     # UTF-16 spans slice in JavaScript terms
     src16 = body["source_text"].encode("utf-16-le")
+    assert body["sentences"]
     for s in body["sentences"]:
         a, b = s["source"]["start"], s["source"]["end"]
         assert src16[2 * a:2 * b].decode("utf-16-le") == s["source"]["text"]
@@ -201,6 +202,7 @@ def test_utf16_offsets_after_emoji(client: TestClient, sample) -> None:
     u16 = client.post("/v1/translate", json={"text": text, "offsets": "utf16"}).json()
     src16 = text.encode("utf-16-le")
     tgt16 = u16["translation_text"].encode("utf-16-le")
+    assert cp["sentences"]
     for a, b in zip(cp["sentences"], u16["sentences"], strict=True):
         assert a["source"]["text"] == b["source"]["text"]
         s, t = b["source"], b["target"]
@@ -245,6 +247,10 @@ def test_summarize_ministry_tweet_keeps_polish_original(client: TestClient, samp
     # exact: the quote's target is the translation of its own words, nothing of the sentence around it
     alone = client.post("/v1/translate", json={"text": quote["original"], "source_lang": "pl"}).json()
     assert target["text"] == alone["translation_text"]
+    # the summary (2 sentences) may or may not draw on the quote's sentence: spans exactly when it does
+    drawn = any(max(target["start"], t["start"]) < min(target["end"], t["end"])
+                for s in body["summary_sentences"] for i in s["sources"] for t in [tr["sentences"][i]["target"]])
+    assert bool(quote["summary_spans"]) == drawn
     for span in quote["summary_spans"]:
         assert body["summary"][span["start"]:span["end"]] == span["text"] == target["text"]
 

@@ -106,6 +106,7 @@ def test_messy_archive_one_record_per_line_with_errors_and_cache(tmp_path: Path,
     texts = {json.loads(x)["id"]: json.loads(x)["text"] for x in lines if x.endswith("}")}
     for r in records:
         if "error" not in r:  # source spans index the record's own text
+            assert r["sentences"], r
             for s in r["sentences"]:
                 assert texts[r["id"]][s["source"]["start"]:s["source"]["end"]] == s["source"]["text"]
     assert "11 records" in result.stderr and "3 errors" in result.stderr and "from cache" in result.stderr

@@ -131,6 +131,7 @@ def test_limits_on_every_text_endpoint(settings: Settings) -> None:
             problem_of(c.post(path, json={"text": deep, "format": "html"}), 413, "html_too_deep")
             ok = "<p>Zdanie.<p>Drugie.<ul><li>a<li>b</ul>"  # implicit ends do not count as nesting
             assert c.post(path, json={"text": ok, "format": "html"}).status_code == 200
+        assert len(TEXT_ENDPOINTS) >= 2
         for path in TEXT_ENDPOINTS[:2]:
             problem_of(c.post(path, json={"texts": ["Zdanie."] * 4}), 413, "too_many_texts")
             problem_of(c.post(path, json={"texts": ["Zdanie. " * 19] * 3}),
