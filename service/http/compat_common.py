@@ -16,10 +16,10 @@ from starlette.concurrency import run_in_threadpool
 
 from service.engines import Engines
 from service.errors import ServiceNotReady
-from service.http import work
 from service.http.access import Access, Ticket, header_credential
 from service.http.clients import client_address
 from service.http.problems import STATUS, report
+from service.http.work import run_work as shared_run_work
 from service.pipeline.flow import Document, DocumentResult
 from service.views import Problem
 from translators.base import Lang
@@ -101,7 +101,7 @@ async def admit(request: Request, chars: int, credential: str | None = None) -> 
 async def run_work(request: Request, chars: int, fn: Callable[[], T]) -> T:
     """The one place the adapters hand model work over: the same admission budget, deadline
     and disconnect handling as ``/v1`` (``service.http.work``)."""
-    return await work.run_work(request, chars, fn)
+    return await shared_run_work(request, chars, fn)
 
 
 async def translate(request: Request, docs: list[Document], ticket: Ticket) -> list[DocumentResult | Exception]:
