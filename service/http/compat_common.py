@@ -8,15 +8,16 @@ The adapters only translate request and response shapes: every text goes through
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from fastapi import Request
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from service.engines import Engines
 from service.errors import ServiceNotReady
-from service.http.access import Access, Ticket, header_credential
+from service.http.access import Access, AccessDenied, Ticket, header_credential
 from service.http.clients import client_address
 from service.http.problems import STATUS, report
 from service.http.work import run_work as shared_run_work
@@ -27,6 +28,36 @@ from translators.registry import LANGUAGES, targets_for
 
 T = TypeVar("T")
 
+
+
+class DialectError(Exception):
+    """An error in a dialect's own shape: ``{key: message}`` with the dialect's status."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers or {}
+
+
+async def answer(request: Request, handler: Callable[[Params], Awaitable[Any]], *, key: str,
+                 denied: Callable[[AccessDenied], DialectError],
+                 from_error: Callable[[BaseException, Request], DialectError]) -> JSONResponse:
+    """Run a dialect's handler on the request's parameters; every error comes back as
+    ``{key: message}`` (``"message"`` for DeepL, ``"error"`` for LibreTranslate)."""
+
+    def reply(err: DialectError) -> JSONResponse:
+        return JSONResponse({key: err.message}, status_code=err.status, headers=err.headers)
+
+    try:
+        params = await read_params(request)
+        return JSONResponse(await handler(params))
+    except DialectError as exc:
+        return reply(exc)
+    except BadBody as exc:
+        return reply(DialectError(400, f"Invalid request: {exc}"))
+    except AccessDenied as exc:
+        return reply(denied(exc))
+    except Exception as exc:  # a domain or engine error, or a crash (logged once, detail withheld)
+        return reply(from_error(exc, request))
 
 
 class BadBody(ValueError):

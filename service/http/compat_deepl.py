@@ -19,14 +19,14 @@ from starlette.concurrency import run_in_threadpool
 from service.http.access import Access, AccessDenied, header_credential
 from service.http.clients import client_address
 from service.http.compat_common import (
-    BadBody,
+    DialectError,
     Params,
     admit,
+    answer,
     engines_of,
     language_codes,
     language_name,
     problem_status,
-    read_params,
     translate,
 )
 from service.http.limits import check_request
@@ -40,10 +40,8 @@ VARIANTS: dict[str, tuple[str, ...]] = {"en": ("EN-GB", "EN-US")}
 DEFAULT_FORMALITY = ("", "default")
 
 
-class DeepLError(Exception):
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers or {}
+class DeepLError(DialectError):
+    """An error in DeepL's shape: ``{"message": ...}``."""
 
 
 def _denied(exc: AccessDenied) -> DeepLError:
@@ -66,19 +64,7 @@ def _from_error(exc: BaseException, request: Request) -> DeepLError:
 
 
 async def _answer(request: Request, handler: Callable[[Params], Awaitable[Any]]) -> JSONResponse:
-    try:
-        params = await read_params(request)
-        return JSONResponse(await handler(params))
-    except DeepLError as exc:
-        return JSONResponse({"message": exc.message}, status_code=exc.status, headers=exc.headers)
-    except BadBody as exc:
-        return JSONResponse({"message": f"Invalid request: {exc}"}, status_code=400)
-    except AccessDenied as exc:
-        err = _denied(exc)
-        return JSONResponse({"message": err.message}, status_code=err.status, headers=err.headers)
-    except Exception as exc:  # a domain or engine error, or a crash (logged once, detail withheld)
-        err = _from_error(exc, request)
-        return JSONResponse({"message": err.message}, status_code=err.status, headers=err.headers)
+    return await answer(request, handler, key="message", denied=_denied, from_error=_from_error)
 
 
 def _credential(request: Request, params: Params) -> str | None:

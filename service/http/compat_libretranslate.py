@@ -19,14 +19,14 @@ from starlette.concurrency import run_in_threadpool
 
 from service.http.access import AccessDenied
 from service.http.compat_common import (
-    BadBody,
+    DialectError,
     Params,
     admit,
+    answer,
     engines_of,
     language_codes,
     language_name,
     problem_status,
-    read_params,
     targets,
     translate,
 )
@@ -37,10 +37,8 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["LibreTranslate-compatible"])
 
 
-class LtError(Exception):
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers or {}
+class LtError(DialectError):
+    """An error in LibreTranslate's shape: ``{"error": ...}``."""
 
 
 def _denied(exc: AccessDenied) -> LtError:
@@ -65,19 +63,7 @@ def _from_error(exc: BaseException, request: Request, index: int | None = None) 
 
 
 async def _answer(request: Request, handler: Callable[[Params], Awaitable[Any]]) -> JSONResponse:
-    try:
-        params = await read_params(request)
-        return JSONResponse(await handler(params))
-    except LtError as exc:
-        return JSONResponse({"error": exc.message}, status_code=exc.status, headers=exc.headers)
-    except BadBody as exc:
-        return JSONResponse({"error": f"Invalid request: {exc}"}, status_code=400)
-    except AccessDenied as exc:
-        err = _denied(exc)
-        return JSONResponse({"error": err.message}, status_code=err.status, headers=err.headers)
-    except Exception as exc:  # a domain or engine error, or a crash (logged once, detail withheld)
-        err = _from_error(exc, request)
-        return JSONResponse({"error": err.message}, status_code=err.status, headers=err.headers)
+    return await answer(request, handler, key="error", denied=_denied, from_error=_from_error)
 
 
 def _required(params: Params, name: str) -> Any:
