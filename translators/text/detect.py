@@ -99,6 +99,19 @@ _OTHER_MIN_LINGUA = 0.5  # lingua's mass on other languages (its best one must b
 _MIN_LATIN_SHARE = 0.5
 
 
+def screen(text: str) -> Detection | tuple[str, list[str]]:
+    """The check every detector makes first: ``other`` for a segment with no letters or mostly
+    non-Latin ones; else the segment's letters-only text and its letters."""
+    clean = letters_only(text)
+    if not clean:
+        return Detection("other", 0.0)
+    letters = [ch for ch in clean if ch.isalpha()]
+    latin = sum(1 for ch in letters if _LATIN.match(ch))
+    if latin < _MIN_LATIN_SHARE * len(letters):
+        return Detection("other", round(1.0 - latin / len(letters), 4))
+    return clean, letters
+
+
 def letters_only(text: str) -> str:
     """Words of ``text`` with URLs, handles, hashtags, e-mails, emoji, digits and
     punctuation removed (hashtag words are kept only when nothing else is left)."""
@@ -162,13 +175,10 @@ class LanguageDetector:
 
     def detect(self, text: str) -> Detection:
         """Language of one segment; ``other`` with confidence 0 when it has no letters."""
-        clean = letters_only(text)
-        if not clean:
-            return Detection("other", 0.0)
-        letters = [ch for ch in clean if ch.isalpha()]
-        latin = sum(1 for ch in letters if _LATIN.match(ch))
-        if latin < _MIN_LATIN_SHARE * len(letters):
-            return Detection("other", round(1.0 - latin / len(letters), 4))
+        screened = screen(text)
+        if isinstance(screened, Detection):
+            return screened
+        clean, letters = screened
         engines = self._load()
         other = self._other_confidence(clean, len(letters), engines)
         if other is not None:

@@ -19,15 +19,12 @@ import threading
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-import regex
-
 from translators.base import Detection, Detector
-from translators.text.detect import LANGS, OTHER_LANGS, LanguageDetector, letters_only
+from translators.text.detect import LANGS, OTHER_LANGS, LanguageDetector, screen
 
 DetectorName = Literal["ensemble", "langdetect", "py3langid", "lingua"]
 DETECTORS: tuple[DetectorName, ...] = ("ensemble", "langdetect", "py3langid", "lingua")
 
-_LATIN = regex.compile(r"\p{Script=Latin}")
 _OTHER_MIN_WORDS, _OTHER_MIN_LETTERS, _OTHER_MIN_PROB = 3, 15, 0.9
 
 
@@ -39,13 +36,10 @@ class SingleEngineDetector:
     _loaded: ClassVar[dict[str, tuple[Any, Any]]] = {}
 
     def detect(self, text: str) -> Detection:
-        clean = letters_only(text)
-        if not clean:
-            return Detection("other", 0.0)
-        letters = [ch for ch in clean if ch.isalpha()]
-        latin = sum(1 for ch in letters if _LATIN.match(ch))
-        if latin < 0.5 * len(letters):
-            return Detection("other", round(1.0 - latin / len(letters), 4))
+        screened = screen(text)
+        if isinstance(screened, Detection):
+            return screened
+        clean, letters = screened
         ours, wide = self._engines()
         if len(letters) >= _OTHER_MIN_LETTERS and len(clean.split()) >= _OTHER_MIN_WORDS:
             lang, prob = self._wide_top(wide, clean)
