@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
+from tests.scaling import LINEAR, superlinearity
 from translators.text.html import HtmlDocument, parse_html, render_html
 from translators.text.quotes import parse_tweet_date
 
@@ -201,19 +201,25 @@ def test_100kb_article_is_linear(sample: str) -> None:
         '<p>Officials said on <b>Friday</b> that <a href="https://example.org/a">groups</a> tried '
         "to cross near <em>Kuźnica</em>. See https://example.org and #granica.</p>\n"
     )
-    body = ""
-    while len(body) < 100_000:
-        body += inner + para * 3
-    html = f"<article>{body}</article>"
-    best = float("inf")
-    for _ in range(2):
-        started = time.perf_counter()
+
+    def article(size: int) -> str:
+        body = ""
+        while len(body) < size:
+            body += inner + para * 3
+        return f"<article>{body}</article>"
+
+    def round_trip(html: str) -> str:
         doc = parse_html(html)
-        out = render_html(doc, [_upper_unprotected(t) for t in _identity(doc)])
-        best = min(best, time.perf_counter() - started)
+        return render_html(doc, [_upper_unprotected(t) for t in _identity(doc)])
+
+    html = article(100_000)
+    doc = parse_html(html)
+    out = round_trip(html)
     assert len(doc.tweets) > 50 and len(doc.blocks) > 500
     assert out.count('<a href="https://t.co/AbCdEf1234">pic.twitter.com/AbCdEf1234</a>') == len(doc.tweets)
-    assert best < 0.5, best  # ~30 ms measured
+    small = article(25_000)
+    growth = superlinearity(round_trip, small, html, len(html) / len(small))
+    assert growth < LINEAR, f"{len(html) / len(small):.1f}x the markup cost {growth:.1f}x more than linear"
 
 
 def test_deep_nesting_does_not_recurse() -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.scaling import LINEAR, superlinearity
 from translators.base import Span
 from translators.text.offsets import Utf16Index, span_to_utf16, to_utf16
 
@@ -68,11 +67,13 @@ def test_known_values_and_surrogate_split() -> None:
     assert index.spans([(0, 2), Span(3, 5, "🇵🇱")]) == [(0, 3), (4, 8)]
 
 
-def test_many_lookups_on_100kb_are_fast() -> None:
-    text = ("Zażółć 😀 gęślą 🇵🇱 jaźń 👨‍👩‍👧 " * 4000)[:100_000]
-    started = time.perf_counter()
+def _all_lookups(text: str) -> list[int]:
     index = Utf16Index(text)
-    out = [index.to_utf16(i) for i in range(0, len(text) + 1)]
-    elapsed = time.perf_counter() - started
-    assert out[-1] == len(text.encode("utf-16-le")) // 2
-    assert elapsed < 1.0, elapsed
+    return [index.to_utf16(i) for i in range(0, len(text) + 1)]
+
+
+def test_lookups_on_100kb_grow_linearly() -> None:
+    text = ("Zażółć 😀 gęślą 🇵🇱 jaźń 👨‍👩‍👧 " * 4000)[:100_000]
+    assert _all_lookups(text)[-1] == len(text.encode("utf-16-le")) // 2
+    growth = superlinearity(_all_lookups, text[:25_000], text, 4)
+    assert growth < LINEAR, f"4x the text cost {4 * growth:.1f}x the CPU time"

@@ -8,11 +8,12 @@ import os
 import re
 import shutil
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from scipy import sparse
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 
@@ -170,15 +171,21 @@ def test_degenerate_inputs() -> None:
 
 
 @pytest.mark.parametrize("n_units", [1000, 2600])  # dense graph, then sparse top-k graph
-def test_large_documents_stay_fast(n_units: int) -> None:
+def test_large_documents_keep_a_bounded_graph(n_units: int) -> None:
     lines = _tatoeba()
     units = [f"{lines[i % 200]} {lines[(7 * i + 3) % 200]}" for i in range(n_units)]
-    start = time.perf_counter()
-    result = CentralitySummarizer().summarize(units, "en", ratio=0.01)
-    elapsed = time.perf_counter() - start
+    summarizer = CentralitySummarizer()
+    result = summarizer.summarize(units, "en", ratio=0.01)
     assert len(result.picked) == math.ceil(0.01 * n_units)
     assert len(set(result.picked)) == len(result.picked)
-    assert elapsed < 10.0, elapsed
+    _, vectors = summarizer._rank(units)
+    assert vectors is not None
+    graph = summarizer._similarity(vectors)
+    if n_units <= summarizer.dense_limit:
+        assert isinstance(graph, np.ndarray) and graph.shape == (n_units, n_units)
+    else:  # memory grows with n * top_k, not n^2: each unit keeps its top_k neighbours (both directions)
+        assert sparse.issparse(graph)
+        assert 0 < graph.nnz <= 2 * n_units * summarizer.top_k < n_units * n_units // 10
 
 
 # ---------------------------------------------------------------- abstractive: a tiny real model
