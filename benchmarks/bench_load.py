@@ -19,6 +19,7 @@ import random
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -74,10 +75,14 @@ def bench_overload(args: argparse.Namespace, tmp: Path) -> None:
         metrics = httpx.get(server.url + "/metrics").text
     late = [o for o in result.outcomes if o.seconds > args.timeout + 1]
     no_retry = [o for o in result.outcomes if o.status == 503 and not o.retry_after]
-    calls = [x for x in metrics.splitlines() if x.startswith("newsbridge_model") and not x.startswith("#")]
+    counters = ("newsbridge_model", "newsbridge_dropped", "newsbridge_problems_total")
+    calls = [x for x in metrics.splitlines() if x.startswith(counters)]
     print(f"overload: {len(requests)} requests of 3-6k chars, {args.clients} clients, queue {args.queue_chars} "
           f"chars, deadline {args.timeout:g} s: statuses {result.statuses()}; answered after the deadline+1 s: "
           f"{len(late)}; 503 without Retry-After: {len(no_retry)}")
+    unanswered = Counter(o.problem for o in result.outcomes if o.status == 0)
+    if unanswered:
+        print(f"  unanswered: {dict(unanswered)}")
     print(f"  /healthz under overload: {summary(result.health)}; failures {result.health_failures}")
     for line in calls[:8]:
         print(f"  {line}")

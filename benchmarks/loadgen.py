@@ -7,6 +7,7 @@ requests, concurrent clients, a ``/healthz`` prober and RSS samples. Used by
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import re
@@ -18,7 +19,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -208,21 +209,52 @@ def summary(xs: Sequence[float]) -> str:
             f"max={max(xs) * 1000:.1f} ms mean={statistics.mean(xs) * 1000:.1f} ms")
 
 
-async def _probe_health(url: str, stop: asyncio.Event, interval: float, out: list[float]) -> int:
-    failures = 0
-    async with httpx.AsyncClient(base_url=url, timeout=10.0) as client:
-        while not stop.is_set():
-            started = time.perf_counter()
-            try:
-                r = await client.get("/healthz")
-                if r.status_code != 200:
-                    failures += 1
-            except httpx.HTTPError:
-                failures += 1
-            out.append(time.perf_counter() - started)
-            with suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval)
-    return failures
+_PROBER = """
+import json, sys, threading, time
+import httpx
+url, interval = sys.argv[1], float(sys.argv[2])
+stop = threading.Event()
+threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+latencies, failures = [], 0
+with httpx.Client(base_url=url, timeout=10.0) as client:
+    while not stop.is_set():
+        started = time.perf_counter()
+        try:
+            failures += client.get("/healthz").status_code != 200
+        except httpx.HTTPError:
+            failures += 1
+        latencies.append(time.perf_counter() - started)
+        if len(latencies) == 1:
+            print("ready", flush=True)
+        stop.wait(interval)
+print(json.dumps([latencies, failures]), flush=True)
+"""
+
+
+class HealthProber:
+    """``GET /healthz`` every ``interval`` seconds from a process of its own, so neither the load
+    clients' event loop nor their share of the GIL delays (and inflates) its timings: what it
+    measures is the server. ``start()``, then ``stop()`` -> (latencies, failures)."""
+
+    def __init__(self, url: str, interval: float) -> None:
+        self.url, self.interval = url, interval
+        self._proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> HealthProber:
+        """Starts the process and returns after its first probe (the load starts after it)."""
+        self._proc = subprocess.Popen([sys.executable, "-c", _PROBER, self.url, str(self.interval)],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self._proc.stdout is not None
+        if self._proc.stdout.readline().strip() != "ready":
+            self._proc.kill()
+            raise RuntimeError("the /healthz prober did not start")
+        return self
+
+    def stop(self) -> tuple[list[float], int]:
+        assert self._proc is not None
+        out, _ = self._proc.communicate(timeout=60)  # closing stdin stops it
+        latencies, failures = json.loads(out)
+        return latencies, failures
 
 
 async def run_load(url: str, requests: Sequence[tuple[str, dict[str, Any]]], *, clients: int,
@@ -235,8 +267,7 @@ async def run_load(url: str, requests: Sequence[tuple[str, dict[str, Any]]], *, 
     queue: asyncio.Queue[tuple[str, dict[str, Any], str]] = asyncio.Queue()
     for i, (path, body) in enumerate(requests):
         queue.put_nowait((path, body, request_ids[i] if request_ids else ""))
-    stop = asyncio.Event()
-    health: list[float] = []
+
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
 
     async def client(http: httpx.AsyncClient) -> None:
@@ -251,19 +282,19 @@ async def run_load(url: str, requests: Sequence[tuple[str, dict[str, Any]]], *, 
                 problem = r.json().get("type", "").rsplit("/", 1)[-1] if r.status_code >= 400 else None
                 o = Outcome(path, r.status_code, time.monotonic() - started, started,
                             r.headers.get("retry-after"), problem, rid)
-            except (httpx.HTTPError, ValueError):
-                o = Outcome(path, 0, time.monotonic() - started, started, request_id=rid)
+            except (httpx.HTTPError, ValueError) as exc:  # problem: what went wrong, for the report
+                o = Outcome(path, 0, time.monotonic() - started, started, problem=type(exc).__name__,
+                            request_id=rid)
             outcomes.append(o)
             if rss_pid and len(outcomes) % rss_every == 0:
                 rss.append((len(outcomes), rss_mb(rss_pid)))
 
     started = time.perf_counter()
-    prober = asyncio.create_task(_probe_health(url, stop, health_interval, health))
+    prober = HealthProber(url, health_interval).start()
     async with httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits) as http:
         await asyncio.gather(*(client(http) for _ in range(clients)))
     wall = time.perf_counter() - started
-    stop.set()
-    failures = await prober
+    health, failures = prober.stop()
     if rss_pid:
         rss.append((len(outcomes), rss_mb(rss_pid)))
     return LoadResult(outcomes, health, failures, rss, wall)

@@ -15,9 +15,13 @@ from service.pipeline.flow import Pipeline
 from service.settings import Settings
 from translators.base import Detector, Lang, Summarizer, SummaryResult, Translator
 from translators.cached import CachedTranslator, TranslationStore
+from translators.coalesce import CoalescingTranslator
 from translators.pivot import PivotTranslator
+from translators.registry import direct_pairs
 
 log = logging.getLogger(__name__)
+_WARM_UP = {"pl": "Dzień dobry, to jest zdanie na rozgrzewkę.", "lt": "Labas rytas, tai apšilimo sakinys.",
+            "en": "Good morning, this is a warm-up sentence."}
 
 
 @dataclass
@@ -31,6 +35,25 @@ class Engines:
     store: TranslationStore | None = None
     cached: CachedTranslator | None = None
     cache_status: str = "disabled"
+    coalescer: CoalescingTranslator | None = None  # its stats: work dropped for cancelled requests
+
+    def warm_up(self) -> dict[str, str]:
+        """Load every direct pair's model and decode once with it, detect once, summarize once
+        (``NEWSBRIDGE_PRELOAD``). Loading the weights is not enough: transformers imports its
+        generation code on the first decode, and the summarizer its libraries on first use, each
+        holding the GIL for seconds; done here, no request waits for them and the event loop does
+        not stall under the first traffic. Returns the pairs that could not be loaded (-> why)."""
+        self.detector.detect("Dzień dobry. Labas rytas. Good morning.")
+        failed: dict[str, str] = {}
+        for pair in direct_pairs():
+            src, tgt = pair.split("-")
+            try:
+                self.backend.translate_batch([_WARM_UP[src]], src, tgt)  # uncached, uncoalesced
+            except Exception as exc:  # a missing or broken model: reported by /readyz, not fatal
+                failed[pair] = str(exc)
+                log.warning("could not preload model", extra={"pair": pair, "error": str(exc)})
+        self.summarizer.summarize([_WARM_UP["en"], "Nothing else happened."], "en", max_sentences=1)
+        return failed
 
     def cache_state(self, *, probe: bool = True) -> str:
         """``ok``, ``disabled`` or ``degraded: <why>``, from the engine stack's ``describe()``
@@ -126,8 +149,6 @@ class LazySummarizer:
 def build_engines(settings: Settings, *, backend: Translator | None = None, detector: Detector | None = None,
                   summarizer: Summarizer | None = None, store: TranslationStore | None = None,
                   coalesce: bool | None = None) -> Engines:
-    from translators.coalesce import CoalescingTranslator
-
     if backend is None:
         backend = build_backend(settings)
     status = "disabled"
@@ -138,11 +159,13 @@ def build_engines(settings: Settings, *, backend: Translator | None = None, dete
     else:
         store = None
     inner: Translator = backend
+    coalescer = None
     if settings.coalesce if coalesce is None else coalesce:
-        inner = CoalescingTranslator(inner, wait_ms=settings.coalesce_wait_ms, max_texts=settings.batch_size * 4)
+        inner = coalescer = CoalescingTranslator(backend, wait_ms=settings.coalesce_wait_ms,
+                                                 max_texts=settings.batch_size * 4)
     cached = CachedTranslator(inner, store) if store is not None else None
     translator = PivotTranslator(cached or inner)
     detector = detector or build_detector(settings)
     summarizer = summarizer or LazySummarizer(settings)
     pipeline = Pipeline(translator, detector, summarizer, max_chars=settings.max_chars)
-    return Engines(settings, backend, translator, detector, summarizer, pipeline, store, cached, status)
+    return Engines(settings, backend, translator, detector, summarizer, pipeline, store, cached, status, coalescer)

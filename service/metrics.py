@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 
 @dataclass
@@ -26,6 +28,8 @@ class Metrics:
                                     registry=r)
         self.model_loads = Gauge("newsbridge_model_loads", "Models loaded by this process", registry=r)
         self.model_loads.set_function(_model_loads)
+        self._model_work = _ModelWork()
+        r.register(self._model_work)
 
     def record_results(self, results: Sequence[Any]) -> None:
         """Cache lookups and segments of translated documents (``DocumentResult``; errors skipped)."""
@@ -37,6 +41,11 @@ class Metrics:
             for s in r.sentences:
                 self.segments.labels(f"{s.lang}-{r.target_lang}", str(s.translated).lower()).inc()
 
+    def watch_engines(self, engines: Any) -> None:
+        """Model work at scrape time: decode calls and texts that reached the models, and texts
+        the coalescer dropped because their request was cancelled (deadline, disconnect)."""
+        self._model_work.engines = engines
+
     def watch_queue(self, admission: Any) -> None:
         """Read the admission budget's counters at scrape time."""
         self.queue_chars.set_function(lambda: admission.chars)
@@ -47,3 +56,20 @@ def _model_loads() -> float:
     from translators.pair_models import model_loads
 
     return float(model_loads())
+
+
+class _ModelWork(Collector):
+    engines: Any = None
+
+    def collect(self) -> Any:
+        from translators.pair_models import model_work
+
+        calls, texts = model_work()
+        yield CounterMetricFamily("newsbridge_model_calls", "Decode calls into the translation models",
+                                  value=calls)
+        yield CounterMetricFamily("newsbridge_model_texts", "Texts decoded by the translation models", value=texts)
+        coalescer = self.engines.coalescer if self.engines is not None else None
+        stats = coalescer.stats if coalescer is not None else None
+        yield CounterMetricFamily("newsbridge_dropped_texts",
+                                  "Queued texts dropped before any model ran them: their request was cancelled",
+                                  value=stats.texts_dropped if stats else 0)

@@ -83,10 +83,17 @@ class Settings(BaseSettings):
     max_queue_requests: int = Field(default=256, gt=0, description="Requests with model work in the server at once.")
     work_threads: int = Field(default=16, gt=0,
                               description="Threads running admitted requests' work (more wait in the queue).")
+    work_nice: int = Field(default=10, ge=0, le=19,
+                           description="Nice levels the work threads (and the models' threads) run below the event "
+                                       "loop, so health checks and refusals are answered at once on busy cores.")
     request_timeout: float = Field(default=60.0, gt=0,
                                    description="Seconds a request may take; then 504 and its queued work is dropped.")
     shutdown_grace: float = Field(default=25.0, gt=0,
                                   description="Seconds from SIGTERM to exit: in-flight requests finish or get 503.")
+    keep_alive: float = Field(default=75.0, gt=0,
+                              description="Seconds an idle keep-alive connection is kept open: longer than clients' "
+                                          "and load balancers' own idle timeouts, so the server never closes a "
+                                          "connection a client is reusing at that moment.")
     trusted_proxies: str = Field(default="",
                                  description="Comma-separated proxy addresses/networks whose X-Forwarded-For is "
                                              "believed ('*': any); empty: none.")

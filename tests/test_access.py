@@ -124,3 +124,57 @@ def test_counters_are_atomic_across_connections(url: str) -> None:
     assert admitted.count(True) == 100  # exactly the quota, never more
     assert store.usage("key:a", "2026-11") == (700, 100)
     assert store.hit("key:a", 1000) == 41
+
+
+def test_open_api_usage_is_counted_in_memory_and_written_in_few_transactions(tmp_path: Path,
+                                                                             model_dir: Path) -> None:
+    from sqlalchemy import event
+
+    from service.http.access import month
+
+    settings = _settings(tmp_path, model_dir)
+    engine = db.get_engine(settings.database_url)
+    writes: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("UPDATE API_USAGE"):
+            writes.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with TestClient(create_app(settings), client=("198.51.100.9", 40000)) as c:
+            codes = [c.post("/v1/detect", json={"text": TEXT}).status_code for _ in range(30)]
+            assert c.post("/v1/translate", json={"text": " " * 10}).status_code == 422  # refunded
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert codes == [200] * 30
+    # 31 requests, 2 writes each before (charge + refund of the failed one): now a few batches
+    assert 1 <= len(writes) <= 5, len(writes)
+    store = KeyStore(engine)
+    assert store.usage("addr:198.51.100.9", month()[0]) == (30 * len(TEXT), 31)
+
+
+def test_usage_tally_keeps_what_it_could_not_write(tmp_path: Path) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from service.http.access import UsageTally
+
+    url = f"sqlite:///{tmp_path / 'u.db'}"
+    db.upgrade(url)
+    store = KeyStore(db.get_engine(url))
+    tally = UsageTally(store, interval=3600)
+    tally.add("addr:a", "2026-11", 10)
+    tally.add("addr:a", "2026-11", -4, requests=0)  # a refund
+    real = store.add_usage
+
+    def down(_: object) -> None:
+        raise OperationalError("UPDATE", {}, Exception("database is locked"))
+
+    store.add_usage = down  # type: ignore[method-assign]
+    tally.flush()  # fails: nothing is lost
+    assert store.usage("addr:a", "2026-11") == (0, 0)
+    store.add_usage = real  # type: ignore[method-assign]
+    tally.add("addr:a", "2026-11", 5)
+    assert store.usage("addr:a", "2026-11") == (0, 0)  # not due yet: counted in memory
+    tally.flush()
+    assert store.usage("addr:a", "2026-11") == (11, 2)

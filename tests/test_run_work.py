@@ -24,12 +24,13 @@ class Gated(MarianTranslator):
         self.entered = threading.Event()
         self.saw_cancelled = threading.Event()
         self.calls = 0
+        self.interruptible = True  # False: like a model mid-batch, the call finishes once started
 
     def translate_batch(self, texts, source, target):  # type: ignore[override]
         self.entered.set()
         ticket = current_ticket.get()
         while not self.gate.wait(0.01):
-            if ticket is not None and ticket.cancelled.is_set():
+            if self.interruptible and ticket is not None and ticket.dropped():  # a batch's: all callers' are
                 self.saw_cancelled.set()
                 ticket.check()
         self.calls += 1
@@ -101,6 +102,35 @@ def test_deadline_answers_504_and_drops_the_work(settings: Settings) -> None:
         assert drained(c)  # the worker stopped although the gate never opened: the work was dropped
         assert backend.calls == 0
         backend.gate.set()
+
+
+def _metric(c: TestClient, name: str) -> float:
+    lines = [x for x in c.get("/metrics").text.splitlines() if x.startswith(name + " ")]
+    assert len(lines) == 1, name
+    return float(lines[0].split()[1])
+
+
+def test_metrics_count_model_work_and_the_work_dropped_at_the_deadline(settings: Settings) -> None:
+    client, backend = app_with(settings, coalesce=True)
+    with client as c:
+        warm_up(c, backend)
+        texts_before = _metric(c, "newsbridge_model_texts_total")
+        assert texts_before >= 1 and _metric(c, "newsbridge_model_calls_total") >= 1
+        assert _metric(c, "newsbridge_dropped_texts_total") == 0
+        backend.interruptible = False  # the first call runs to its end, like a model mid-batch
+        c.app.state.work.timeout = 1.5
+        answers: list = []
+        first = post_in_thread(c, {"text": "Dzień dobry, jak się masz dzisiaj?"}, answers)
+        assert backend.entered.wait(30)  # the first holds the model
+        second = post_in_thread(c, {"text": "Kot siedział na krześle w kuchni."}, answers)  # queued behind it
+        first.join(30)
+        second.join(30)
+        assert sorted(r.status_code for r in answers) == [504, 504]
+        backend.gate.set()  # the first's call ends; nothing of the second may follow it
+        assert drained(c)
+        assert _metric(c, "newsbridge_dropped_texts_total") == 1  # the queued text never reached the model
+        assert _metric(c, "newsbridge_model_texts_total") == texts_before + 1  # only the one in flight
+        assert backend.calls == 1
 
 
 def test_shutdown_drain_answers_in_flight_with_503(settings: Settings) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import regex
 
 from translators.base import EngineInfo, Lang, ModelIdentity, Translation, TranslatorError, describe_backend
-from translators.pair_models import PairModels
+from translators.pair_models import PairModels, count_generation
 from translators.registry import REGISTRY, ResolvedModel
 
 __all__ = ["DecodeOptions", "Decoding", "MarianCore", "PairModel", "PairModels", "cap_groups", "collapse_loops",
@@ -263,6 +263,7 @@ class MarianCore:
         out: list[tuple[str, bool]] = [("", False)] * len(rows)
         for cap, group in cap_groups(caps).items():
             generated = self._generate(m, [rows[i] for i in group], self.decoding(m, cap))
+            count_generation(len(group))
             for i, ids in zip(group, generated, strict=True):
                 kept, looped = collapse_loops(ids)
                 out[i] = (tok.decode(kept, skip_special_tokens=True).strip(), looped or len(ids) >= cap)

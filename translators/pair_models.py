@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 from translators.base import ModelLoadFailed, ModelMissing, UnsupportedPair
 from translators.registry import REGISTRY, ResolvedModel, resolve
 
-__all__ = ["PairModels", "model_loads"]
+__all__ = ["PairModels", "count_generation", "model_loads", "model_work"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,23 @@ _loads_lock = threading.Lock()
 def model_loads() -> int:
     """How many models this process has loaded (a Ray actor reports it; /metrics shows it)."""
     return _loads
+
+
+_calls = 0  # decode calls into the models by this process, both backends together
+_texts = 0  # texts (pieces) decoded in them
+
+
+def model_work() -> tuple[int, int]:
+    """(decode calls, texts decoded in them) by this process: /metrics shows both, so an operator
+    (and the overload benchmark) can see how much work reached the models."""
+    return _calls, _texts
+
+
+def count_generation(texts: int) -> None:
+    global _calls, _texts
+    with _loads_lock:
+        _calls += 1
+        _texts += texts
 
 
 def _count_load(pair: str) -> None:

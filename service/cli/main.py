@@ -70,6 +70,7 @@ def serve(host: str = "127.0.0.1", port: Annotated[int, typer.Option(help="0: an
         raise typer.BadParameter(f"NEWSBRIDGE_TRUSTED_PROXIES: {exc}") from None
     uvicorn.run("service.http.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level=log_level.lower(), timeout_graceful_shutdown=server_grace(settings.shutdown_grace),
+                timeout_keep_alive=max(1, round(settings.keep_alive)),
                 proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None)
 
 

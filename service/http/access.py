@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import hmac
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -47,6 +48,42 @@ class Principal:
     requests_per_minute: int | None
 
 
+class UsageTally:
+    """Usage of principals without a quota, counted in memory and written to SQL in one
+    transaction at most every ``interval`` seconds (and before a usage read, and at shutdown).
+
+    Nothing is enforced for them, so nothing needs a database write per request: under a burst
+    those writes (two per refused request: charge and refund) queued every request behind the
+    database lock. Principals with a quota are charged atomically in SQL instead."""
+
+    def __init__(self, store: KeyStore, interval: float = 2.0) -> None:
+        self.store = store
+        self.interval = interval
+        self._pending: dict[tuple[str, str], tuple[int, int]] = {}
+        self._flushed = time.monotonic()
+        self._lock = threading.Lock()
+
+    def add(self, subject: str, period: str, chars: int, requests: int = 1) -> None:
+        with self._lock:
+            c, r = self._pending.get((subject, period), (0, 0))
+            self._pending[(subject, period)] = (c + chars, r + requests)
+        self.flush(due_only=True)
+
+    def flush(self, *, due_only: bool = False) -> None:
+        with self._lock:
+            if not self._pending or (due_only and time.monotonic() - self._flushed < self.interval):
+                return
+            batch, self._pending, self._flushed = self._pending, {}, time.monotonic()
+        try:
+            self.store.add_usage(batch)
+        except SQLAlchemyError as exc:  # kept for the next flush; requests are served all the same
+            log.warning("could not record usage", extra={"error": type(exc).__name__})
+            with self._lock:
+                for key, (c, r) in batch.items():
+                    pc, pr = self._pending.get(key, (0, 0))
+                    self._pending[key] = (pc + c, pr + r)
+
+
 @dataclass
 class Ticket:
     """An admitted request: ``refund`` gives its characters back when the work failed."""
@@ -55,6 +92,7 @@ class Ticket:
     period: str
     chars: int
     store: KeyStore | None
+    tally: UsageTally | None = None  # set when the principal's usage is counted in memory
 
     def refund(self) -> None:
         try:
@@ -63,9 +101,13 @@ class Ticket:
             log.warning("could not refund usage", extra={"error": type(exc).__name__})
 
     def _refund(self) -> None:
-        if self.store is not None and self.chars:
+        if not self.chars:
+            return
+        if self.tally is not None:
+            self.tally.add(self.principal.subject, self.period, -self.chars, requests=0)
+        elif self.store is not None:
             self.store.refund(self.principal.subject, self.period, self.chars)
-            self.chars = 0
+        self.chars = 0
 
 
 def header_credential(conn: HTTPConnection) -> str | None:
@@ -93,6 +135,12 @@ class Access:
         self.store = store
         self._env = [(hash_key(k), f"env:{hash_key(k)[:12]}") for k in settings.api_keys]
         self._stored_keys: tuple[float, bool] = (0.0, False)
+        self.tally = UsageTally(store) if store is not None else None
+
+    def close(self) -> None:
+        """Write the usage counted in memory (at shutdown)."""
+        if self.tally is not None:
+            self.tally.flush()
 
     # -- who ----------------------------------------------------------------------------------
     def keys_configured(self) -> bool:
@@ -151,6 +199,9 @@ class Access:
             if count > principal.requests_per_minute:
                 raise AccessDenied("rate", f"more than {principal.requests_per_minute} requests per minute; "
                                            "slow down", retry_after=max(1, 60 - int(now % 60)))
+        if principal.chars_per_month is None and self.tally is not None:  # nothing to enforce
+            self.tally.add(principal.subject, period, chars)
+            return Ticket(principal, period, chars, None, self.tally)
         if not self.store.charge(principal.subject, period, chars, principal.chars_per_month):
             raise AccessDenied("quota", f"the monthly quota of {principal.chars_per_month} characters is used up",
                                retry_after=until_next_month)
@@ -159,6 +210,8 @@ class Access:
     def usage(self, principal: Principal) -> tuple[int, int]:
         """(characters used this month, the monthly limit) of a principal."""
         period, _ = month()
+        if self.tally is not None:
+            self.tally.flush()
         used = self.store.usage(principal.subject, period)[0] if self.store is not None else 0
         return used, principal.chars_per_month or UNLIMITED
 
@@ -180,7 +233,7 @@ def build_access(settings: Settings) -> Access:
         closed = access.keys_configured()
     except Exception as exc:  # the database answered the schema check but not this query
         log.error("API key database unreadable", extra={"error": str(exc)})
-        access.store, closed = None, bool(settings.api_keys)
+        access.store, access.tally, closed = None, None, bool(settings.api_keys)
     if closed:
         log.info("API keys required", extra={"env_keys": len(settings.api_keys)})
     else:

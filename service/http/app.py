@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -30,7 +31,7 @@ from service.memory import tune_allocator
 from service.metrics import Metrics
 from service.settings import Settings
 from service.storage.db import DatabaseUnavailable
-from translators.registry import direct_pairs, language_list
+from translators.registry import language_list
 
 __all__ = ["PROBLEM_JSON", "create_app", "problem_response"]
 log = logging.getLogger(__name__)
@@ -51,20 +52,20 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
         # loop thread waits for it once per switch, and /healthz must not wait behind them.
         sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
         admission = Admission(settings.max_queue_chars, settings.max_queue_requests)
-        app.state.work = WorkRunner(admission, settings.work_threads, settings.request_timeout)
+        app.state.work = WorkRunner(admission, settings.work_threads, settings.request_timeout,
+                                    nice=settings.work_nice)
         app.state.lifecycle = Lifecycle(settings.shutdown_grace, on_expire=admission.cancel_all)
         app.state.lifecycle.attach(asyncio.get_running_loop())
         metrics.watch_queue(admission)
         app.state.engines = engines or (engine_factory or build_engines)(settings)
+        metrics.watch_engines(app.state.engines)
         app.state.access = build_access(settings)
-        if settings.preload:  # also the detectors: their first use holds the GIL for seconds
-            app.state.engines.detector.detect("Dzień dobry. Labas rytas. Good morning.")
-            for pair in direct_pairs():
-                src, tgt = pair.split("-")
-                try:
-                    app.state.engines.translator.identity(src, tgt)
-                except Exception as exc:
-                    log.warning("could not preload model", extra={"pair": pair, "error": str(exc)})
+        if settings.preload:
+            app.state.engines.warm_up()
+        # What start-up built lives as long as the process: kept out of the collector's full
+        # passes, which otherwise walk it all (hundreds of ms, holding the GIL) under load.
+        gc.collect()
+        gc.freeze()
         app.state.jobs = app.state.jobs_error = None
         try:
             app.state.jobs = open_jobs(settings, app.state.engines)
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
             app.state.lifecycle.begin()
             app.state.lifecycle.detach()
             app.state.work.close()
+            app.state.access.close()  # usage counted in memory is written
             app.state.engines = None
 
     app = FastAPI(

@@ -44,14 +44,16 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def get_engines(request: Request) -> Engines:
+# The dependencies are ``async`` on purpose: they only read the app's state, and FastAPI runs a
+# plain ``def`` dependency in the thread pool, a thread hop (and a GIL hand-over) per request.
+async def get_engines(request: Request) -> Engines:
     engines = getattr(request.app.state, "engines", None)
     if engines is None:
         raise ServiceNotReady("the service is starting or stopping")
     return engines
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     return request.app.state.metrics
 
 

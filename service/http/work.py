@@ -21,8 +21,10 @@ thread really finishes, not when the answer leaves: abandoned work still occupie
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import math
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -87,14 +89,28 @@ class Admission:
         return max(1, min(60, math.ceil(self.chars / self._rate)))
 
 
-class WorkRunner:
-    """Per app: the admission budget, the worker threads, the request timeout."""
+def lower_priority(nice: int) -> None:
+    """Run the calling thread (and the threads it starts: a model's thread pool) ``nice`` levels
+    below the event loop. On Linux a thread has its own nice value; raising it needs no privilege.
+    With the cores busy decoding, the event loop then still gets a core at once: /healthz, the
+    metrics and 503 refusals do not wait behind the models."""
+    if nice <= 0 or not hasattr(os, "setpriority"):
+        return
+    with contextlib.suppress(OSError):
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
 
-    def __init__(self, admission: Admission, threads: int, timeout: float) -> None:
+
+class WorkRunner:
+    """Per app: the admission budget, the worker threads (``nice`` levels below the event
+    loop), the request timeout."""
+
+    def __init__(self, admission: Admission, threads: int, timeout: float, nice: int = 0) -> None:
         self.admission = admission
         self.timeout = timeout
         self.trimmer = Trimmer()
-        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="newsbridge-work")
+        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="newsbridge-work",
+                                           initializer=lower_priority, initargs=(nice,))
 
     def close(self) -> None:
         self.admission.cancel_all()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -135,6 +136,15 @@ class KeyStore:
             if limit is not None:
                 stmt = stmt.where(UsageRow.chars + chars <= limit)
             return bool(s.execute(stmt).rowcount)
+
+    def add_usage(self, tallies: Mapping[tuple[str, str], tuple[int, int]]) -> None:
+        """Add counted (characters, requests) to each (subject, period) in one transaction: the
+        usage of principals without a quota, counted in memory between writes."""
+        with unit_of_work(self.engine, write=True) as s:
+            for (subject, period), (chars, requests) in sorted(tallies.items()):
+                _ensure(s, UsageRow, subject=subject, period=period, chars=0, requests=0)
+                s.execute(update(UsageRow).where(UsageRow.subject == subject, UsageRow.period == period)
+                          .values(chars=UsageRow.chars + chars, requests=UsageRow.requests + requests))
 
     def refund(self, subject: str, period: str, chars: int) -> None:
         """Take back the characters of a request that failed (the request itself still counts)."""
