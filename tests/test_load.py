@@ -116,7 +116,7 @@ def test_overload_every_request_answered_in_time_and_no_work_for_abandoned_ones(
           f"model calls {len(backend.calls)}")
     assert len(result.outcomes) == 60
     assert set(statuses) <= {200, 503, 504} and 503 in statuses
-    assert backend.calls  # some work was admitted and reached the model
+    assert any(rid for _, rid in backend.calls)  # some work was admitted and reached the model
     for o in result.outcomes:
         assert o.seconds < deadline + 2, o  # each answered within its deadline (plus transport)
         if o.status == 503:
@@ -124,6 +124,8 @@ def test_overload_every_request_answered_in_time_and_no_work_for_abandoned_ones(
     assert result.health_failures == 0
     refused = {o.request_id for o in result.outcomes if o.status == 503}
     assert not [c for c in backend.calls if c[1] in refused]  # refused: never reached a model
-    late = [(t, rid) for t, rid in backend.calls
+    calls = [(t, rid) for t, rid in backend.calls if rid]  # without a request: PRELOAD's warm-up decode
+    assert calls and all(rid in answered for _, rid in calls)
+    late = [(t, rid) for t, rid in calls
             if answered[rid].status == 504 and t > answered[rid].started + deadline + 0.2]
     assert not late, late  # no model call began for a request after its deadline
