@@ -43,7 +43,9 @@ class Settings(BaseSettings):
     backend: Literal["transformers", "ctranslate2"] = "transformers"
     ct2_compute_type: str = "int8"
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    preload: bool = Field(default=False, description="Load every available pair at start instead of lazily.")
+    preload: bool = Field(default=False, description="At start, load every available pair and decode once with "
+                                                     "it, and load the detectors and the summarizer, instead of on "
+                                                     "first use.")
 
     max_chars: int = Field(default=200_000, gt=0, description="Largest accepted text, in characters.")
     max_batch_texts: int = Field(default=64, gt=0, description="Most texts in one API request.")

@@ -81,6 +81,13 @@ def test_over_budget_is_refused_at_once_with_retry_after(settings: Settings) -> 
         assert r.status_code == 503 and r.json()["type"].endswith("/overloaded")
         assert int(r.headers["retry-after"]) >= 1
         assert c.get("/healthz").status_code == 200  # health is not behind the queue
+        # refused as soon as its body is read: before validation (the route would say 422 for "xx")
+        shed = c.post("/v1/summarize", json={"text": "Kot siedział na krześle w kuchni.", "target_lang": "xx"})
+        assert shed.status_code == 503 and shed.json()["type"].endswith("/overloaded"), shed.text
+        assert int(shed.headers["retry-after"]) >= 1 and shed.json()["request_id"] == shed.headers["x-request-id"]
+        lt = c.post("/translate", json={"q": "Kot siedział na krześle w kuchni.", "source": "pl", "target": "en"})
+        assert lt.status_code == 503 and "error" in lt.json()  # the dialect's own shape, through run_work
+        assert 'newsbridge_requests_total{endpoint="/v1/summarize",status="503"} 1.0' in c.get("/metrics").text
         assert 'newsbridge_queue_requests 1.0' in c.get("/metrics").text
         backend.gate.set()
         t.join(60)

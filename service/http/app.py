@@ -22,7 +22,7 @@ from service.http.health import router as health_router
 from service.http.jobs import router as jobs_router
 from service.http.lifecycle import Lifecycle
 from service.http.middleware import BodyLimit, RequestContext
-from service.http.problems import PROBLEM_JSON, install_handlers, problem_response
+from service.http.problems import PROBLEM_JSON, error_response, install_handlers, problem_response
 from service.http.routes import router
 from service.http.work import Admission, WorkRunner
 from service.jobs.manager import open_jobs
@@ -100,7 +100,8 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     app.include_router(health_router)
     app.include_router(editor_router)
     install_handlers(app, metrics)
-    app.add_middleware(NativeAccessMiddleware)  # innermost: keys, quotas, rate limits of /v1
+    # innermost: keys, quotas, rate limits of /v1; overload refused before the rest of the path
+    app.add_middleware(NativeAccessMiddleware, render=lambda exc, scope: error_response(exc, scope, metrics))
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes,
                        exempt_prefixes=("/v1/jobs",))  # jobs stream to disk under NEWSBRIDGE_MAX_JOB_BYTES
     if settings.cors_origins:

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.errors import NewsbridgeError
 from service.http.access import Access, AccessDenied, Ticket, header_credential
 from service.http.clients import client_address
 from service.http.problems import PROBLEM_BASE
+from service.http.work import shed
 
 log = logging.getLogger(__name__)
 PROTECTED_PREFIX = "/v1/"
@@ -55,8 +59,9 @@ def problem_body(denied: AccessDenied, instance: str) -> tuple[int, dict[str, An
 
 
 class NativeAccessMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, render: Callable[[NewsbridgeError, Scope], Response]) -> None:
         self.app = app
+        self.render = render  # problem response of an error found here (overload: service.http.work.shed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(PROTECTED_PREFIX) \
@@ -96,17 +101,22 @@ class NativeAccessMiddleware:
 
             await self.app(scope, fail, send)
             return
-        conn = HTTPConnection(scope)
-        address = client_address(conn, access.settings)
-        try:
-            ticket: Ticket = await run_in_threadpool(access.admit, header_credential(conn), address,
-                                                     request_chars(body))
-        except AccessDenied as denied:
-            await _send_problem(send, denied, scope["path"])
-            return
+        chars = request_chars(body)
 
         async def replay() -> Message:
             return messages.pop(0) if messages else await receive()
+
+        overloaded = shed(scope, chars)
+        if overloaded is not None:
+            await self.render(overloaded, scope)(scope, replay, send)
+            return
+        conn = HTTPConnection(scope)
+        address = client_address(conn, access.settings)
+        try:
+            ticket: Ticket = await run_in_threadpool(access.admit, header_credential(conn), address, chars)
+        except AccessDenied as denied:
+            await _send_problem(send, denied, scope["path"])
+            return
 
         status = 500
 

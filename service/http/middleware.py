@@ -77,7 +77,7 @@ class RequestContext:
                     await response(scope, receive, send_with_id)
             finally:
                 route = scope.get("route")
-                endpoint = getattr(route, "path", "unmatched")
+                endpoint = getattr(route, "path", None) or scope.get("state", {}).get("endpoint", "unmatched")
                 self.metrics.requests.labels(endpoint, str(status)).inc()
                 self.metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
 

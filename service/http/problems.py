@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 
 from service.errors import NewsbridgeError
 from service.metrics import Metrics
@@ -122,6 +123,14 @@ def report(exc: BaseException, request: Request) -> Problem:
         with contextlib.suppress(AttributeError):  # an exception type with __slots__
             exc._newsbridge_logged = True  # type: ignore[attr-defined]
     return problem
+
+
+def error_response(exc: NewsbridgeError, scope: Scope, metrics: Metrics) -> JSONResponse:
+    """The problem response for an expected error raised outside a route (an ASGI middleware)."""
+    problem = problem_of(exc)
+    metrics.errors.labels(problem.type).inc()
+    return problem_response(problem_body(problem, scope.get("path")), scope.get("state", {}).get("request_id"),
+                            exc.headers)
 
 
 def problem_item(exc: BaseException, request: Request, metrics: Metrics) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from starlette.requests import Request
+from starlette.types import Scope
 
 from service.errors import ClientClosed, DeadlineExceeded, Overloaded, ShuttingDown
 from service.memory import Trimmer
@@ -58,10 +59,7 @@ class Admission:
         with self._lock:
             fits = self.chars + chars <= self.max_chars and self.requests < self.max_requests
             if not fits and self.requests > 0:
-                self.rejected += 1
-                raise Overloaded(
-                    f"the server has {self.chars} characters of work queued (limit {self.max_chars}); "
-                    "retry later", headers={"Retry-After": str(self._retry_after())})
+                raise self._refuse()
             self.chars += chars
             self.requests += 1
             self._tickets[id(ticket)] = ticket
@@ -74,6 +72,17 @@ class Admission:
             if seconds > 0 and chars > 0 and not ticket.cancelled.is_set():
                 rate = chars / seconds
                 self._rate = rate if self._rate == 0 else 0.8 * self._rate + 0.2 * rate
+
+    def refuse_if_over(self, chars: int) -> None:
+        """Raise ``Overloaded`` when ``admit(chars)`` would now (reserving nothing: see ``shed``)."""
+        with self._lock:
+            if self.requests > 0 and (self.chars + chars > self.max_chars or self.requests >= self.max_requests):
+                raise self._refuse()
+
+    def _refuse(self) -> Overloaded:
+        self.rejected += 1
+        return Overloaded(f"the server has {self.chars} characters of work queued (limit {self.max_chars}); "
+                          "retry later", headers={"Retry-After": str(self._retry_after())})
 
     def cancel_all(self) -> int:
         with self._lock:
@@ -115,6 +124,26 @@ class WorkRunner:
     def close(self) -> None:
         self.admission.cancel_all()
         self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+SHED_PATHS = frozenset({"/v1/translate", "/v1/summarize", "/v1/detect"})
+
+
+def shed(scope: Scope, chars: int) -> Overloaded | None:
+    """The refusal ``run_work`` would give a native model-work request of ``chars`` characters
+    now, found as soon as its body is read: before it is parsed again, validated or charged to a
+    key (``service.http.guard`` asks). Under a burst each refusal then costs the event loop a
+    fraction of the full path, and ``/healthz`` does not wait behind them. ``run_work`` still
+    decides for the requests that pass (the budget may fill in between)."""
+    runner: WorkRunner | None = getattr(scope["app"].state, "work", None)  # None: not started yet
+    if runner is None or scope["path"] not in SHED_PATHS:
+        return None
+    try:
+        runner.admission.refuse_if_over(chars)
+    except Overloaded as exc:
+        scope.setdefault("state", {})["endpoint"] = scope["path"]  # no route runs: label the metrics
+        return exc
+    return None
 
 
 async def _disconnected(request: Request) -> None:
