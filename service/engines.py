@@ -162,7 +162,7 @@ def build_engines(settings: Settings, *, backend: Translator | None = None, dete
     coalescer = None
     if settings.coalesce if coalesce is None else coalesce:
         inner = coalescer = CoalescingTranslator(backend, wait_ms=settings.coalesce_wait_ms,
-                                                 max_texts=settings.batch_size * 4)
+                                                 max_texts=settings.batch_size)
     cached = CachedTranslator(inner, store) if store is not None else None
     translator = PivotTranslator(cached or inner)
     detector = detector or build_detector(settings)
