@@ -50,16 +50,13 @@ class Admission:
         self.max_requests = max_requests
         self.chars = 0
         self.requests = 0
-        self.rejected = 0
         self._rate = 0.0  # characters per second, moving average of finished work
         self._lock = threading.Lock()
         self._tickets: dict[int, WorkTicket] = {}
 
     def admit(self, chars: int, ticket: WorkTicket) -> None:
         with self._lock:
-            fits = self.chars + chars <= self.max_chars and self.requests < self.max_requests
-            if not fits and self.requests > 0:
-                raise self._refuse()
+            self._check(chars)
             self.chars += chars
             self.requests += 1
             self._tickets[id(ticket)] = ticket
@@ -76,13 +73,14 @@ class Admission:
     def refuse_if_over(self, chars: int) -> None:
         """Raise ``Overloaded`` when ``admit(chars)`` would now (reserving nothing: see ``shed``)."""
         with self._lock:
-            if self.requests > 0 and (self.chars + chars > self.max_chars or self.requests >= self.max_requests):
-                raise self._refuse()
+            self._check(chars)
 
-    def _refuse(self) -> Overloaded:
-        self.rejected += 1
-        return Overloaded(f"the server has {self.chars} characters of work queued (limit {self.max_chars}); "
-                          "retry later", headers={"Retry-After": str(self._retry_after())})
+    def _check(self, chars: int) -> None:
+        """(Holding the lock) raise ``Overloaded`` unless ``chars`` more fit, or nothing is queued."""
+        fits = self.chars + chars <= self.max_chars and self.requests < self.max_requests
+        if not fits and self.requests > 0:
+            raise Overloaded(f"the server has {self.chars} characters of work queued (limit {self.max_chars}); "
+                             "retry later", headers={"Retry-After": str(self._retry_after())})
 
     def cancel_all(self) -> int:
         with self._lock:
