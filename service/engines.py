@@ -37,23 +37,21 @@ class Engines:
     cache_status: str = "disabled"
     coalescer: CoalescingTranslator | None = None  # its stats: work dropped for cancelled requests
 
-    def warm_up(self) -> dict[str, str]:
+    def warm_up(self) -> None:
         """Load every direct pair's model and decode once with it, detect once, summarize once
         (``NEWSBRIDGE_PRELOAD``). Loading the weights is not enough: transformers imports its
         generation code on the first decode, and the summarizer its libraries on first use, each
         holding the GIL for seconds; done here, no request waits for them and the event loop does
-        not stall under the first traffic. Returns the pairs that could not be loaded (-> why)."""
+        not stall under the first traffic. A pair that fails is logged here and remembered by the
+        backend (``/readyz`` names it)."""
         self.detector.detect("Dzień dobry. Labas rytas. Good morning.")
-        failed: dict[str, str] = {}
         for pair in direct_pairs():
             src, tgt = pair.split("-")
             try:
                 self.backend.translate_batch([_WARM_UP[src]], src, tgt)  # uncached, uncoalesced
             except Exception as exc:  # a missing or broken model: reported by /readyz, not fatal
-                failed[pair] = str(exc)
                 log.warning("could not preload model", extra={"pair": pair, "error": str(exc)})
         self.summarizer.summarize([_WARM_UP["en"], "Nothing else happened."], "en", max_sentences=1)
-        return failed
 
     def cache_state(self, *, probe: bool = True) -> str:
         """``ok``, ``disabled`` or ``degraded: <why>``, from the engine stack's ``describe()``

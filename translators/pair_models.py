@@ -34,7 +34,7 @@ class _Failure:
 
 
 _loads = 0  # models loaded by this process, all PairModels together
-_loads_lock = threading.Lock()
+_counts_lock = threading.Lock()
 
 
 def model_loads() -> int:
@@ -54,14 +54,14 @@ def model_work() -> tuple[int, int]:
 
 def count_generation(texts: int) -> None:
     global _calls, _texts
-    with _loads_lock:
+    with _counts_lock:
         _calls += 1
         _texts += texts
 
 
 def _count_load(pair: str) -> None:
     global _loads
-    with _loads_lock:
+    with _counts_lock:
         _loads += 1
         n = _loads
     log.info("model loaded", extra={"pair": pair, "loads_in_process": n})
