@@ -1,4 +1,6 @@
-"""Real ``newsbridge serve`` processes for tests: a free loopback port, a log file, readiness."""
+"""Real ``newsbridge serve`` processes for tests: a free loopback port, a log file, readiness.
+
+The one way the tests start a server process (the CLI, the clients, the browser, restarts, replicas)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -48,6 +52,12 @@ class Server:
         self.stop()
         raise AssertionError(f"newsbridge serve not up after {timeout} s:\n{self.tail()}")
 
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def tail(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")[-3000:]
 
@@ -66,3 +76,14 @@ class Server:
                 self.proc.kill()
                 self.proc.wait(timeout=30)
         self._log.close()
+
+
+@contextmanager
+def live_server(model_dir: Path, workdir: Path, **env_extra: str) -> Iterator[str]:
+    """``newsbridge serve`` on ``model_dir`` with an SQLite cache in ``workdir``; yields its base URL."""
+    env = {"NEWSBRIDGE_MODEL_DIR": str(model_dir), "NEWSBRIDGE_DATABASE_URL": f"sqlite:///{workdir / 'cache.db'}",
+           "NEWSBRIDGE_LOG_LEVEL": "WARNING",
+           # a loaded CI machine can take over the default 60 s for a first summary
+           "NEWSBRIDGE_REQUEST_TIMEOUT": "600", **env_extra}
+    with Server(env, workdir / "server.log", timeout=90) as server:
+        yield server.base

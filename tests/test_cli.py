@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import SAMPLES
+from tests.servers import Server, newsbridge
 
 
 def _env(model_dir: Path, tmp_path: Path) -> dict[str, str]:
@@ -24,13 +21,8 @@ def _env(model_dir: Path, tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def _newsbridge() -> list[str]:
-    exe = shutil.which("newsbridge", path=str(Path(sys.executable).parent))
-    return [exe] if exe else [sys.executable, "-m", "service.cli"]
-
-
 def run(args: list[str], env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(_newsbridge() + args, env=env, input=stdin, capture_output=True, text=True, timeout=300)
+    return subprocess.run(newsbridge() + args, env=env, input=stdin, capture_output=True, text=True, timeout=300)
 
 
 def test_translate_file_json_and_stdin(model_dir: Path, tmp_path: Path) -> None:
@@ -70,26 +62,10 @@ def test_bad_input_exits_with_a_clear_message(model_dir: Path, tmp_path: Path) -
     assert out.returncode == 2 and "unsupported_language" in out.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_serve_answers_the_ministry_tweet(model_dir: Path, tmp_path: Path) -> None:
-    port = _free_port()
-    proc = subprocess.Popen([*_newsbridge(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            env=_env(model_dir, tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
+    with Server(_env(model_dir, tmp_path), tmp_path / "server.log", timeout=60) as server:
+        base = server.base
         text = (SAMPLES / "pl_ministry_tweet.txt").read_text(encoding="utf-8")
         r = httpx.post(base + "/v1/translate", json={"text": text, "target_lang": "en"}, timeout=120)
         assert r.status_code == 200, r.text
@@ -101,6 +77,3 @@ def test_serve_answers_the_ministry_tweet(model_dir: Path, tmp_path: Path) -> No
         r = httpx.post(base + "/v1/translate", json={"text": "Die Bundesregierung beobachtet die Lage mit Sorge."})
         assert r.status_code == 422 and r.json()["type"].endswith("/unsupported_language")
         assert httpx.get(base + "/readyz").json()["status"] == "ok"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)

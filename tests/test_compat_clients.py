@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,8 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser
 
 from tests.conftest import SAMPLES
-from tests.test_cli import _env, _free_port, _newsbridge, run
+from tests.servers import Server as ServeProcess
+from tests.test_cli import _env, run
 
 pytestmark = pytest.mark.slow
 NODE_DIR = Path(__file__).parent / "node"
@@ -52,21 +52,8 @@ def server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     assert small.returncode == 0, small.stderr
     listed = run(["keys", "list"], env)
     assert "desk" in listed.stdout and key not in listed.stdout  # the key itself is never shown again
-    port = _free_port()
-    log = (tmp / "server.log").open("w")
-    proc = subprocess.Popen([*_newsbridge(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("the server did not start: " + (tmp / "server.log").read_text())
+    with ServeProcess(env, tmp / "server.log", timeout=90) as process:
+        url = process.base
         # load the model once, generously: the SDKs' own read timeouts (10 s) are for warm servers
         warm = httpx.post(url + "/v2/translate", headers={"Authorization": f"DeepL-Auth-Key {key}"},
                           json={"text": [TWEET_PL], "target_lang": "EN-GB"}, timeout=600)
@@ -75,12 +62,8 @@ def server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
         deepl.http_client.min_connection_timeout = 120.0  # a loaded CI machine is slow
         yield Server(url, key, small.stdout.strip(), env)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
-        server_log = (tmp / "server.log").read_text()
-        assert key not in server_log and ENV_KEY not in server_log  # keys are never logged
+    server_log = (tmp / "server.log").read_text()
+    assert key not in server_log and ENV_KEY not in server_log  # keys are never logged
 
 
 def _structure(html: str) -> list[tuple[str, dict[str, str | None]]]:

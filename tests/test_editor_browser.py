@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SAMPLES
-from tests.live import live_server
+from tests.servers import live_server
 
 pytestmark = pytest.mark.slow
 KEY = "editor-browser-key-51c2"

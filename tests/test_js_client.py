@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import live_server
+from tests.servers import live_server
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT = ROOT / "clients" / "js"
