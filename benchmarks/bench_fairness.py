@@ -18,10 +18,10 @@ import threading
 import time
 from pathlib import Path
 
+from translators.cancellation import CancelToken, bind
 from translators.coalesce import CoalescingTranslator
 from translators.marian import DecodeOptions, MarianTranslator
 from translators.testing import build_marian
-from translators.work import WorkTicket, bind
 
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "corpus"
 
@@ -35,7 +35,7 @@ def _model(root: Path) -> Path:
 
 def _short_latency(tr: CoalescingTranslator, text: str) -> float:
     start = time.perf_counter()
-    with bind(WorkTicket("short")):
+    with bind(CancelToken("short")):
         tr.translate_batch([text], "pl", "en")
     return time.perf_counter() - start
 
@@ -47,7 +47,7 @@ def measure(tr: CoalescingTranslator, article: list[str], shorts: list[str]) -> 
 
     def run_article() -> None:
         start = time.perf_counter()
-        with bind(WorkTicket("article")):
+        with bind(CancelToken("article")):
             tr.translate_batch(article, "pl", "en")
         took.append(time.perf_counter() - start)
 

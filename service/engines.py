@@ -92,8 +92,8 @@ def build_store(settings: Settings) -> tuple[TranslationStore | None, str]:
     if not settings.cache_enabled:
         return None, "disabled"
     from service.storage.cache_store import SqlTranslationStore
+    from service.storage.circuit_breaker import GuardedStore
     from service.storage.db import DatabaseUnavailable, ensure_schema, get_engine
-    from service.storage.guard import GuardedStore
 
     engine = get_engine(settings.database_url)  # a broken URL raises a clear ConfigError here
     store = GuardedStore(SqlTranslationStore(engine), timeout_s=settings.cache_timeout,

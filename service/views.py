@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.errors import NewsbridgeError
-from service.http.schemas import (
+from service.pipeline.results import DetectionResult, DocumentResult
+from service.pipeline.summarize import SummaryOut
+from service.responses import (
     CachedCounts,
     DetectResponse,
     DetectSegment,
@@ -32,15 +34,13 @@ from service.http.schemas import (
     SummarySentence,
     TranslationModel,
 )
-from service.pipeline.results import DetectionResult, DocumentResult
-from service.pipeline.summarize import SummaryOut
 from translators.base import Span, TranslatorError
 from translators.text.offsets import Utf16Index
 
 __all__ = ["INTERNAL_DETAIL", "Offsets", "Problem", "batch_record", "detect_model", "error_record", "expected",
            "problem_of", "summary_model", "to_model"]
 
-INTERNAL_DETAIL = "an unexpected error occurred; see the server log"
+INTERNAL_DETAIL = "an unexpected error occurred; the server log has it (under this request_id, over HTTP)"
 
 
 class Offsets:

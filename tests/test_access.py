@@ -13,7 +13,7 @@ from service.http.app import create_app
 from service.http.clients import client_address
 from service.settings import Settings
 from service.storage import db
-from service.storage.keys import KeyStore
+from service.storage.key_store import KeyStore
 
 TEXT = "Nikt nie został ranny."  # 22 characters
 

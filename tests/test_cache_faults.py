@@ -20,7 +20,7 @@ from service.http.app import create_app
 from service.settings import Settings
 from service.storage import db
 from service.storage.cache_store import SqlTranslationStore
-from service.storage.guard import CircuitBreaker, GuardedStore, StoreTimeout
+from service.storage.circuit_breaker import CircuitBreaker, GuardedStore, StoreTimeout
 from translators.cached import CachedTranslator, MemoryStore
 from translators.testing import EchoTranslator
 

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import pytest
 
 from translators.base import EngineInfo, Lang, ModelIdentity, Translation, describe_backend
+from translators.cancellation import CancelToken, WorkCancelled, bind
 from translators.coalesce import CoalescingTranslator
-from translators.work import WorkCancelled, WorkTicket, bind
 
 
 class Gate:
@@ -58,7 +58,7 @@ def _start(fn, *args) -> tuple[threading.Thread, dict]:  # type: ignore[no-untyp
     return t, box
 
 
-def _translate(tr: CoalescingTranslator, texts: list[str], ticket: WorkTicket | None = None) -> list[Translation]:
+def _translate(tr: CoalescingTranslator, texts: list[str], ticket: CancelToken | None = None) -> list[Translation]:
     with bind(ticket):
         return tr.translate_batch(texts, "pl", "en")
 
@@ -78,9 +78,9 @@ def test_a_short_request_waits_one_chunk_behind_a_long_article() -> None:
     gate = Gate()
     tr = CoalescingTranslator(gate, wait_ms=0, max_texts=8, max_chars=10_000)
     article = [f"article sentence {i}." for i in range(200)]
-    long_t, long_box = _start(_translate, tr, article, WorkTicket("article"))
+    long_t, long_box = _start(_translate, tr, article, CancelToken("article"))
     gate.entered.acquire(timeout=30)  # the article's first chunk is in the model
-    short_t, short_box = _start(_translate, tr, ["One short sentence."], WorkTicket("short"))
+    short_t, short_box = _start(_translate, tr, ["One short sentence."], CancelToken("short"))
     _wait_queued(tr, 2)
     gate.release.release()  # first chunk done
     gate.step()  # the second call: the short request rides along with the next article chunk
@@ -102,7 +102,7 @@ def test_each_caller_gets_a_share_of_every_batch() -> None:
     tr = CoalescingTranslator(gate, wait_ms=0, max_texts=6, max_chars=10_000)
     first_t, _ = _start(_translate, tr, ["warm-up"], None)
     gate.entered.acquire(timeout=30)
-    jobs = [_start(_translate, tr, [f"{name}{i}" for i in range(30)], WorkTicket(name)) for name in "abc"]
+    jobs = [_start(_translate, tr, [f"{name}{i}" for i in range(30)], CancelToken(name)) for name in "abc"]
     _wait_queued(tr, 4)
     gate.release.release()
     gate.step()
@@ -123,9 +123,9 @@ def test_cancelled_and_expired_tickets_never_reach_the_model() -> None:
     tr = CoalescingTranslator(gate, wait_ms=0, max_texts=64)
     blocker_t, _ = _start(_translate, tr, ["blocker"], None)
     gate.entered.acquire(timeout=30)
-    gone = WorkTicket("gone")
-    late = WorkTicket("late", deadline=time.monotonic() + 0.2)
-    kept = WorkTicket("kept", deadline=time.monotonic() + 60)
+    gone = CancelToken("gone")
+    late = CancelToken("late", deadline=time.monotonic() + 0.2)
+    kept = CancelToken("kept", deadline=time.monotonic() + 60)
     gone_t, gone_box = _start(_translate, tr, ["cancel me 1", "cancel me 2"], gone)
     late_t, late_box = _start(_translate, tr, ["too late"], late)
     kept_t, kept_box = _start(_translate, tr, ["keep me"], kept)
@@ -151,7 +151,7 @@ def test_cancelled_and_expired_tickets_never_reach_the_model() -> None:
 def test_a_dropped_ticket_is_refused_before_queueing() -> None:
     gate = Gate()
     tr = CoalescingTranslator(gate)
-    ticket = WorkTicket.with_timeout("old", 0)
+    ticket = CancelToken.with_timeout("old", 0)
     with pytest.raises(WorkCancelled):
         _translate(tr, ["x"], ticket)
     assert gate.calls == [] and tr.stats.model_calls == 0
@@ -160,14 +160,14 @@ def test_a_dropped_ticket_is_refused_before_queueing() -> None:
 def test_a_shared_call_runs_under_a_ticket_dropped_only_when_all_are() -> None:
     """The engine sees a ticket during a shared call: one caller going away must not stop the
     others' work, so the call's ticket is dropped only when every caller's is."""
-    from translators.work import current_ticket
+    from translators.cancellation import current_token
 
     seen: list[bool] = []
 
     class Looking(Gate):
         def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
             out = super().translate_batch(texts, source, target)
-            ticket = current_ticket.get()
+            ticket = current_token.get()
             seen.append(ticket is not None and ticket.dropped())
             return out
 
@@ -175,7 +175,7 @@ def test_a_shared_call_runs_under_a_ticket_dropped_only_when_all_are() -> None:
     tr = CoalescingTranslator(gate, wait_ms=0)
     blocker_t, _ = _start(_translate, tr, ["blocker"], None)
     gate.entered.acquire(timeout=30)
-    a, b = WorkTicket("a"), WorkTicket("b")
+    a, b = CancelToken("a"), CancelToken("b")
     a_t, a_box = _start(_translate, tr, ["from a"], a)
     b_t, b_box = _start(_translate, tr, ["from b"], b)
     _wait_queued(tr, 3)

@@ -9,7 +9,8 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser
 
 from tests.scaling import LINEAR, superlinearity
-from translators.text.html import HtmlDocument, parse_html, render_html
+from translators.text.html import HtmlDocument, parse_html
+from translators.text.html_render import render_html
 from translators.text.quotes import parse_tweet_date
 
 SAMPLE = Path(__file__).parent / "fixtures" / "samples" / "en_article_with_pl_tweet.html"

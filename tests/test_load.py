@@ -17,8 +17,8 @@ from benchmarks.loadgen import long_text, mixed_requests, run_load, serve, serve
 from service.engines import build_engines
 from service.http.app import create_app
 from service.settings import Settings
+from translators.cancellation import current_token
 from translators.marian import MarianTranslator
-from translators.work import current_ticket
 
 pytestmark = pytest.mark.slow
 
@@ -96,7 +96,7 @@ class Recording(MarianTranslator):
         self.calls: list[tuple[float, str]] = []
 
     def translate_batch(self, texts, source, target):  # type: ignore[override]
-        ticket = current_ticket.get()
+        ticket = current_token.get()
         self.calls.append((time.monotonic(), ticket.request_id if ticket else ""))
         return super().translate_batch(texts, source, target)
 

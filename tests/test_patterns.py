@@ -9,7 +9,8 @@ import pytest
 
 from summarizers.extractive import _content
 from translators.text.detect import letters_only
-from translators.text.html import parse_html, render_html
+from translators.text.html import parse_html
+from translators.text.html_render import render_html
 from translators.text.patterns import DECORATION, PROTECTED, URL, strip_decorations
 from translators.text.protect import find_protected
 

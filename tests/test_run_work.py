@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from service.engines import build_engines
 from service.http.app import create_app
 from service.settings import Settings
+from translators.cancellation import current_token
 from translators.marian import MarianTranslator
-from translators.work import current_ticket
 
 
 class Gated(MarianTranslator):
@@ -28,7 +28,7 @@ class Gated(MarianTranslator):
 
     def translate_batch(self, texts, source, target):  # type: ignore[override]
         self.entered.set()
-        ticket = current_ticket.get()
+        ticket = current_token.get()
         while not self.gate.wait(0.01):
             if self.interruptible and ticket is not None and ticket.dropped():  # a batch's: all callers' are
                 self.saw_cancelled.set()

@@ -7,7 +7,7 @@ leads the next batch. No dispatcher thread, no wait for a lone caller, and each 
 its own results (or its own exception) back.
 
 Fair: a batch holds at most ``max_texts`` texts and ``max_chars`` characters, shared between
-callers (grouped by their ``WorkTicket``) shortest-remaining first, each getting at least an
+callers (grouped by their ``CancelToken``) shortest-remaining first, each getting at least an
 equal share per round. A long article is translated in chunks, and a one-sentence request
 that arrives meanwhile waits for at most the chunk in flight, not for the whole article.
 
@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from translators.base import EngineInfo, Lang, ModelIdentity, Translation, Translator
+from translators.cancellation import CancelToken, WorkCancelled, bind, current_token
 from translators.threads import ThreadPlan, configure_threads, thread_plan
-from translators.work import WorkCancelled, WorkTicket, bind, current_ticket
 
 __all__ = ["CoalesceStats", "CoalescingTranslator", "ThreadPlan", "configure_threads", "thread_plan"]
 
@@ -39,7 +39,7 @@ _POLL_S = 0.05  # how often a waiting caller with a ticket looks whether it was 
 @dataclass(eq=False)
 class _Request:
     texts: Sequence[str]
-    ticket: WorkTicket | None
+    ticket: CancelToken | None
     results: list[Translation | None] = field(default_factory=list)
     taken: int = 0  # texts[:taken] were handed to a model call (in order)
     filled: int = 0  # results received
@@ -78,10 +78,10 @@ class _PairQueue:
     last_overlap: float = float("-inf")  # when two callers were last in flight at once
 
 
-class _BatchTicket(WorkTicket):
+class _BatchToken(CancelToken):
     """The ticket a shared model call runs under: dropped only when every caller's is."""
 
-    def __init__(self, tickets: Sequence[WorkTicket | None]) -> None:
+    def __init__(self, tickets: Sequence[CancelToken | None]) -> None:
         super().__init__("batch")
         self.tickets = list(tickets)
 
@@ -122,7 +122,7 @@ class CoalescingTranslator:
     def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
         if not texts:
             return []
-        ticket = current_ticket.get()  # captured in the caller's thread
+        ticket = current_token.get()  # captured in the caller's thread
         if ticket is not None and ticket.dropped():
             self._count(requests_dropped=1, texts_dropped=len(texts))
             raise ticket.error()
@@ -270,7 +270,7 @@ class CoalescingTranslator:
         tickets = [r.ticket for r in parts]
         flat = [r.texts[i] for r, i in batch]
         try:
-            with bind(_BatchTicket(tickets)):
+            with bind(_BatchToken(tickets)):
                 out = self._call(flat, source, target)
         except Exception as exc:
             dropped = isinstance(exc, WorkCancelled)  # every caller's ticket was dropped meanwhile

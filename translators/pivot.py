@@ -1,4 +1,5 @@
-"""``CompositeTranslation`` for pairs with no direct model: pl<->lt goes through English."""
+"""``PivotTranslator``: pairs with no direct model go through English (pl<->lt), like
+argos-translate's ``CompositeTranslation``."""
 
 from __future__ import annotations
 

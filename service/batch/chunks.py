@@ -16,10 +16,12 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any, Protocol
 
 from service.batch.records import BrokenInput, Record
+from service.pipeline.results import Document, DocumentResult
+from service.pipeline.summarize import summarize as make_summary
+from service.views import batch_record, error_record, expected, problem_of
 
 if TYPE_CHECKING:
     from service.engines import Engines
-    from service.pipeline.flow import Document, DocumentResult
 
 log = logging.getLogger(__name__)
 
@@ -36,18 +38,12 @@ class Outcome:
 
 
 def _error_outcome(rec: Record, type_: str, detail: str) -> Outcome:
-    from service.views import error_record
-
     return Outcome(json.dumps(error_record(rec.id, rec.line, type_, detail), ensure_ascii=False), error=True)
 
 
 def _success_body(rec: Record, result: DocumentResult, engines: Engines, summarize: bool) -> dict[str, Any]:
-    from service.views import batch_record
-
     summary = None
     if summarize:
-        from service.pipeline.summarize import summarize as make_summary
-
         summary = make_summary(result, engines.summarizer, method=engines.settings.summarizer)
     return batch_record(rec.id, rec.line, result, summary, rec.warnings)
 
@@ -63,8 +59,6 @@ def _translate(engines: Engines, docs: Sequence[Document]) -> list[DocumentResul
     """The whole chunk in shared batches. A failure that is not the record's own (a model
     error hits every record of its batch) is retried record by record, so that one poison
     record cannot take its chunk down."""
-    from service.views import expected
-
     try:
         results = engines.pipeline.translate_documents(docs)
     except Exception:
@@ -81,9 +75,6 @@ def process_chunk(engines: Engines, records: Sequence[Record], target_lang: str,
                   summarize: bool) -> list[Outcome]:
     """Translate a chunk of records through one ``translate_documents`` call; one outcome per
     record, in order. Nothing here raises for a single bad record."""
-    from service.pipeline.flow import Document
-    from service.views import problem_of
-
     todo = [r for r in records if r.error is None]
     docs = [Document(r.text or "", r.source_lang, target_lang, r.format) for r in todo]  # type: ignore[arg-type]
     results = dict(zip(map(id, todo), _translate(engines, docs), strict=True)) if docs else {}

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 FORWARDED_ENV_PREFIXES = ("NEWSBRIDGE_", "HF_HUB_OFFLINE", "HF_HOME", "TRANSFORMERS_OFFLINE")
 
 
-def thread_plan(cpus: int, backend: str) -> tuple[int, int]:
+def actor_threads(cpus: int, backend: str) -> tuple[int, int]:
     """(intra, inter) threads for an actor given ``cpus`` CPUs: never more threads than CPUs."""
     cpus = max(1, cpus)
     inter = 2 if backend == "ctranslate2" and cpus >= 2 else 1
@@ -45,7 +45,7 @@ class ChunkActor:
 
         ctx = ray.get_runtime_context()
         cpus = int(ctx.get_assigned_resources().get("CPU", 1)) or 1
-        intra, inter = thread_plan(cpus, os.environ.get("NEWSBRIDGE_BACKEND", "transformers"))
+        intra, inter = actor_threads(cpus, os.environ.get("NEWSBRIDGE_BACKEND", "transformers"))
         # build_backend -> configure_threads reads these (and sets torch's thread counts)
         os.environ.update(NEWSBRIDGE_INTRA_THREADS=str(intra), NEWSBRIDGE_INTER_THREADS=str(inter),
                           NEWSBRIDGE_WORKERS="1", OMP_NUM_THREADS=str(intra))

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from service.storage import db
-from service.storage.keys import KeyExists, KeyStore
+from service.storage.key_store import KeyExists, KeyStore
 
 keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
 

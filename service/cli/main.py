@@ -283,10 +283,8 @@ def _mount_optional() -> None:
     from service.cli.keys import keys_app
 
     app.add_typer(keys_app, name="keys", help="API keys: create (shown once), list, revoke.")
-    try:
-        from service.batch.runner import batch_command
-    except ImportError:  # pragma: no cover - during development only
-        return
+    from service.batch.runner import batch_command
+
     app.command("batch")(batch_command)
 
 

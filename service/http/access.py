@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import HTTPConnection
 
 from service.settings import Settings
-from service.storage.keys import KeyStore, hash_key
+from service.storage.key_store import KeyStore, hash_key
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class UsageTally:
 
 
 @dataclass
-class Ticket:
+class Charge:
     """An admitted request: ``refund`` gives its characters back when the work failed."""
 
     principal: Principal
@@ -177,22 +177,22 @@ class Access:
         raise AccessDenied("invalid_key", "the API key is not valid")
 
     # -- how often, how much ------------------------------------------------------------------
-    def admit(self, credential: str | None, address: str, chars: int) -> Ticket:
+    def admit(self, credential: str | None, address: str, chars: int) -> Charge:
         """Authenticate, count the request against the rate limit and charge ``chars`` to the
         month's quota (atomically: a request that would pass the quota is refused whole)."""
         principal = self.authenticate(credential, address)
         period, until_next_month = month()
         if self.store is None:
-            return Ticket(principal, period, 0, None)
+            return Charge(principal, period, 0, None)
         try:
             return self._count(principal, period, until_next_month, chars)
         except SQLAlchemyError as exc:
             # The usage tables are in the service's database: when it fails (read-only, full,
             # down), requests are served uncounted rather than failed, as the cache does.
             log.warning("usage database failed: request admitted uncounted", extra={"error": type(exc).__name__})
-            return Ticket(principal, period, 0, None)
+            return Charge(principal, period, 0, None)
 
-    def _count(self, principal: Principal, period: str, until_next_month: int, chars: int) -> Ticket:
+    def _count(self, principal: Principal, period: str, until_next_month: int, chars: int) -> Charge:
         if principal.requests_per_minute:
             now = time.time()
             count = self.store.hit(principal.subject, int(now // 60))
@@ -201,11 +201,11 @@ class Access:
                                            "slow down", retry_after=max(1, 60 - int(now % 60)))
         if principal.chars_per_month is None and self.tally is not None:  # nothing to enforce
             self.tally.add(principal.subject, period, chars)
-            return Ticket(principal, period, chars, None, self.tally)
+            return Charge(principal, period, chars, None, self.tally)
         if not self.store.charge(principal.subject, period, chars, principal.chars_per_month):
             raise AccessDenied("quota", f"the monthly quota of {principal.chars_per_month} characters is used up",
                                retry_after=until_next_month)
-        return Ticket(principal, period, chars, self.store)
+        return Charge(principal, period, chars, self.store)
 
     def usage(self, principal: Principal) -> tuple[int, int]:
         """(characters used this month, the monthly limit) of a principal."""

@@ -14,17 +14,17 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from service.engines import Engines, build_engines
 from service.http.access import build_access
+from service.http.access_gate import NativeAccessMiddleware
+from service.http.admission import Admission, WorkRunner
 from service.http.compat_deepl import router as deepl_router
 from service.http.compat_libretranslate import router as libretranslate_router
 from service.http.editor import router as editor_router
-from service.http.guard import NativeAccessMiddleware
 from service.http.health import router as health_router
 from service.http.jobs import router as jobs_router
 from service.http.lifecycle import Lifecycle
 from service.http.middleware import BodyLimit, RequestContext
 from service.http.problems import PROBLEM_JSON, error_response, install_handlers, problem_response
 from service.http.routes import router
-from service.http.work import Admission, WorkRunner
 from service.jobs.manager import open_jobs
 from service.logs import configure_logging
 from service.memory import tune_allocator

@@ -17,10 +17,10 @@ from starlette.concurrency import run_in_threadpool
 
 from service.engines import Engines
 from service.errors import ServiceNotReady
-from service.http.access import Access, AccessDenied, Ticket, header_credential
+from service.http.access import Access, AccessDenied, Charge, header_credential
+from service.http.admission import run_work as shared_run_work
 from service.http.clients import client_address
 from service.http.problems import STATUS, report
-from service.http.work import run_work as shared_run_work
 from service.pipeline.flow import Document, DocumentResult
 from service.views import Problem
 from translators.base import Lang
@@ -122,7 +122,7 @@ def engines_of(request: Request) -> Engines:
     return engines
 
 
-async def admit(request: Request, chars: int, credential: str | None = None) -> Ticket:
+async def admit(request: Request, chars: int, credential: str | None = None) -> Charge:
     """Let the access policy admit the request (raises ``AccessDenied``)."""
     access: Access = request.app.state.access
     return await run_in_threadpool(access.admit, credential or header_credential(request),
@@ -131,11 +131,11 @@ async def admit(request: Request, chars: int, credential: str | None = None) -> 
 
 async def run_work(request: Request, chars: int, fn: Callable[[], T]) -> T:
     """The one place the adapters hand model work over: the same admission budget, deadline
-    and disconnect handling as ``/v1`` (``service.http.work``)."""
+    and disconnect handling as ``/v1`` (``service.http.admission``)."""
     return await shared_run_work(request, chars, fn)
 
 
-async def translate(request: Request, docs: list[Document], ticket: Ticket) -> list[DocumentResult | Exception]:
+async def translate(request: Request, docs: list[Document], ticket: Charge) -> list[DocumentResult | Exception]:
     """Translate through the app's pipeline; metrics as for ``/v1``; characters refunded when
     nothing could be translated."""
     engines = engines_of(request)

@@ -15,15 +15,15 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from typing import Any
 
 import structlog
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.http.problems import PROBLEM_BASE, REQUEST_ID_HEADER, log_unexpected, problem_response
+from service.http.problems import REQUEST_ID_HEADER, log_unexpected, problem_body, problem_response
 from service.metrics import Metrics
+from service.views import INTERNAL_DETAIL, Problem
 
 _SANE_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 
@@ -31,10 +31,6 @@ _SANE_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 class BodyTooLarge(StarletteHTTPException):
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"the request body is over the limit of {limit} bytes")
-
-
-def _problem_body(kind: str, title: str, status: int, detail: str, path: str) -> dict[str, Any]:
-    return {"type": PROBLEM_BASE + kind, "title": title, "status": status, "detail": detail, "instance": path}
 
 
 class RequestContext:
@@ -70,10 +66,8 @@ class RequestContext:
                 log_unexpected(exc, request_id=request_id, path=scope.get("path", ""))
                 self.metrics.errors.labels("internal_error").inc()
                 if not response_started:
-                    response = problem_response(_problem_body(
-                        "internal_error", "Internal error", 500,
-                        "an unexpected error occurred; the server log has it under this request_id",
-                        scope.get("path", "")), request_id)
+                    response = problem_response(problem_body(
+                        Problem("internal_error", INTERNAL_DETAIL, internal=True), scope.get("path", "")), request_id)
                     await response(scope, receive, send_with_id)
             finally:
                 route = scope.get("route")
@@ -95,9 +89,8 @@ class BodyLimit:
         length = Headers(scope=scope).get("content-length")
         if length is not None and length.isdigit() and int(length) > self.limit:
             request_id = scope.get("state", {}).get("request_id")
-            response = problem_response(_problem_body(
-                "body_too_large", "Body too large", 413,
-                f"the request body ({length} bytes) is over the limit of {self.limit} bytes",
+            response = problem_response(problem_body(
+                Problem("body_too_large", f"the request body ({length} bytes) is over the limit of {self.limit} bytes"),
                 scope.get("path", "")), request_id, {"Connection": "close"})
             await response(scope, receive, send)
             return

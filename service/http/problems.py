@@ -2,7 +2,9 @@
 error ``type`` to an HTTP status and title. What a caller learns from an exception is decided by
 ``service.views.problem_of``; this module adds the status, the ``instance`` and the request id.
 
-Every problem body carries the request's ``request_id``. An unexpected error is logged exactly
+Every problem body is built by ``problem_body`` from the one ``STATUS`` table and sent by
+``problem_response``, which adds the request's ``request_id`` (the access gate, the middleware and
+the handlers below all go through them). An unexpected error is logged exactly
 once, structured, with the request id, its type and a traceback of file/line/function frames: no
 request headers, no local variables, and no more than the first 200 characters of the
 exception's message (which may quote the text being translated).
@@ -23,7 +25,7 @@ from starlette.types import Scope
 
 from service.errors import NewsbridgeError
 from service.metrics import Metrics
-from service.views import Problem, problem_of
+from service.views import INTERNAL_DETAIL, Problem, problem_of
 from translators.base import TranslatorError
 
 __all__ = ["PROBLEM_BASE", "PROBLEM_JSON", "REQUEST_ID_HEADER", "STATUS", "install_handlers", "log_unexpected",
@@ -33,7 +35,6 @@ log = logging.getLogger("service.errors")
 PROBLEM_BASE = "https://newsbridge.dev/problems/"
 PROBLEM_JSON = "application/problem+json"
 REQUEST_ID_HEADER = "X-Request-ID"
-INTERNAL_DETAIL = "an unexpected error occurred; the server log has it under this request_id"
 _MESSAGE_CHARS = 200
 
 # type -> (title, HTTP status). A type not listed is an unexpected failure: 500, and logged.
@@ -63,6 +64,17 @@ STATUS: dict[str, tuple[str, int]] = {
     "job_not_found": ("Job not found", 404),
     "unsupported_media_type": ("Unsupported media type", 415),
     "jobs_unavailable": ("Jobs unavailable", 503),
+    # access (service/http/access_gate.py)
+    "unauthorized": ("Unauthorized", 401),
+    "rate_limited": ("Too many requests", 429),
+    "quota_exceeded": ("Quota exceeded", 429),
+    # the request itself (the handlers below)
+    "invalid_encoding": ("Invalid encoding", 400),
+    "too_deeply_nested": ("Too deeply nested", 400),
+    "invalid_body": ("Invalid body", 400),
+    "not_found": ("Not found", 404),
+    "method_not_allowed": ("Method not allowed", 405),
+    "body_too_large": ("Body too large", 413),
 }
 _UNKNOWN = ("Translation failed", 500)
 
@@ -71,8 +83,10 @@ def request_id_of(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
 
-def problem_body(problem: Problem, instance: str | None = None) -> dict[str, Any]:
-    title, status = STATUS.get(problem.type, _UNKNOWN)
+def problem_body(problem: Problem, instance: str | None = None, *, status: int | None = None) -> dict[str, Any]:
+    """The body of a problem; ``status`` only for an HTTP error of no known type (``http_error``)."""
+    title, known = STATUS.get(problem.type, _UNKNOWN)
+    status = known if problem.type in STATUS or status is None else status
     detail = INTERNAL_DETAIL if problem.internal else problem.detail
     body: dict[str, Any] = {"type": PROBLEM_BASE + problem.type, "title": title, "status": status, "detail": detail}
     if instance:
@@ -141,9 +155,10 @@ def problem_item(exc: BaseException, request: Request, metrics: Metrics) -> dict
 
 
 _INVALID_BODY = {
-    UnicodeDecodeError: ("invalid_encoding", "Invalid encoding", 400, "the request body is not valid UTF-8"),
-    RecursionError: ("too_deeply_nested", "Too deeply nested", 400, "the JSON body is nested too deeply"),
+    UnicodeDecodeError: ("invalid_encoding", "the request body is not valid UTF-8"),
+    RecursionError: ("too_deeply_nested", "the JSON body is nested too deeply"),
 }
+_HTTP_KINDS = {400: "invalid_body", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
 
 
 def install_handlers(app: FastAPI, metrics: Metrics) -> None:
@@ -169,13 +184,7 @@ def install_handlers(app: FastAPI, metrics: Metrics) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         known = next((v for t, v in _INVALID_BODY.items() if isinstance(exc.__cause__, t)), None)
-        if known is not None:
-            kind, title, status, detail = known
-        else:
-            kind = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
-                exc.status_code, "invalid_body" if exc.status_code == 400 else "http_error")
-            title, status, detail = str(exc.detail), exc.status_code, str(exc.detail)
+        kind, detail = known or (_HTTP_KINDS.get(exc.status_code, "http_error"), str(exc.detail))
         metrics.errors.labels(kind).inc()
-        return problem_response({"type": PROBLEM_BASE + kind, "title": title, "status": status,
-                                 "detail": detail, "instance": request.url.path},
+        return problem_response(problem_body(Problem(kind, detail), request.url.path, status=exc.status_code),
                                 request_id_of(request), dict(exc.headers or {}))

@@ -13,24 +13,22 @@ from pydantic import BaseModel
 
 from service.engines import Engines
 from service.errors import EmptyText, NewsbridgeError, ServiceNotReady
+from service.http.admission import run_work
 from service.http.limits import check_request
 from service.http.problems import problem_item
-from service.http.schemas import (
-    BatchSummaryResponse,
-    BatchTranslateResponse,
-    CachedCounts,
-    DetectRequest,
-    DetectResponse,
-    ErrorItem,
-    SummarizeRequest,
-    SummaryModel,
-    TranslateRequest,
-    TranslationModel,
-)
-from service.http.work import run_work
+from service.http.schemas import DetectRequest, SummarizeRequest, TranslateRequest
 from service.metrics import Metrics
 from service.pipeline.flow import Document, DocumentResult
 from service.pipeline.summarize import summarize
+from service.responses import (
+    BatchSummaryResponse,
+    BatchTranslateResponse,
+    CachedCounts,
+    DetectResponse,
+    ErrorItem,
+    SummaryModel,
+    TranslationModel,
+)
 from service.views import detect_model, summary_model, to_model
 from translators.registry import LANGUAGES, PIVOT, REGISTRY, available_pairs, pivot_pairs
 

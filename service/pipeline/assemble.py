@@ -15,7 +15,7 @@ from service.pipeline.nesting import parents
 from service.pipeline.plan import DocPlan, Unit
 from service.pipeline.results import DocumentResult, QuoteOut, SentenceOut
 from translators.base import Lang, ModelIdentity, Span, Translator
-from translators.text.html import render_html
+from translators.text.html_render import render_html
 from translators.text.intervals import Intervals, splice
 from translators.text.numbers import check_numbers
 from translators.text.protect import unmask_with

@@ -269,20 +269,4 @@ def _lexicon_hits(clean: str) -> tuple[dict[Lang, int], int]:
     return hits, max(len(words), 1)
 
 
-_default: LanguageDetector | None = None
-
-
-def get_detector() -> LanguageDetector:
-    """The process-wide detector (engines load on its first ``detect``)."""
-    global _default
-    if _default is None:
-        _default = LanguageDetector()
-    return _default
-
-
-def detect(text: str) -> Detection:
-    """Shortcut for ``get_detector().detect(text)``."""
-    return get_detector().detect(text)
-
-
-__all__ = ["LANGS", "OTHER_LANGS", "LanguageDetector", "detect", "get_detector", "letters_only"]
+__all__ = ["LANGS", "OTHER_LANGS", "LanguageDetector", "letters_only"]

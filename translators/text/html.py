@@ -20,12 +20,11 @@ from dataclasses import dataclass, field
 from selectolax.lexbor import LexborNode
 
 from translators.base import Span
-from translators.text.html_render import render_html
 from translators.text.html_tree import Run, collect_runs, kept_nodes, parse_tree
 from translators.text.patterns import TWEET_STATUS_URL
 from translators.text.quotes import Quote, find_quotes, parse_signature
 
-__all__ = ["Block", "HtmlDocument", "parse_html", "render_html"]
+__all__ = ["Block", "HtmlDocument", "parse_html"]
 
 _FULL_DOCUMENT = re.compile(
     r"^\ufeff?\s*(?:<!--.*?-->\s*)*<(?:!doctype|html[\s>])", re.IGNORECASE | re.DOTALL

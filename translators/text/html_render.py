@@ -14,10 +14,10 @@ text when it stood before any text, after it otherwise.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from selectolax.lexbor import LexborNode
 
+from translators.text.html import HtmlDocument
 from translators.text.html_tree import (
     ATOMIC_TAGS,
     Run,
@@ -30,9 +30,6 @@ from translators.text.html_tree import (
 )
 from translators.text.intervals import Intervals
 from translators.text.patterns import DECORATION
-
-if TYPE_CHECKING:
-    from translators.text.html import HtmlDocument
 
 __all__ = ["render_html"]
 

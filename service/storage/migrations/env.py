@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
+# Every module that declares tables, so that an autogenerate sees them all (not only db.py's).
+import service.jobs.store  # noqa: F401
+import service.storage.key_store  # noqa: F401
 from service.storage.db import VERSION_TABLE, Base, make_engine
 
 config = context.config

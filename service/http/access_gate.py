@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
@@ -20,20 +19,22 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import NewsbridgeError
-from service.http.access import Access, AccessDenied, Ticket, header_credential
+from service.http.access import Access, AccessDenied, Charge, header_credential
+from service.http.admission import shed
 from service.http.clients import client_address
-from service.http.problems import PROBLEM_BASE
-from service.http.work import shed
+from service.http.problems import problem_body, problem_response
+from service.views import Problem
 
 log = logging.getLogger(__name__)
 PROTECTED_PREFIX = "/v1/"
 STREAMED_PREFIXES = ("/v1/jobs",)  # bodies not read here (characters not counted per request)
 
-_PROBLEMS: dict[str, tuple[str, str, int]] = {
-    "missing_key": ("unauthorized", "Unauthorized", 401),
-    "invalid_key": ("unauthorized", "Unauthorized", 401),
-    "rate": ("rate_limited", "Too many requests", 429),
-    "quota": ("quota_exceeded", "Quota exceeded", 429),
+# AccessDenied.reason -> problem type (titles and statuses: service.http.problems.STATUS)
+_PROBLEMS: dict[str, str] = {
+    "missing_key": "unauthorized",
+    "invalid_key": "unauthorized",
+    "rate": "rate_limited",
+    "quota": "quota_exceeded",
 }
 
 
@@ -52,16 +53,10 @@ def request_chars(body: bytes) -> int:
     return chars
 
 
-def problem_body(denied: AccessDenied, instance: str) -> tuple[int, dict[str, Any]]:
-    kind, title, status = _PROBLEMS[denied.reason]
-    return status, {"type": PROBLEM_BASE + kind, "title": title, "status": status,
-                    "detail": denied.message, "instance": instance}
-
-
 class NativeAccessMiddleware:
     def __init__(self, app: ASGIApp, render: Callable[[NewsbridgeError, Scope], Response]) -> None:
         self.app = app
-        self.render = render  # problem response of an error found here (overload: service.http.work.shed)
+        self.render = render  # problem response of an error found here (overload: service.http.admission.shed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(PROTECTED_PREFIX) \
@@ -78,7 +73,7 @@ class NativeAccessMiddleware:
                 await run_in_threadpool(access.admit, header_credential(conn),
                                         client_address(conn, access.settings), 0)
             except AccessDenied as denied:
-                await _send_problem(send, denied, scope["path"])
+                await _send_problem(scope, receive, send, denied)
                 return
             await self.app(scope, receive, send)
             return
@@ -113,9 +108,9 @@ class NativeAccessMiddleware:
         conn = HTTPConnection(scope)
         address = client_address(conn, access.settings)
         try:
-            ticket: Ticket = await run_in_threadpool(access.admit, header_credential(conn), address, chars)
+            ticket: Charge = await run_in_threadpool(access.admit, header_credential(conn), address, chars)
         except AccessDenied as denied:
-            await _send_problem(send, denied, scope["path"])
+            await _send_problem(scope, receive, send, denied)
             return
 
         status = 500
@@ -133,14 +128,12 @@ class NativeAccessMiddleware:
                 await run_in_threadpool(ticket.refund)
 
 
-async def _send_problem(send: Send, denied: AccessDenied, path: str) -> None:
-    status, body = problem_body(denied, path)
-    headers = [(b"content-type", b"application/problem+json")]
+async def _send_problem(scope: Scope, receive: Receive, send: Send, denied: AccessDenied) -> None:
+    headers: dict[str, str] = {}
     if denied.reason in ("missing_key", "invalid_key"):
-        headers.append((b"www-authenticate", b'Bearer realm="newsbridge"'))
+        headers["WWW-Authenticate"] = 'Bearer realm="newsbridge"'
     if denied.retry_after is not None:
-        headers.append((b"retry-after", str(denied.retry_after).encode()))
-    payload = json.dumps(body).encode()
-    headers.append((b"content-length", str(len(payload)).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
+        headers["Retry-After"] = str(denied.retry_after)
+    body = problem_body(Problem(_PROBLEMS[denied.reason], denied.message), scope["path"])
+    response = problem_response(body, scope.get("state", {}).get("request_id"), headers)
+    await response(scope, receive, send)

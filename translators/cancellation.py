@@ -1,12 +1,12 @@
-"""Whose work is this? A ticket per request, carried in a context variable.
+"""Whose work is this? A cancellation token per request, carried in a context variable.
 
-The HTTP layer (or any caller) binds a ``WorkTicket`` around a request; the engines read it
+The HTTP layer (or any caller) binds a ``CancelToken`` around a request; the engines read it
 where the work is queued or between model batches, so work nobody waits for any more (the
 deadline passed, or the client went away) is dropped instead of computed:
 
-    ticket = WorkTicket("req-1", deadline=time.monotonic() + 30)
+    ticket = CancelToken("req-1", deadline=time.monotonic() + 30)
     with bind(ticket):
-        pipeline.translate(...)      # engines call raise_if_cancelled() / ticket.check()
+        pipeline.translate(...)      # the coalescer checks current_token.get() between model batches
     ...
     ticket.cancel()                  # from another thread: the client disconnected
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from translators.base import TranslatorError
 
-__all__ = ["WorkCancelled", "WorkTicket", "bind", "current_ticket", "raise_if_cancelled"]
+__all__ = ["CancelToken", "WorkCancelled", "bind", "current_token"]
 
 _ids = itertools.count(1)
 
@@ -42,7 +42,7 @@ class WorkCancelled(TranslatorError):
 
 
 @dataclass(eq=False)
-class WorkTicket:
+class CancelToken:
     """One HTTP request / one caller's work. ``deadline`` is ``time.monotonic()`` seconds."""
 
     request_id: str = field(default_factory=lambda: f"work-{next(_ids)}")
@@ -50,7 +50,7 @@ class WorkTicket:
     cancelled: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
-    def with_timeout(cls, request_id: str, timeout_s: float | None) -> WorkTicket:
+    def with_timeout(cls, request_id: str, timeout_s: float | None) -> CancelToken:
         return cls(request_id, None if timeout_s is None else time.monotonic() + timeout_s)
 
     def expired(self) -> bool:
@@ -78,21 +78,15 @@ class WorkTicket:
             raise self.error()
 
 
-current_ticket: ContextVar[WorkTicket | None] = ContextVar("newsbridge_work_ticket", default=None)
+current_token: ContextVar[CancelToken | None] = ContextVar("newsbridge_work_ticket", default=None)
 
 
 @contextmanager
-def bind(ticket: WorkTicket | None) -> Iterator[WorkTicket | None]:
+def bind(ticket: CancelToken | None) -> Iterator[CancelToken | None]:
     """Make ``ticket`` the current one for the block (``None`` unbinds)."""
-    token = current_ticket.set(ticket)
+    token = current_token.set(ticket)
     try:
         yield ticket
     finally:
-        current_ticket.reset(token)
+        current_token.reset(token)
 
-
-def raise_if_cancelled() -> None:
-    """Raise ``WorkCancelled`` if the current ticket is cancelled or expired; no ticket: no-op."""
-    ticket = current_ticket.get()
-    if ticket is not None:
-        ticket.check()

@@ -13,7 +13,7 @@ waits for it.
 - **disconnect**: a client that goes away cancels the ticket the same way.
 - **shutdown**: see ``service.http.lifecycle``.
 
-``fn`` runs in a worker thread with the ticket bound (``translators.work.bind``) and a copy of
+``fn`` runs in a worker thread with the ticket bound (``translators.cancellation.bind``) and a copy of
 the request's context variables (the request id for logs). The budget is released when the
 thread really finishes, not when the answer leaves: abandoned work still occupies the machine.
 """
@@ -36,7 +36,7 @@ from starlette.types import Scope
 
 from service.errors import ClientClosed, DeadlineExceeded, Overloaded, ShuttingDown
 from service.memory import Trimmer
-from translators.work import WorkTicket, bind
+from translators.cancellation import CancelToken, bind
 
 T = TypeVar("T")
 
@@ -52,16 +52,16 @@ class Admission:
         self.requests = 0
         self._rate = 0.0  # characters per second, moving average of finished work
         self._lock = threading.Lock()
-        self._tickets: dict[int, WorkTicket] = {}
+        self._tickets: dict[int, CancelToken] = {}
 
-    def admit(self, chars: int, ticket: WorkTicket) -> None:
+    def admit(self, chars: int, ticket: CancelToken) -> None:
         with self._lock:
             self._check(chars)
             self.chars += chars
             self.requests += 1
             self._tickets[id(ticket)] = ticket
 
-    def release(self, chars: int, ticket: WorkTicket, seconds: float) -> None:
+    def release(self, chars: int, ticket: CancelToken, seconds: float) -> None:
         with self._lock:
             self.chars -= chars
             self.requests -= 1
@@ -130,7 +130,7 @@ SHED_PATHS = frozenset({"/v1/translate", "/v1/summarize", "/v1/detect"})
 def shed(scope: Scope, chars: int) -> Overloaded | None:
     """The refusal ``run_work`` would give a native model-work request of ``chars`` characters
     now, found as soon as its body is read: before it is parsed again, validated or charged to a
-    key (``service.http.guard`` asks). Under a burst each refusal then costs the event loop a
+    key (``service.http.access_gate`` asks). Under a burst each refusal then costs the event loop a
     fraction of the full path, and ``/healthz`` does not wait behind them. ``run_work`` still
     decides for the requests that pass (the budget may fill in between)."""
     runner: WorkRunner | None = getattr(scope["app"].state, "work", None)  # None: not started yet
@@ -161,7 +161,7 @@ async def run_work(request: Request, chars: int, fn: Callable[[], T]) -> T:
                            headers={"Retry-After": "1", "Connection": "close"})
     request_id = getattr(request.state, "request_id", None) or ""
     started = time.monotonic()
-    ticket = WorkTicket(request_id=request_id, deadline=started + runner.timeout, cancelled=threading.Event())
+    ticket = CancelToken(request_id=request_id, deadline=started + runner.timeout, cancelled=threading.Event())
     runner.admission.admit(chars, ticket)
 
     def call() -> T:

@@ -8,52 +8,51 @@ import time
 import pytest
 
 from translators.base import TranslatorError
-from translators.work import WorkCancelled, WorkTicket, bind, current_ticket, raise_if_cancelled
+from translators.cancellation import CancelToken, WorkCancelled, bind, current_token
 
 
 def test_no_ticket_means_nothing_to_cancel() -> None:
-    assert current_ticket.get() is None
-    raise_if_cancelled()
+    assert current_token.get() is None
 
 
 def test_bind_sets_and_restores_the_current_ticket() -> None:
-    outer, inner = WorkTicket("a"), WorkTicket("b")
+    outer, inner = CancelToken("a"), CancelToken("b")
     with bind(outer):
-        assert current_ticket.get() is outer
+        assert current_token.get() is outer
         with bind(inner):
-            assert current_ticket.get() is inner
-        assert current_ticket.get() is outer
-    assert current_ticket.get() is None
+            assert current_token.get() is inner
+        assert current_token.get() is outer
+    assert current_token.get() is None
 
 
 def test_cancelled_ticket_raises_cancelled() -> None:
-    ticket = WorkTicket("r1")
+    ticket = CancelToken("r1")
     with bind(ticket):
-        raise_if_cancelled()
+        ticket.check()
         ticket.cancel()
         with pytest.raises(WorkCancelled) as info:
-            raise_if_cancelled()
+            current_token.get().check()
     assert info.value.type == "cancelled" and not info.value.expired
     assert isinstance(info.value, TranslatorError)
     assert "r1" in str(info.value)
 
 
 def test_expired_ticket_raises_deadline_exceeded() -> None:
-    ticket = WorkTicket.with_timeout("r2", 0.0)
+    ticket = CancelToken.with_timeout("r2", 0.0)
     assert ticket.expired() and ticket.dropped() and ticket.remaining() == 0.0
     with bind(ticket), pytest.raises(WorkCancelled) as info:
-        raise_if_cancelled()
+        ticket.check()
     assert info.value.type == "deadline_exceeded" and info.value.expired
-    later = WorkTicket.with_timeout("r3", 60)
+    later = CancelToken.with_timeout("r3", 60)
     assert not later.expired() and 59 < later.remaining() <= 60
-    assert WorkTicket("r4").remaining() is None and not WorkTicket("r4").expired()
+    assert CancelToken("r4").remaining() is None and not CancelToken("r4").expired()
 
 
 def test_ticket_reaches_a_worker_thread_started_from_async_code() -> None:
-    ticket = WorkTicket("r5", deadline=time.monotonic() + 60)
+    ticket = CancelToken("r5", deadline=time.monotonic() + 60)
 
-    async def handler() -> WorkTicket | None:
+    async def handler() -> CancelToken | None:
         with bind(ticket):
-            return await asyncio.to_thread(current_ticket.get)
+            return await asyncio.to_thread(current_token.get)
 
     assert asyncio.run(handler()) is ticket
