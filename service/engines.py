@@ -165,5 +165,6 @@ def build_engines(settings: Settings, *, backend: Translator | None = None, dete
     translator = PivotTranslator(cached or inner)
     detector = detector or build_detector(settings)
     summarizer = summarizer or LazySummarizer(settings)
-    pipeline = Pipeline(translator, detector, summarizer, max_chars=settings.max_chars)
+    pipeline = Pipeline(translator, detector, summarizer, max_chars=settings.max_chars,
+                        summary_method=settings.summarizer)
     return Engines(settings, backend, translator, detector, summarizer, pipeline, store, cached, status, coalescer)

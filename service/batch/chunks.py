@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from service.batch.records import BrokenInput, Record
 from service.pipeline.results import Document, DocumentResult
-from service.pipeline.summarize import summarize as make_summary
 from service.views import batch_record, error_record, expected, problem_of
 
 if TYPE_CHECKING:
@@ -44,7 +43,7 @@ def _error_outcome(rec: Record, type_: str, detail: str) -> Outcome:
 def _success_body(rec: Record, result: DocumentResult, engines: Engines, summarize: bool) -> dict[str, Any]:
     summary = None
     if summarize:
-        summary = make_summary(result, engines.summarizer, method=engines.settings.summarizer)
+        summary = engines.pipeline.summarize(result)
     return batch_record(rec.id, rec.line, result, summary, rec.warnings)
 
 

@@ -112,12 +112,10 @@ def summarize(path: Annotated[str, typer.Argument(help="A file, or - for standar
               ratio: Annotated[float | None, typer.Option(help="Share of sentences to keep")] = None,
               as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Summarize a text in the target language; quotes are listed with their original wording."""
-    from service.pipeline.summarize import summarize as make_summary
     from service.views import summary_model
 
     engines, result = _translate_file(path, source_lang, target_lang, fmt)
-    out = make_summary(result, engines.summarizer, max_sentences=max_sentences, ratio=ratio,
-                       method=engines.settings.summarizer)
+    out = engines.pipeline.summarize(result, max_sentences=max_sentences, ratio=ratio)
     if as_json:
         typer.echo(summary_model(out, "codepoint").model_dump_json(indent=2))
         return

@@ -19,7 +19,6 @@ from service.http.problems import problem_item
 from service.http.schemas import DetectRequest, SummarizeRequest, TranslateRequest
 from service.metrics import Metrics
 from service.pipeline.flow import Document, DocumentResult
-from service.pipeline.summarize import summarize
 from service.responses import (
     BatchSummaryResponse,
     BatchTranslateResponse,
@@ -91,8 +90,8 @@ def _translate_work(req: TranslateRequest, request: Request, engines: Engines, m
             if isinstance(r, BaseException):
                 out.append(ErrorItem(index=i, error=problem_item(r, request, metrics)))
             elif summarize_too:
-                s = summarize(r, engines.summarizer, max_sentences=getattr(req, "max_sentences", None),
-                              ratio=getattr(req, "ratio", None), method=engines.settings.summarizer)
+                s = engines.pipeline.summarize(r, max_sentences=getattr(req, "max_sentences", None),
+                                               ratio=getattr(req, "ratio", None))
                 out.append(summary_model(s, req.offsets))
             else:
                 out.append(to_model(r, req.offsets))

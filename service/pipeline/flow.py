@@ -1,7 +1,8 @@
 """One request or archive record through the whole flow, in three steps like a transformers
 pipeline: *plan* (``plan.py``: segment, detect, carve quotes, protect) -> *translate*
 (``translate.py``: units to the engines, batched, cached) -> *assemble* (``assemble.py``: splice,
-align, offsets); a summary is then made from the result (``summarize.py``).
+align, offsets); ``summarize`` makes a summary of a result (``summarize.py``), with the
+pipeline's own summarizer.
 
 ``translate_documents`` takes many documents at once so that sentences of many records fill the
 same model batches (the batch CLI and request coalescing rely on this).
@@ -22,20 +23,25 @@ from service.pipeline.results import (
     QuoteOut,
     SentenceOut,
 )
+from service.pipeline.summarize import SummaryOut, make_summary
 from service.pipeline.translate import translate_units
 from translators.base import Detection, Detector, Lang, Span, Summarizer, Translator
 
 __all__ = ["DetectionResult", "Document", "DocumentResult", "Format", "Pipeline", "QuoteOut", "SentenceOut",
-           "detect_text", "segment"]
+           "SummaryOut", "detect_text", "segment"]
 
 
 class Pipeline:
+    """The steps of the flow over one set of engines. ``summary_method`` names the summarizer's
+    kind in a summary (``extractive`` or ``abstractive``: ``NEWSBRIDGE_SUMMARIZER``)."""
+
     def __init__(self, translator: Translator, detector: Detector, summarizer: Summarizer | None = None,
-                 *, max_chars: int = 200_000) -> None:
+                 *, max_chars: int = 200_000, summary_method: str = "extractive") -> None:
         self.translator = translator
         self.detector = detector
         self.summarizer = summarizer
         self.max_chars = max_chars
+        self.summary_method = summary_method
 
     def translate(self, doc: Document) -> DocumentResult:
         result = self.translate_documents([doc])[0]
@@ -62,6 +68,14 @@ class Pipeline:
             else:
                 out.append(assemble(p, self.translator))
         return out
+
+    def summarize(self, result: DocumentResult, *, max_sentences: int | None = None,
+                  ratio: float | None = None) -> SummaryOut:
+        """A summary of a translation, in its target language (API, CLI and batch ``summarize``)."""
+        if self.summarizer is None:
+            raise RuntimeError("this pipeline was built without a summarizer")
+        return make_summary(result, self.summarizer, max_sentences=max_sentences, ratio=ratio,
+                            method=self.summary_method)
 
     def detect(self, text: str, source_lang: Lang | Literal["auto"] = "auto",
                fmt: Format = "text") -> DetectionResult:

@@ -1,4 +1,6 @@
-"""Summaries made from a translation: units that never cut a quote, provenance, quotes kept."""
+"""Summaries made from a translation: units that never cut a quote, provenance, quotes kept.
+
+The step ``Pipeline.summarize`` (``flow.py``) runs; callers go through the pipeline."""
 
 from __future__ import annotations
 
@@ -56,7 +58,7 @@ def summary_units(result: DocumentResult) -> list[list[int]]:
     return units
 
 
-def summarize(result: DocumentResult, summarizer: Summarizer, *, max_sentences: int | None = None,
+def make_summary(result: DocumentResult, summarizer: Summarizer, *, max_sentences: int | None = None,
               ratio: float | None = None, method: str = "extractive") -> SummaryOut:
     units = summary_units(result)
     translation = result.translation_text
@@ -112,6 +114,6 @@ def _abstractive(result: DocumentResult, text: str, method: str) -> SummaryOut:
         if q.target is not None and q.target.text and (i := text.find(q.target.text)) >= 0:
             span = Span(i, i + len(q.target.text), q.target.text)
             quotes.append(SummaryQuoteOut(q, span, qi, [span]))
-    return SummaryOut(text, "abstractive" if method == "abstractive" else method,
+    return SummaryOut(text, method,
                       [SummarySentenceOut(Span(0, len(text), text), [])], quotes, result)
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from alembic import context
 
-# Every module that declares tables, so that an autogenerate sees them all (not only db.py's).
-import service.jobs.store  # noqa: F401
-import service.storage.key_store  # noqa: F401
+from service.jobs import store as jobs_tables
+from service.storage import key_store as key_tables
 from service.storage.db import VERSION_TABLE, Base, make_engine
+
+# Every module that declares tables, so that an autogenerate sees them all (not only db.py's).
+TABLE_MODULES = (jobs_tables, key_tables)
 
 config = context.config
 target_metadata = Base.metadata
