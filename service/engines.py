@@ -166,5 +166,5 @@ def build_engines(settings: Settings, *, backend: Translator | None = None, dete
     detector = detector or build_detector(settings)
     summarizer = summarizer or LazySummarizer(settings)
     pipeline = Pipeline(translator, detector, summarizer, max_chars=settings.max_chars,
-                        summary_method=settings.summarizer)
+                        max_html_depth=settings.max_html_depth, summary_method=settings.summarizer)
     return Engines(settings, backend, translator, detector, summarizer, pipeline, store, cached, status, coalescer)

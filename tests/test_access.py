@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 
 from service.http.app import create_app
 from service.http.clients import client_address
+from service.http.state import state_of
 from service.settings import Settings
 from service.storage import db
 from service.storage.key_store import KeyStore
@@ -94,7 +95,7 @@ def test_stored_keys_and_revocation(tmp_path: Path, model_dir: Path) -> None:
         assert c.post("/v1/translate", json={"text": TEXT}).status_code == 200  # open: no key anywhere
         store = KeyStore(db.get_engine(settings.database_url))
         _, key = store.create("desk", requests_per_minute=100)
-        c.app.state.access._stored_keys = (0.0, False)  # as after KEYS_RECHECK_S
+        state_of(c.app).ready().access._stored_keys = (0.0, False)  # as after KEYS_RECHECK_S
         assert c.post("/v1/translate", json={"text": TEXT}).status_code == 401
         assert c.post("/v1/translate", json={"text": TEXT}, headers={"Authorization": f"Bearer {key}"}).status_code \
             == 200

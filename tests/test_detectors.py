@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from service.engines import build_detector
 from service.http.app import create_app
+from service.http.state import state_of
 from service.settings import Settings
 from translators.base import Detection
 from translators.text.detect import LanguageDetector
@@ -78,7 +79,7 @@ def test_setting_selects_the_detector(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_api_uses_the_configured_detector(settings: Settings) -> None:
     with TestClient(create_app(settings.model_copy(update={"detector": "langdetect"}))) as client:
-        assert isinstance(client.app.state.engines.detector, LangdetectDetector)  # type: ignore[attr-defined]
+        assert isinstance(state_of(client.app).ready().engines.detector, LangdetectDetector)
         r = client.post("/v1/detect", json={"text": "Minister powiedział, że sytuacja jest pod kontrolą. "
                                                      "Lietuvos kariuomenė perkelia pajėgas į pasienį."})
         assert r.status_code == 200, r.text

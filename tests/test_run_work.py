@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from service.engines import build_engines
 from service.http.app import create_app
+from service.http.state import state_of
 from service.settings import Settings
 from translators.cancellation import current_token
 from translators.marian import MarianTranslator
@@ -56,7 +57,7 @@ def drained(c: TestClient, timeout: float = 10.0) -> bool:
     """The admitted work has left the worker threads (while the gate is still closed)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if c.app.state.work.admission.requests == 0:
+        if state_of(c.app).ready().work.admission.requests == 0:
             return True
         time.sleep(0.05)
     return False
@@ -100,7 +101,7 @@ def test_deadline_answers_504_and_drops_the_work(settings: Settings) -> None:
     client, backend = app_with(settings)
     with client as c:
         warm_up(c, backend)
-        c.app.state.work.timeout = 1.0  # NEWSBRIDGE_REQUEST_TIMEOUT, once the models are loaded
+        state_of(c.app).ready().work.timeout = 1.0  # NEWSBRIDGE_REQUEST_TIMEOUT, once the models are loaded
         started = time.monotonic()
         r = c.post("/v1/translate", json={"text": "Dzień dobry."})
         took = time.monotonic() - started
@@ -125,7 +126,7 @@ def test_metrics_count_model_work_and_the_work_dropped_at_the_deadline(settings:
         assert texts_before >= 1 and _metric(c, "newsbridge_model_calls_total") >= 1
         assert _metric(c, "newsbridge_dropped_texts_total") == 0
         backend.interruptible = False  # the first call runs to its end, like a model mid-batch
-        c.app.state.work.timeout = 1.5
+        state_of(c.app).ready().work.timeout = 1.5
         answers: list = []
         first = post_in_thread(c, {"text": "Dzień dobry, jak się masz dzisiaj?"}, answers)
         assert backend.entered.wait(30)  # the first holds the model
@@ -147,7 +148,7 @@ def test_shutdown_drain_answers_in_flight_with_503(settings: Settings) -> None:
         out: list = []
         t = post_in_thread(c, {"text": "Dzień dobry."}, out)
         assert backend.entered.wait(30)
-        c.portal.call(c.app.state.lifecycle.begin)  # what SIGTERM does in a server process
+        c.portal.call(state_of(c.app).ready().lifecycle.begin)  # what SIGTERM does in a server process
         t.join(30)
         assert out[0].status_code == 503 and out[0].json()["type"].endswith("/shutting_down")
         assert drained(c) and backend.calls == 0

@@ -20,9 +20,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import NewsbridgeError
 from service.http.access import Access, AccessDenied, Charge, header_credential
-from service.http.admission import shed
 from service.http.clients import client_address
 from service.http.problems import problem_body, problem_response
+from service.http.state import Running, state_of
 from service.views import Problem
 
 log = logging.getLogger(__name__)
@@ -56,63 +56,39 @@ def request_chars(body: bytes) -> int:
 class NativeAccessMiddleware:
     def __init__(self, app: ASGIApp, render: Callable[[NewsbridgeError, Scope], Response]) -> None:
         self.app = app
-        self.render = render  # problem response of an error found here (overload: service.http.admission.shed)
+        self.render = render  # problem response of an error found here (overload: WorkRunner.shed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(PROTECTED_PREFIX) \
-                or scope.get("method") == "OPTIONS":
+        running = state_of(scope).running if _guarded(scope) else None
+        if running is None:  # not a /v1 request, or not started yet (the routes answer not_ready)
             await self.app(scope, receive, send)
-            return
-        access: Access | None = getattr(scope["app"].state, "access", None)
-        if access is None:  # not started yet: the routes answer not_ready
-            await self.app(scope, receive, send)
-            return
-        if scope["path"].startswith(STREAMED_PREFIXES):  # archives stream to disk: key and rate only
-            conn = HTTPConnection(scope)
-            try:
-                await run_in_threadpool(access.admit, header_credential(conn),
-                                        client_address(conn, access.settings), 0)
-            except AccessDenied as denied:
-                await _send_problem(scope, receive, send, denied)
-                return
-            await self.app(scope, receive, send)
-            return
-        messages: list[Message] = []
-        body = b""
+        elif scope["path"].startswith(STREAMED_PREFIXES):  # archives stream to disk: key and rate only
+            if await self._admit(scope, receive, send, running.access, 0) is not None:
+                await self.app(scope, receive, send)
+        else:
+            await self._guard(scope, receive, send, running)
+
+    async def _guard(self, scope: Scope, receive: Receive, send: Send, running: Running) -> None:
+        """Read the body, refuse at once when overloaded, admit (charge) the request, and give
+        the characters back when it ends in an error."""
         try:
-            while True:
-                message = await receive()
-                messages.append(message)
-                if message["type"] != "http.request":
-                    break
-                body += message.get("body", b"")
-                if not message.get("more_body", False):
-                    break
+            messages, body = await _read_body(receive)
         except Exception as exc:  # e.g. the body limit: the route reads it again and answers
-            failure = exc
-
-            async def fail() -> Message:
-                raise failure
-
-            await self.app(scope, fail, send)
+            await self.app(scope, _raising(exc), send)
             return
         chars = request_chars(body)
 
         async def replay() -> Message:
             return messages.pop(0) if messages else await receive()
 
-        overloaded = shed(scope, chars)
+        overloaded = running.work.shed(scope["path"], chars)
         if overloaded is not None:
+            scope.setdefault("state", {})["endpoint"] = scope["path"]  # no route runs: label the metrics
             await self.render(overloaded, scope)(scope, replay, send)
             return
-        conn = HTTPConnection(scope)
-        address = client_address(conn, access.settings)
-        try:
-            ticket: Charge = await run_in_threadpool(access.admit, header_credential(conn), address, chars)
-        except AccessDenied as denied:
-            await _send_problem(scope, receive, send, denied)
+        charge = await self._admit(scope, receive, send, running.access, chars)
+        if charge is None:
             return
-
         status = 500
 
         async def watch(message: Message) -> None:
@@ -125,7 +101,44 @@ class NativeAccessMiddleware:
             await self.app(scope, replay, watch)
         finally:
             if status >= 400:
-                await run_in_threadpool(ticket.refund)
+                await run_in_threadpool(charge.refund)
+
+    @staticmethod
+    async def _admit(scope: Scope, receive: Receive, send: Send, access: Access, chars: int) -> Charge | None:
+        """The request's charge, or None once its refusal (401, 429) has been sent."""
+        conn = HTTPConnection(scope)
+        try:
+            return await run_in_threadpool(access.admit, header_credential(conn),
+                                           client_address(conn, access.settings), chars)
+        except AccessDenied as denied:
+            await _send_problem(scope, receive, send, denied)
+            return None
+
+
+def _guarded(scope: Scope) -> bool:
+    return scope["type"] == "http" and scope["path"].startswith(PROTECTED_PREFIX) and scope.get("method") != "OPTIONS"
+
+
+async def _read_body(receive: Receive) -> tuple[list[Message], bytes]:
+    """The request's messages (to replay to the app) and its body."""
+    messages: list[Message] = []
+    body = b""
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        body += message.get("body", b"")
+        if not message.get("more_body", False):
+            break
+    return messages, body
+
+
+def _raising(exc: Exception) -> Receive:
+    async def fail() -> Message:
+        raise exc
+
+    return fail
 
 
 async def _send_problem(scope: Scope, receive: Receive, send: Send, denied: AccessDenied) -> None:

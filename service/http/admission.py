@@ -1,7 +1,7 @@
 """Model work of a request: admitted against a budget, bounded by a deadline, dropped when nobody
 waits for it.
 
-``await run_work(request, chars, fn)`` is the one way an endpoint runs blocking work:
+``await WorkRunner.run(request, chars, fn)`` is the one way an endpoint runs blocking work:
 
 - **admission**: the characters (and requests) of admitted work still in the server are bounded
   (``NEWSBRIDGE_MAX_QUEUE_CHARS``, ``NEWSBRIDGE_MAX_QUEUE_REQUESTS``); beyond that the request is
@@ -32,9 +32,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from starlette.requests import Request
-from starlette.types import Scope
 
 from service.errors import ClientClosed, DeadlineExceeded, Overloaded, ShuttingDown
+from service.http.lifecycle import Lifecycle
 from service.memory import Trimmer
 from translators.cancellation import CancelToken, bind
 
@@ -110,10 +110,12 @@ def lower_priority(nice: int) -> None:
 
 class WorkRunner:
     """Per app: the admission budget, the worker threads (``nice`` levels below the event
-    loop), the request timeout."""
+    loop), the request timeout, and the lifecycle whose shutdown refuses and ends the work."""
 
-    def __init__(self, admission: Admission, threads: int, timeout: float, nice: int = 0) -> None:
+    def __init__(self, admission: Admission, lifecycle: Lifecycle, threads: int, timeout: float,
+                 nice: int = 0) -> None:
         self.admission = admission
+        self.lifecycle = lifecycle
         self.timeout = timeout
         self.trimmer = Trimmer()
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="newsbridge-work",
@@ -123,25 +125,74 @@ class WorkRunner:
         self.admission.cancel_all()
         self.executor.shutdown(wait=False, cancel_futures=True)
 
+    def shed(self, path: str, chars: int) -> Overloaded | None:
+        """The refusal ``run`` would give a native model-work request of ``chars`` characters
+        now, found as soon as its body is read: before it is parsed again, validated or charged
+        to a key (``service.http.access_gate`` asks). Under a burst each refusal then costs the
+        event loop a fraction of the full path, and ``/healthz`` does not wait behind them.
+        ``run`` still decides for the requests that pass (the budget may fill in between)."""
+        if path not in SHED_PATHS:
+            return None
+        try:
+            self.admission.refuse_if_over(chars)
+        except Overloaded as exc:
+            return exc
+        return None
+
+    async def run(self, request: Request, chars: int, fn: Callable[[], T]) -> T:
+        """Run ``fn`` in a worker thread once admitted; see the module's docstring."""
+        if self.lifecycle.draining:
+            raise ShuttingDown("the server is shutting down; retry on another instance",
+                               headers={"Retry-After": "1", "Connection": "close"})
+        request_id = getattr(request.state, "request_id", None) or ""
+        started = time.monotonic()
+        ticket = CancelToken(request_id=request_id, deadline=started + self.timeout, cancelled=threading.Event())
+        self.admission.admit(chars, ticket)
+
+        def call() -> T:
+            began = time.monotonic()
+            try:
+                with bind(ticket):
+                    return fn()
+            finally:
+                self.admission.release(chars, ticket, time.monotonic() - began)
+                self.trimmer.maybe_trim()
+
+        loop = asyncio.get_running_loop()
+        try:
+            future = loop.run_in_executor(self.executor, contextvars.copy_context().run, call)
+        except RuntimeError:  # the executor is shut down
+            self.admission.release(chars, ticket, 0.0)
+            raise ShuttingDown("the server is shutting down", headers={"Retry-After": "1"}) from None
+        return await self._await(request, future, ticket, self.timeout - (time.monotonic() - started))
+
+    async def _await(self, request: Request, future: asyncio.Future[T], ticket: CancelToken, timeout: float) -> T:
+        """The work's result, or the error of what came first: a disconnect, the shutdown grace,
+        the deadline (each cancels the ticket: queued work is dropped, running work stops)."""
+        gone = asyncio.ensure_future(_disconnected(request))
+        expired = asyncio.ensure_future(self.lifecycle.expired.wait())
+        try:
+            done, _ = await asyncio.wait({future, gone, expired}, timeout=timeout,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # the server cancelled the request task
+            ticket.cancelled.set()
+            raise
+        finally:
+            gone.cancel()
+            expired.cancel()
+        if future in done:
+            return future.result()
+        ticket.cancelled.set()
+        future.add_done_callback(_consume)
+        if gone in done:
+            raise ClientClosed("the client closed the connection")
+        if expired in done:
+            raise ShuttingDown("the server is shutting down; retry on another instance",
+                               headers={"Retry-After": "1", "Connection": "close"})
+        raise DeadlineExceeded(f"the request took longer than {self.timeout:g} s; its remaining work was dropped")
+
 
 SHED_PATHS = frozenset({"/v1/translate", "/v1/summarize", "/v1/detect"})
-
-
-def shed(scope: Scope, chars: int) -> Overloaded | None:
-    """The refusal ``run_work`` would give a native model-work request of ``chars`` characters
-    now, found as soon as its body is read: before it is parsed again, validated or charged to a
-    key (``service.http.access_gate`` asks). Under a burst each refusal then costs the event loop a
-    fraction of the full path, and ``/healthz`` does not wait behind them. ``run_work`` still
-    decides for the requests that pass (the budget may fill in between)."""
-    runner: WorkRunner | None = getattr(scope["app"].state, "work", None)  # None: not started yet
-    if runner is None or scope["path"] not in SHED_PATHS:
-        return None
-    try:
-        runner.admission.refuse_if_over(chars)
-    except Overloaded as exc:
-        scope.setdefault("state", {})["endpoint"] = scope["path"]  # no route runs: label the metrics
-        return exc
-    return None
 
 
 async def _disconnected(request: Request) -> None:
@@ -150,56 +201,6 @@ async def _disconnected(request: Request) -> None:
         message = await request.receive()
         if message["type"] == "http.disconnect":
             return
-
-
-async def run_work(request: Request, chars: int, fn: Callable[[], T]) -> T:
-    state = request.app.state
-    runner: WorkRunner = state.work
-    lifecycle = state.lifecycle
-    if lifecycle.draining:
-        raise ShuttingDown("the server is shutting down; retry on another instance",
-                           headers={"Retry-After": "1", "Connection": "close"})
-    request_id = getattr(request.state, "request_id", None) or ""
-    started = time.monotonic()
-    ticket = CancelToken(request_id=request_id, deadline=started + runner.timeout, cancelled=threading.Event())
-    runner.admission.admit(chars, ticket)
-
-    def call() -> T:
-        began = time.monotonic()
-        try:
-            with bind(ticket):
-                return fn()
-        finally:
-            runner.admission.release(chars, ticket, time.monotonic() - began)
-            runner.trimmer.maybe_trim()
-
-    loop = asyncio.get_running_loop()
-    try:
-        future = loop.run_in_executor(runner.executor, contextvars.copy_context().run, call)
-    except RuntimeError:  # the executor is shut down
-        runner.admission.release(chars, ticket, 0.0)
-        raise ShuttingDown("the server is shutting down", headers={"Retry-After": "1"}) from None
-    gone = asyncio.ensure_future(_disconnected(request))
-    expired = asyncio.ensure_future(lifecycle.expired.wait())
-    try:
-        done, _ = await asyncio.wait({future, gone, expired}, timeout=runner.timeout - (time.monotonic() - started),
-                                     return_when=asyncio.FIRST_COMPLETED)
-    except BaseException:  # the server cancelled the request task
-        ticket.cancelled.set()
-        raise
-    finally:
-        gone.cancel()
-        expired.cancel()
-    if future in done:
-        return future.result()
-    ticket.cancelled.set()
-    future.add_done_callback(_consume)
-    if gone in done:
-        raise ClientClosed("the client closed the connection")
-    if expired in done:
-        raise ShuttingDown("the server is shutting down; retry on another instance",
-                           headers={"Retry-After": "1", "Connection": "close"})
-    raise DeadlineExceeded(f"the request took longer than {runner.timeout:g} s; its remaining work was dropped")
 
 
 def _consume(future: asyncio.Future) -> None:  # type: ignore[type-arg]

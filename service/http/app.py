@@ -25,6 +25,7 @@ from service.http.lifecycle import Lifecycle
 from service.http.middleware import BodyLimit, RequestContext
 from service.http.problems import PROBLEM_JSON, error_response, install_handlers, problem_response
 from service.http.routes import router
+from service.http.state import AppState, Running
 from service.jobs.manager import open_jobs
 from service.logs import configure_logging
 from service.memory import tune_allocator
@@ -43,47 +44,17 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     ``build_engines(settings)``; either way nothing heavy happens before start-up."""
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_json)
-    metrics = Metrics()
+    state = AppState(settings, Metrics())
+    build = (lambda _: engines) if engines is not None else (engine_factory or build_engines)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        tune_allocator()  # before the worker threads exist (service/memory.py)
-        # Hand the GIL on every 1 ms (default 5): with worker threads running Python, the event
-        # loop thread waits for it once per switch, and /healthz must not wait behind them.
-        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
-        admission = Admission(settings.max_queue_chars, settings.max_queue_requests)
-        app.state.work = WorkRunner(admission, settings.work_threads, settings.request_timeout,
-                                    nice=settings.work_nice)
-        app.state.lifecycle = Lifecycle(settings.shutdown_grace, on_expire=admission.cancel_all)
-        app.state.lifecycle.attach(asyncio.get_running_loop())
-        metrics.watch_queue(admission)
-        app.state.engines = engines or (engine_factory or build_engines)(settings)
-        metrics.watch_engines(app.state.engines)
-        app.state.access = build_access(settings)
-        if settings.preload:
-            app.state.engines.warm_up()
-        # What start-up built lives as long as the process: kept out of the collector's full
-        # passes, which otherwise walk it all (hundreds of ms, holding the GIL) under load.
-        gc.collect()
-        gc.freeze()
-        app.state.jobs = app.state.jobs_error = None
-        try:
-            app.state.jobs = open_jobs(settings, app.state.engines)
-        except DatabaseUnavailable as exc:
-            log.error("jobs unavailable", extra={"error": str(exc)})
-            app.state.jobs_error = str(exc)
-        cache = app.state.engines.cache_state(probe=False)
-        log.info("newsbridge ready", extra={"backend": settings.backend, "cache": cache})
+        state.running = _start(state, build)
         try:
             yield
         finally:
-            if app.state.jobs is not None:
-                app.state.jobs.stop(timeout=5)  # a running job is left to resume at the next start
-            app.state.lifecycle.begin()
-            app.state.lifecycle.detach()
-            app.state.work.close()
-            app.state.access.close()  # usage counted in memory is written
-            app.state.engines = None
+            _stop(state.running)
+            state.running = None
 
     app = FastAPI(
         title="newsbridge",
@@ -91,16 +62,61 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
         summary=f"Translation and summarization for newsrooms ({language_list()}), with quotes kept aligned.",
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.metrics = metrics
-    app.include_router(router)
-    app.include_router(libretranslate_router)
-    app.include_router(deepl_router)
-    app.include_router(jobs_router)
-    app.include_router(health_router)
-    app.include_router(editor_router)
-    install_handlers(app, metrics)
-    # innermost: keys, quotas, rate limits of /v1; overload refused before the rest of the path
+    app.state.newsbridge = state
+    for r in (router, libretranslate_router, deepl_router, jobs_router, health_router, editor_router):
+        app.include_router(r)
+    install_handlers(app, state.metrics)
+    _add_middleware(app, settings, state.metrics)
+    return app
+
+
+def _start(state: AppState, build: Callable[[Settings], Engines]) -> Running:
+    """What start-up builds, in order: the work runner and lifecycle, the engines (warmed up
+    with ``NEWSBRIDGE_PRELOAD``), the access policy, the job manager."""
+    settings, metrics = state.settings, state.metrics
+    tune_allocator()  # before the worker threads exist (service/memory.py)
+    # Hand the GIL on every 1 ms (default 5): with worker threads running Python, the event
+    # loop thread waits for it once per switch, and /healthz must not wait behind them.
+    sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
+    admission = Admission(settings.max_queue_chars, settings.max_queue_requests)
+    lifecycle = Lifecycle(settings.shutdown_grace, on_expire=admission.cancel_all)
+    lifecycle.attach(asyncio.get_running_loop())
+    work = WorkRunner(admission, lifecycle, settings.work_threads, settings.request_timeout,
+                      nice=settings.work_nice)
+    metrics.watch_queue(admission)
+    engines = build(settings)
+    metrics.watch_engines(engines)
+    access = build_access(settings)
+    if settings.preload:
+        engines.warm_up()
+    # What start-up built lives as long as the process: kept out of the collector's full
+    # passes, which otherwise walk it all (hundreds of ms, holding the GIL) under load.
+    gc.collect()
+    gc.freeze()
+    running = Running(settings, metrics, engines, work, lifecycle, access)
+    try:
+        running.jobs = open_jobs(settings, engines)
+    except DatabaseUnavailable as exc:
+        log.error("jobs unavailable", extra={"error": str(exc)})
+        running.jobs_error = str(exc)
+    log.info("newsbridge ready", extra={"backend": settings.backend, "cache": engines.cache_state(probe=False)})
+    return running
+
+
+def _stop(running: Running | None) -> None:
+    if running is None:
+        return
+    if running.jobs is not None:
+        running.jobs.stop(timeout=5)  # a running job is left to resume at the next start
+    running.lifecycle.begin()
+    running.lifecycle.detach()
+    running.work.close()
+    running.access.close()  # usage counted in memory is written
+
+
+def _add_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
+    """The middlewares, innermost first."""
+    # keys, quotas, rate limits of /v1; overload refused before the rest of the path
     app.add_middleware(NativeAccessMiddleware, render=lambda exc, scope: error_response(exc, scope, metrics))
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes,
                        exempt_prefixes=("/v1/jobs",))  # jobs stream to disk under NEWSBRIDGE_MAX_JOB_BYTES
@@ -109,4 +125,3 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
                            allow_headers=["Authorization", "Content-Type", "X-API-Key"],
                            expose_headers=["Retry-After", "X-Request-ID"])
     app.add_middleware(RequestContext, metrics=metrics)  # outer: every response has a request id
-    return app

@@ -15,19 +15,16 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.engines import Engines
-from service.errors import ServiceNotReady
-from service.http.access import Access, AccessDenied, Charge, header_credential
-from service.http.admission import run_work as shared_run_work
+from service.http.access import AccessDenied, Charge, header_credential
 from service.http.clients import client_address
 from service.http.problems import STATUS, report
+from service.http.state import Running, state_of
 from service.pipeline.flow import Document, DocumentResult
 from service.views import Problem
 from translators.base import Lang
 from translators.registry import LANGUAGES, targets_for
 
 T = TypeVar("T")
-
 
 
 class DialectError(Exception):
@@ -115,16 +112,14 @@ async def read_params(request: Request) -> Params:
     return Params(values)  # a body of another kind (e.g. GET with stray bytes) is ignored
 
 
-def engines_of(request: Request) -> Engines:
-    engines = getattr(request.app.state, "engines", None)
-    if engines is None:
-        raise ServiceNotReady("the service is starting or stopping")
-    return engines
+def running_of(request: Request) -> Running:
+    """The running service (``ServiceNotReady`` while starting or stopping)."""
+    return state_of(request.app).ready()
 
 
 async def admit(request: Request, chars: int, credential: str | None = None) -> Charge:
     """Let the access policy admit the request (raises ``AccessDenied``)."""
-    access: Access = request.app.state.access
+    access = running_of(request).access
     return await run_in_threadpool(access.admit, credential or header_credential(request),
                                    client_address(request, access.settings), chars)
 
@@ -132,22 +127,22 @@ async def admit(request: Request, chars: int, credential: str | None = None) -> 
 async def run_work(request: Request, chars: int, fn: Callable[[], T]) -> T:
     """The one place the adapters hand model work over: the same admission budget, deadline
     and disconnect handling as ``/v1`` (``service.http.admission``)."""
-    return await shared_run_work(request, chars, fn)
+    return await running_of(request).work.run(request, chars, fn)
 
 
-async def translate(request: Request, docs: list[Document], ticket: Charge) -> list[DocumentResult | Exception]:
+async def translate(request: Request, docs: list[Document], charge: Charge) -> list[DocumentResult | Exception]:
     """Translate through the app's pipeline; metrics as for ``/v1``; characters refunded when
     nothing could be translated."""
-    engines = engines_of(request)
+    running = running_of(request)
     try:
         results = await run_work(request, sum(len(d.text) for d in docs),
-                                 lambda: engines.pipeline.translate_documents(docs))
+                                 lambda: running.engines.pipeline.translate_documents(docs))
     except BaseException:
-        await run_in_threadpool(ticket.refund)
+        await run_in_threadpool(charge.refund)
         raise
-    request.app.state.metrics.record_results(results)
+    running.metrics.record_results(results)
     if any(isinstance(r, Exception) for r in results):
-        await run_in_threadpool(ticket.refund)
+        await run_in_threadpool(charge.refund)
     return results
 
 
@@ -155,7 +150,7 @@ def problem_status(exc: BaseException, request: Request) -> tuple[Problem, int]:
     """The problem for an error (the one policy of ``service.views``; an unexpected error is
     logged once and its detail withheld) and the HTTP status the native API would give it."""
     problem = report(exc, request)
-    request.app.state.metrics.errors.labels(problem.type).inc()
+    state_of(request.app).metrics.errors.labels(problem.type).inc()
     return problem, STATUS.get(problem.type, ("", 500))[1]
 
 

@@ -16,17 +16,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.http.access import Access, AccessDenied, header_credential
+from service.http.access import AccessDenied, header_credential
 from service.http.clients import client_address
 from service.http.compat_common import (
     DialectError,
     Params,
     admit,
     answer,
-    engines_of,
     language_codes,
     language_name,
     problem_status,
+    running_of,
     translate,
 )
 from service.http.limits import check_request
@@ -126,9 +126,7 @@ async def deepl_translate(request: Request) -> JSONResponse:
         source = _source(params.get("source_lang"))
         _check_unsupported(params)
         fmt = "html" if params.get("tag_handling") else "text"
-        chars, bad = check_request(texts, engines_of(request).settings, fmt=fmt, batch=True)
-        if bad:
-            raise _from_error(bad[min(bad)], request)
+        chars = check_request(texts, running_of(request).settings)
         ignore = _tags(params, "ignore_tags")
         ticket = await admit(request, chars, _credential(request, params))
         todo = [i for i, t in enumerate(texts) if t.strip()]  # DeepL returns empty texts as they are
@@ -186,7 +184,7 @@ async def deepl_usage(request: Request) -> JSONResponse:
     """`{"character_count", "character_limit"}`: this month's characters of the key and its quota."""
 
     async def handle(params: Params) -> dict[str, int]:
-        access: Access = request.app.state.access
+        access = running_of(request).access
         principal = await run_in_threadpool(access.authenticate, _credential(request, params),
                                             client_address(request, access.settings))
         used, limit = await run_in_threadpool(access.usage, principal)
@@ -196,6 +194,6 @@ async def deepl_usage(request: Request) -> JSONResponse:
 
 
 async def _check_key(request: Request, params: Params) -> None:
-    access: Access = request.app.state.access
+    access = running_of(request).access
     await run_in_threadpool(access.authenticate, _credential(request, params),
                             client_address(request, access.settings))

@@ -23,10 +23,10 @@ from service.http.compat_common import (
     Params,
     admit,
     answer,
-    engines_of,
     language_codes,
     language_name,
     problem_status,
+    running_of,
     targets,
     translate,
 )
@@ -113,9 +113,7 @@ async def lt_translate(request: Request) -> JSONResponse:
         source = _language(params, "source", auto=True)
         target = _language(params, "target", auto=False)
         fmt = "html" if str(params.get("format", "text")).lower() == "html" else "text"
-        chars, bad = check_request(texts, engines_of(request).settings, fmt=fmt, batch=is_list)
-        if bad:
-            raise _from_error(bad[min(bad)], request, min(bad))
+        chars = check_request(texts, running_of(request).settings)
         ticket = await admit(request, chars, params.get("api_key"))
         results = await translate(request, [Document(t, source, target, fmt) for t in texts], ticket)  # type: ignore[arg-type]
         for i, r in enumerate(results):
@@ -152,8 +150,8 @@ async def lt_detect(request: Request) -> JSONResponse:
             raise LtError(400, "Invalid request: missing q parameter")
         ticket = await admit(request, 0, params.get("api_key"))
         del ticket  # detection is not charged in characters; the request still counts
-        engines = engines_of(request)
-        _, segments = await run_in_threadpool(engines.pipeline.detect_segments, q)
+        pipeline = running_of(request).engines.pipeline
+        _, segments = await run_in_threadpool(pipeline.detect_segments, q)
         weight: dict[str, float] = {}
         total = 0
         for span, det in segments:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from service.engines import Engines
+from service.http.state import StateDep
 
 router = APIRouter(tags=["meta"])
 READY_CHECK_TIMEOUT = 2.0
@@ -36,27 +37,27 @@ def _state(engines: Engines) -> dict[str, Any]:
 
 
 @router.get("/readyz", responses={503: {"description": "Starting, shutting down, or the check timed out"}})
-async def readyz(request: Request) -> JSONResponse:
+async def readyz(state: StateDep) -> JSONResponse:
     """Ready to serve: `ok`; `degraded` while still serving (cache unavailable: requests are
     translated uncached; `models_failed` names each pair whose model failed to load, with why);
     503 while starting or shutting down."""
-    engines: Engines | None = getattr(request.app.state, "engines", None)
-    lifecycle = getattr(request.app.state, "lifecycle", None)
-    if engines is None or (lifecycle is not None and lifecycle.draining):
+    running = state.running
+    if running is None or running.lifecycle.draining:
         return JSONResponse({"status": "not_ready", "cache": "unknown", "backend": None, "models_loaded": [],
                              "models_failed": {}}, status_code=503)
     try:
-        state = await asyncio.wait_for(asyncio.to_thread(_state, engines), READY_CHECK_TIMEOUT)
+        engines = running.engines
+        ready = await asyncio.wait_for(asyncio.to_thread(_state, engines), READY_CHECK_TIMEOUT)
     except TimeoutError:
         return JSONResponse({"status": "degraded", "cache": "degraded: health check timed out",
                              "backend": engines.settings.backend, "models_loaded": [], "models_failed": {}},
                             status_code=503)
-    return JSONResponse(state)
+    return JSONResponse(ready)
 
 
 @router.get("/metrics", response_class=Response,
             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
                              "description": "Prometheus text format"}})
-async def metrics_endpoint(request: Request) -> Response:
+async def metrics_endpoint(state: StateDep) -> Response:
     """Prometheus metrics (answered by the event loop alone)."""
-    return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

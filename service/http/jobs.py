@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from service.batch.records import UsageProblem
 from service.batch.runner import BatchOptions
 from service.errors import InvalidRequest, NewsbridgeError
+from service.http.state import state_of
 from service.jobs.manager import JobManager
 from service.jobs.store import FINISHED
 
@@ -45,11 +46,11 @@ class JobsUnavailable(NewsbridgeError):
 
 
 def _manager(request: Request) -> JobManager:
-    manager = getattr(request.app.state, "jobs", None)
-    if manager is None:
-        why = getattr(request.app.state, "jobs_error", None) or "the service is starting"
+    running = state_of(request.app).running
+    if running is None or running.jobs is None:
+        why = (running.jobs_error if running is not None else None) or "the service is starting"
         raise JobsUnavailable(f"jobs are not available: {why}")
-    return manager
+    return running.jobs
 
 
 def _options(fields: Any) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from service.pipeline.assemble import assemble
+from service.pipeline.checks import DEFAULT_MAX_CHARS, DEFAULT_MAX_HTML_DEPTH
 from service.pipeline.plan import DocPlan, detect_text, plan_document, segment
 from service.pipeline.results import (
     DetectionResult,
@@ -32,15 +33,18 @@ __all__ = ["DetectionResult", "Document", "DocumentResult", "Format", "Pipeline"
 
 
 class Pipeline:
-    """The steps of the flow over one set of engines. ``summary_method`` names the summarizer's
-    kind in a summary (``extractive`` or ``abstractive``: ``NEWSBRIDGE_SUMMARIZER``)."""
+    """The steps of the flow over one set of engines. Every text is checked once, here
+    (``checks.py``: ``max_chars``, ``max_html_depth``); ``summary_method`` names the
+    summarizer's kind in a summary (``extractive`` or ``abstractive``: ``NEWSBRIDGE_SUMMARIZER``)."""
 
     def __init__(self, translator: Translator, detector: Detector, summarizer: Summarizer | None = None,
-                 *, max_chars: int = 200_000, summary_method: str = "extractive") -> None:
+                 *, max_chars: int = DEFAULT_MAX_CHARS, max_html_depth: int = DEFAULT_MAX_HTML_DEPTH,
+                 summary_method: str = "extractive") -> None:
         self.translator = translator
         self.detector = detector
         self.summarizer = summarizer
         self.max_chars = max_chars
+        self.max_html_depth = max_html_depth
         self.summary_method = summary_method
 
     def translate(self, doc: Document) -> DocumentResult:
@@ -55,7 +59,7 @@ class Pipeline:
         plans: list[DocPlan | Exception] = []
         for doc in docs:
             try:
-                plans.append(plan_document(doc, self.detector, self.max_chars))
+                plans.append(plan_document(doc, self.detector, self.max_chars, self.max_html_depth))
             except Exception as exc:  # reported per document
                 plans.append(exc)
         failures = translate_units(self.translator, [p for p in plans if isinstance(p, DocPlan)])
@@ -80,9 +84,10 @@ class Pipeline:
     def detect(self, text: str, source_lang: Lang | Literal["auto"] = "auto",
                fmt: Format = "text") -> DetectionResult:
         """Language and confidence per segment and for the whole text (API and CLI ``detect``)."""
-        return detect_text(self.detector, text, source_lang, fmt)
+        return detect_text(self.detector, text, source_lang, fmt, max_chars=self.max_chars,
+                           max_html_depth=self.max_html_depth)
 
     def detect_segments(self, text: str, source_lang: Lang | Literal["auto"] = "auto",
                         fmt: Format = "text") -> tuple[str, list[tuple[Span, Detection]]]:
-        r = detect_text(self.detector, text, source_lang, fmt)
+        r = self.detect(text, source_lang, fmt)
         return r.source_text, r.segments

@@ -16,7 +16,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from service.errors import EmptyText, TextTooLarge, UnsupportedLanguage, check_text
+from service.errors import UnsupportedLanguage
+from service.pipeline.checks import DEFAULT_MAX_CHARS, DEFAULT_MAX_HTML_DEPTH, check_input
 from service.pipeline.nesting import carve, quote_forest
 from service.pipeline.results import DetectionResult, Document, Format
 from translators.base import SUPPORTED_LANGS, DetectedLang, Detection, Detector, Lang, Span
@@ -95,22 +96,18 @@ def segment(text: str, fmt: Format, hint: str | None,
 
 
 def detect_text(detector: Detector, text: str, source_lang: Lang | Literal["auto"] = "auto",
-                fmt: Format = "text") -> DetectionResult:
-    """Language and confidence per segment and for the whole text."""
-    if not text.strip():
-        raise EmptyText("text is empty")
-    check_text(text)
+                fmt: Format = "text", *, max_chars: int = DEFAULT_MAX_CHARS,
+                max_html_depth: int = DEFAULT_MAX_HTML_DEPTH) -> DetectionResult:
+    """Language and confidence per segment and for the whole text (the input checked first)."""
+    check_input(text, fmt, max_chars=max_chars, max_html_depth=max_html_depth)
     source_text, spans, _ = segment(text, fmt, None if source_lang == "auto" else source_lang)
     return DetectionResult(source_text, detector.detect(source_text), [(s, detector.detect(s.text)) for s in spans])
 
 
-def plan_document(doc: Document, detector: Detector, max_chars: int) -> DocPlan:
+def plan_document(doc: Document, detector: Detector, max_chars: int = DEFAULT_MAX_CHARS,
+                  max_html_depth: int = DEFAULT_MAX_HTML_DEPTH) -> DocPlan:
     """Check the input, then segment, detect, carve quotes and protect: the document's units."""
-    if not doc.text or not doc.text.strip():
-        raise EmptyText("text is empty")
-    if len(doc.text) > max_chars:
-        raise TextTooLarge(f"text has {len(doc.text)} characters; the limit is {max_chars}")
-    check_text(doc.text)
+    check_input(doc.text, doc.format, max_chars=max_chars, max_html_depth=max_html_depth)
     if doc.source_lang != "auto" and doc.source_lang not in SUPPORTED_LANGS:
         raise UnsupportedLanguage(f"source language {doc.source_lang!r} is not supported: "
                                   f"use auto, {', '.join(SUPPORTED_LANGS)}")
