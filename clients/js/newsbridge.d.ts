@@ -6,7 +6,12 @@ export interface Span { start: number; end: number; text: string; }
 
 export interface Problem { type: string; title?: string; status: number; detail?: string; instance?: string; [k: string]: unknown; }
 
+export interface NewsbridgeErrorFields {
+  type?: string; title?: string; status?: number; detail?: string; instance?: string | null; problem?: Problem | null;
+}
+
 export declare class NewsbridgeError extends Error {
+  constructor(fields?: NewsbridgeErrorFields);
   /** Short problem type: empty_text, text_too_large, unsupported_language, model_missing, unauthorized,
    * timeout, network_error, ... */
   type: string;

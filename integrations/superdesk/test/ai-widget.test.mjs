@@ -1,11 +1,14 @@
-// The ai-widget configuration against a running newsbridge (NEWSBRIDGE_URL, NEWSBRIDGE_API_KEY when
-// the server requires keys), through a stand-in for Superdesk: `httpRequestJsonLocal` adds the
-// session's Authorization header as Superdesk does, and the proxy step drops Host, Authorization and
-// Cookie as superdesk.http_proxy.HTTPProxy does, forwarding the rest to newsbridge.
+// The ai-widget configuration (the package's ES2017 build) against a running newsbridge (NEWSBRIDGE_URL,
+// NEWSBRIDGE_API_KEY when the server requires keys), through a stand-in for Superdesk: `httpRequestJsonLocal` adds
+// the session's Authorization header (and the browser's Cookie) as Superdesk's client does, and the proxy step drops
+// Host, Authorization and Cookie as superdesk.http_proxy.HTTPProxy does, forwarding the rest to newsbridge.
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 
-import {NewsbridgeError, newsbridgeAiWidget, splitEmbeds} from '../client/newsbridge-ai-widget.js';
+import {NewsbridgeError, newsbridgeAiWidget, splitBodyHtml} from '../dist/newsbridge-ai-widget.js';
+import {
+  ARTICLE, BODY_SERVER, MEDIA_CLIENT, MEDIA_CLIENT_CAPTION, TWEET_DESCRIPTION, TWEET_EMBED, keptPattern,
+} from './fixtures.mjs';
 
 const BASE = process.env.NEWSBRIDGE_URL;
 const KEY = process.env.NEWSBRIDGE_API_KEY ?? '';
@@ -13,6 +16,7 @@ if (!BASE) throw new Error('set NEWSBRIDGE_URL to a running newsbridge server');
 
 function standInSuperdesk() {
   const forwarded = [];
+  const notified = [];
   const superdesk = {
     async httpRequestJsonLocal({method, path, payload, headers = {}, abortSignal}) {
       // Superdesk's client: server.url (…/api) + path, the session token as Authorization.
@@ -22,62 +26,73 @@ function standInSuperdesk() {
       assert.ok(path.startsWith('/newsbridge/'), path);
       const proxied = Object.fromEntries(Object.entries(sent)
         .filter(([k]) => !['host', 'authorization', 'cookie'].includes(k.toLowerCase())));
-      forwarded.push({method, path: path.slice('/newsbridge'.length), headers: proxied});
+      forwarded.push({method, path: path.slice('/newsbridge'.length), headers: proxied, payload});
       const res = await fetch(BASE + path.slice('/newsbridge'.length), {method, headers: proxied,
         body: JSON.stringify(payload || undefined), signal: abortSignal});
       const json = await res.json();
       return res.ok ? json : Promise.reject(json);
     },
+    ui: {notify: {error: (text) => notified.push(text)}},
   };
-  return {superdesk, forwarded};
+  return {superdesk, forwarded, notified};
 }
 
-const TWEET_EMBED = [
-  '<!-- EMBED START Twitter {id: "editor_1"} -->',
-  '<div class="embed-block"><blockquote class="twitter-tweet"><p lang="pl" dir="ltr">Funkcjonariusze Straży Granicznej '
-    + 'udaremnili kolejną próbę siłowego przekroczenia granicy. Nikt nie został ranny. '
-    + '<a href="https://t.co/AbCdEf1234">pic.twitter.com/AbCdEf1234</a></p>&mdash; Straż Graniczna (@Straz_Graniczna) '
-    + '<a href="https://twitter.com/Straz_Graniczna/status/1458000000000000000">November 12, 2021</a></blockquote>\n'
-    + '<script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script></div>',
-  '<!-- EMBED END Twitter {id: "editor_1"} -->',
-].join('\n');
+/** The output must be the input with only its text and caption pieces changed; returns what they became. */
+function changedPieces(input, output) {
+  const pieces = splitBodyHtml(input);
+  const m = keptPattern(pieces).exec(output);
+  assert.ok(m, `the kept markup is not intact in:\n${output}`);
+  const free = pieces.filter((p) => p.kind !== 'kept');
+  assert.equal(m.length - 1, free.length);
+  return free.map((p, i) => ({...p, out: m[i + 1]}));
+}
 
-const ARTICLE = {
-  _id: 'urn:newsml:localhost:2021-11-12T10:00:00.000000:4f6a', type: 'text', language: 'en', profile: 'story',
-  headline: 'Border guards report new crossing attempts',
-  body_html: '<p>Polish officials said on Friday that groups of migrants had again tried to cross the border near the '
-    + 'village of Kuźnica. The interior ministry published a short statement on social media.</p>\n'
-    + `${TWEET_EMBED}\n`
-    + '<p>A spokesperson told reporters: “We are monitoring the situation around the clock.” Lithuania said it would '
-    + 'keep additional troops at its own border.</p>',
-};
-
-test('splitEmbeds keeps comment-wrapped and bare embed blocks whole and loses nothing', () => {
-  const bare = '<p>a</p><div class="embed-block"><div><iframe src="x"></iframe></div></div><p>b</p>';
-  for (const html of [ARTICLE.body_html, bare]) {
-    const parts = splitEmbeds(html);
-    assert.equal(parts.map((p) => p.html).join(''), html);
-    assert.equal(parts.filter((p) => p.embed).length, 1);
-  }
-  assert.equal(splitEmbeds(ARTICLE.body_html).find((p) => p.embed).html, TWEET_EMBED);
-  assert.equal(splitEmbeds(bare).find((p) => p.embed).html, '<div class="embed-block"><div><iframe src="x"></iframe></div></div>');
-});
-
-test('generateTranslations: body_html translated, the embed block byte for byte, the key as X-API-Key', async () => {
-  const {superdesk, forwarded} = standInSuperdesk();
+test('generateTranslations: body, caption and description translated; embeds byte for byte; X-API-Key', async () => {
+  const {superdesk, forwarded, notified} = standInSuperdesk();
   const config = newsbridgeAiWidget({apiKey: KEY || 'unused-when-open'})(superdesk);
   const html = await config.translations.generateTranslations(ARTICLE, 'pl', new AbortController().signal);
-  assert.ok(html.includes(TWEET_EMBED), 'the embed block is intact');
-  const [before, after] = html.split(TWEET_EMBED);
-  assert.match(before, /^<p>[\s\S]*<\/p>\n$/);
-  assert.match(after, /^\n<p>[\s\S]*<\/p>$/);
-  assert.notEqual(before, ARTICLE.body_html.split(TWEET_EMBED)[0], 'the paragraphs were translated');
-  assert.ok(forwarded.length > 0);
+  const changed = changedPieces(ARTICLE.body_html, html);
+  const captions = changed.filter((p) => p.kind === 'caption');
+  assert.deepEqual(captions.map((p) => p.html), [MEDIA_CLIENT_CAPTION, TWEET_DESCRIPTION]);
+  for (const p of changed) {
+    if (!/[A-Za-z]/.test(p.html)) assert.equal(p.out, p.html);  // the newlines between blocks
+    else assert.notEqual(p.out, p.html, `translated: ${p.html}`);
+  }
+  for (const p of captions) assert.ok(p.out.length > 0 && !p.out.includes('<p'), p.out);
+  assert.ok(html.includes('<script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>'));
+  assert.equal(notified.length, 0);
+  assert.equal(forwarded.length, 1, 'one batch for the body and the captions');
   for (const f of forwarded) {
     assert.equal(f.path, '/v1/translate');
     assert.equal(f.headers['X-API-Key'], KEY || 'unused-when-open');
     assert.ok(!('Authorization' in f.headers) && !('Cookie' in f.headers));
+    assert.ok(f.payload.texts.every((t) => !t.includes('EMBED') && !t.includes('twitter-tweet')), 'no embed sent');
   }
+});
+
+test('translateCaptions: false keeps captions and descriptions as they are', async () => {
+  const {superdesk, forwarded} = standInSuperdesk();
+  const config = newsbridgeAiWidget({apiKey: KEY, translateCaptions: false})(superdesk);
+  const html = await config.translations.generateTranslations(ARTICLE, 'pl', new AbortController().signal);
+  assert.ok(html.includes(MEDIA_CLIENT) && html.includes(TWEET_EMBED));
+  assert.ok(!forwarded[0].payload.texts.some((t) => t.includes(MEDIA_CLIENT_CAPTION) || t.includes(TWEET_DESCRIPTION)));
+});
+
+test('the server\'s rendering of the same embeds comes back the same way', async () => {
+  const {superdesk} = standInSuperdesk();
+  const html = await newsbridgeAiWidget({apiKey: KEY})(superdesk).translations.generateTranslations(
+    {...ARTICLE, body_html: BODY_SERVER}, 'lt');
+  const changed = changedPieces(BODY_SERVER, html);
+  assert.equal(changed.filter((p) => p.kind === 'caption').length, 2);
+});
+
+test('a Polish article into English: the Polish tweet embed stays as it is', async () => {
+  const {superdesk} = standInSuperdesk();
+  const config = newsbridgeAiWidget({apiKey: KEY, translateCaptions: false})(superdesk);
+  const article = {...ARTICLE, language: 'pl', body_html: `<p>Premier zwołał posiedzenie rządu w sprawie granicy.</p>\n${TWEET_EMBED}`};
+  const html = await config.translations.generateTranslations(article, 'en-GB');
+  assert.ok(html.endsWith(`\n${TWEET_EMBED}`));
+  assert.ok(html.startsWith('<p>') && !html.startsWith('<p>Premier zwołał'));
 });
 
 test('generateSummary: a summary in the article\'s language', async () => {
@@ -101,23 +116,22 @@ test('generateHeadlines: the highest-ranked summary sentences, best first, short
   assert.ok(top.startsWith(headlines[0].replace(/…$/, '')), 'the first candidate is the one-sentence summary');
 });
 
-test('a Polish article into English: the Polish tweet embed stays as it is', async () => {
-  const {superdesk} = standInSuperdesk();
-  const config = newsbridgeAiWidget({apiKey: KEY})(superdesk);
-  const article = {...ARTICLE, language: 'pl', body_html: `<p>Premier zwołał posiedzenie rządu w sprawie granicy.</p>\n${TWEET_EMBED}`};
-  const html = await config.translations.generateTranslations(article, 'en-GB');
-  assert.ok(html.endsWith(`\n${TWEET_EMBED}`));
-  assert.ok(html.startsWith('<p>') && !html.startsWith('<p>Premier zwołał'));
-});
-
-test('errors: problem details as NewsbridgeError, cancellation as AbortError, unknown language refused', async () => {
-  const {superdesk} = standInSuperdesk();
+test('errors: problem details as NewsbridgeError and a notification, cancellation as AbortError', async () => {
+  const {superdesk, notified} = standInSuperdesk();
   const config = newsbridgeAiWidget({apiKey: KEY})(superdesk);
   await assert.rejects(config.generateSummary({...ARTICLE, body_html: ''}),
     (err) => err instanceof NewsbridgeError && err.status === 422 && err.type === 'empty_text');
-  await assert.rejects(config.translations.generateTranslations(ARTICLE, 'de'),
-    (err) => err instanceof NewsbridgeError && err.type === 'unsupported_language');
+  assert.equal(notified.length, 1);
+  assert.match(notified[0], /^newsbridge: .+ \(empty_text, HTTP 422\)$/);
   const ctrl = new AbortController();
   ctrl.abort();
   await assert.rejects(config.generateSummary(ARTICLE, ctrl.signal), (err) => err.name === 'AbortError');
+  assert.equal(notified.length, 1, 'a cancellation is not reported');
+  const wrongKey = standInSuperdesk();
+  const open = await fetch(`${BASE}/v1/languages`);
+  if (open.status === 401) {
+    await assert.rejects(newsbridgeAiWidget({apiKey: 'not-the-key'})(wrongKey.superdesk).generateSummary(ARTICLE),
+      (err) => err instanceof NewsbridgeError && err.type === 'unauthorized');
+    assert.match(wrongKey.notified[0], /unauthorized, HTTP 401/);
+  }
 });

@@ -1,0 +1,228 @@
+/**
+ * newsbridge for Superdesk's AI widget (superdesk-client-core >= 2.8, `scripts/extensions/ai-widget`).
+ *
+ *   import {newsbridgeAiWidget} from 'newsbridge-superdesk';
+ *   widget.configure(newsbridgeAiWidget({proxyPath: '/newsbridge'}));
+ *
+ * Requests go through Superdesk's own server (`superdesk.httpRequestJsonLocal`) to the HTTPProxy registered
+ * by server/newsbridge_proxy.py, which forwards /api/newsbridge/* to NEWSBRIDGE_URL. That proxy drops the
+ * Authorization header (it carries the Superdesk session), so a newsbridge API key travels as X-API-Key: set
+ * it on the proxy (NEWSBRIDGE_API_KEY, kept on the server) or here.
+ *
+ * Source: src/*.ts; the package ships the ES2017 build (dist/), which Superdesk's webpack 3 parses as it is.
+ */
+import {Newsbridge, NewsbridgeError} from 'newsbridge-client';
+import type {Transport} from 'newsbridge-client';
+
+import {hasText, splitBodyHtml} from './body-html.js';
+import type {IArticle, IConfigurationOptions, IHttpRequestJsonOptionsLocal, ISuperdesk} from './superdesk-api.js';
+
+export {NewsbridgeError};
+export {hasText, splitBodyHtml} from './body-html.js';
+export type {Piece, PieceKind} from './body-html.js';
+export type {Configure, IArticle, IConfigurationOptions, ISuperdesk} from './superdesk-api.js';
+
+type Lang = 'pl' | 'lt' | 'en';
+const SUPPORTED: ReadonlyArray<Lang> = ['pl', 'lt', 'en'];
+const HTML_SPACE_START = /^[ \t\n\r\f]*/;
+const HTML_SPACE_END = /[ \t\n\r\f]*$/;
+
+/** 'en-GB', 'pl_PL', 'LT' -> 'en', 'pl', 'lt'; anything else -> null. */
+export function languageCode(language: unknown): Lang | null {
+    const code = String(language == null ? '' : language).toLowerCase().split(/[-_]/)[0];
+    return (SUPPORTED as ReadonlyArray<string>).indexOf(code) >= 0 ? code as Lang : null;
+}
+
+/** An error body from Superdesk itself (Eve's `_error`, or a `_message`), not from newsbridge. */
+function superdeskError(body: any): NewsbridgeError | null {
+    if (body === null || typeof body !== 'object' || !('_status' in body || '_error' in body || '_message' in body)) {
+        return null;
+    }
+    const error = body._error && typeof body._error === 'object' ? body._error : {};
+    const status = Number(error.code || body._code || 0);
+    const detail = String(error.message || body._message || (typeof body._error === 'string' ? body._error : '')
+        || 'Superdesk refused the request');
+    return new NewsbridgeError({type: status === 401 ? 'superdesk_unauthorized' : 'superdesk_error',
+        title: 'Superdesk error', status, detail, problem: body});
+}
+
+/**
+ * A client transport through Superdesk's server: its session, its proxy. Superdesk's own errors (session expired,
+ * the proxy not installed or newsbridge unreachable behind it) become NewsbridgeErrors that say so.
+ */
+export function superdeskTransport(superdesk: Pick<ISuperdesk, 'httpRequestJsonLocal'>,
+    proxyPath = '/newsbridge'): Transport {
+    const prefix = proxyPath.replace(/\/+$/, '');
+    return ({method, path, payload, headers, signal}) => superdesk.httpRequestJsonLocal<unknown>({
+        method: method as IHttpRequestJsonOptionsLocal['method'], path: prefix + path, payload: payload as {},
+        headers, abortSignal: signal,
+    }).catch((err: any) => {
+        const fromSuperdesk = superdeskError(err);
+        if (fromSuperdesk) throw fromSuperdesk;
+        if (err instanceof SyntaxError) {  // httpRequestJsonLocal could not parse the answer as JSON
+            throw new NewsbridgeError({type: 'proxy_error', title: 'Proxy error', status: 0,
+                detail: `Superdesk's server did not answer ${prefix}${path} with JSON: is the newsbridge proxy `
+                    + 'installed (server/newsbridge_proxy.py, NEWSBRIDGE_URL)?'});
+        }
+        throw err;
+    });
+}
+
+export interface TranslateBodyOptions {
+    signal?: AbortSignal;
+    /** Translate media captions and embed descriptions (default true); false keeps them as they are. */
+    captions?: boolean;
+}
+
+function unsupported(language: unknown): NewsbridgeError {
+    return new NewsbridgeError({type: 'unsupported_language', status: 422, title: 'Unsupported language',
+        detail: `newsbridge translates into pl, lt and en, not ${JSON.stringify(language)}`});
+}
+
+/**
+ * Translate body_html: the body text as HTML, and (unless `captions` is false) the content of media captions and
+ * embed descriptions in place; embed markup, scripts and comments come back byte for byte. A caption newsbridge
+ * cannot translate (a language it does not have) is left as it is; a body that fails fails the whole call.
+ */
+export async function translateBodyHtml(client: Newsbridge, html: string | undefined, language: unknown,
+    {signal, captions = true}: TranslateBodyOptions = {}): Promise<string> {
+    const target = languageCode(language);
+    if (!target) throw unsupported(language);
+    const source = html == null ? '' : html;
+    const pieces = splitBodyHtml(source);
+    const todo = pieces.filter((p) => (p.kind === 'text' || (captions && p.kind === 'caption')) && hasText(p.html));
+    if (!todo.length) return source;
+    const answer = await client.translate(todo.map((p) => p.html.slice(lead(p.html).length,
+        p.html.length - tail(p.html).length)), {format: 'html', targetLang: target, signal});
+    const out = new Map<object, string>();
+    answer.results.forEach((r: any, i: number) => {
+        const piece = todo[i];
+        if (r.error) {
+            const err = NewsbridgeError.fromProblem(r.error);
+            if (piece.kind === 'caption' && (err.type === 'unsupported_language' || err.type === 'empty_text')) return;
+            throw err;
+        }
+        out.set(piece, lead(piece.html) + String(r.translation).trim() + tail(piece.html));
+    });
+    return pieces.map((p) => out.has(p) ? out.get(p) : p.html).join('');
+}
+
+function lead(html: string): string {
+    return (HTML_SPACE_START.exec(html) as RegExpExecArray)[0];
+}
+
+function tail(html: string): string {
+    return html.slice(lead(html).length).match(HTML_SPACE_END)![0];
+}
+
+function shorten(text: string, max: number): string {
+    if (!max || text.length <= max) return text;
+    const cut = text.slice(0, max - 1);
+    const space = cut.lastIndexOf(' ');
+    return `${(space > max / 2 ? cut.slice(0, space) : cut).replace(/[\s,;:–—-]+$/, '')}…`;
+}
+
+export interface HeadlineOptions {
+    targetLang?: Lang;
+    count?: number;
+    maxLength?: number;
+    signal?: AbortSignal;
+}
+
+/**
+ * Headline candidates: the summary sentences in rank order (the best first). The extractive summary of k sentences
+ * holds the k highest-ranked ones, so the k-th candidate is what k adds to k-1.
+ */
+export async function headlineCandidates(client: Newsbridge, html: string,
+    {targetLang, count = 3, maxLength = 0, signal}: HeadlineOptions = {}): Promise<string[]> {
+    const ks = Array.from({length: count}, (_, k) => k + 1);
+    const answers = await Promise.all(ks.map((k) => client.summarize(html,
+        {format: 'html', targetLang, maxSentences: k, signal})));
+    const seen = new Set<string>();
+    const out: string[] = [];
+    for (const a of answers) {
+        for (const s of a.summary_sentences) {
+            const key = s.sources.join(',');
+            if (seen.has(key)) continue;
+            seen.add(key);
+            out.push(shorten(String(s.summary.text).trim(), maxLength));
+        }
+    }
+    return out.filter(Boolean).slice(0, count);
+}
+
+export interface NewsbridgeAiWidgetOptions {
+    /** Where server/newsbridge_proxy.py listens under Superdesk's API root (default '/newsbridge'). */
+    proxyPath?: string;
+    /** Sent as X-API-Key from the browser (every Superdesk user can read it): better set on the server proxy. */
+    apiKey?: string;
+    /** Milliseconds per request (default 120000). */
+    timeout?: number;
+    /** The summary's and headlines' language (default: the article's when newsbridge has it, else 'en'). */
+    summaryLanguage?: string;
+    /** Sentences in the summary (default 3). */
+    summarySentences?: number;
+    /** Headline candidates (default 3). */
+    headlineCount?: number;
+    /** Cut candidates longer than this at a word, with '…' (default 0: no limit). */
+    headlineMaxLength?: number;
+    /** Translate media captions and embed descriptions (default true). */
+    translateCaptions?: boolean;
+    /** Show newsbridge's reason for a failure as a Superdesk notification (default true): the widget itself only
+     * says that something went wrong. */
+    notifyErrors?: boolean;
+    /** Superdesk's own Translate action opens the new translation with the widget translating it (default false). */
+    translateActionIntegration?: boolean;
+}
+
+/** The sentence an editor sees for a failure. */
+export function describeError(err: any): string {
+    if (err instanceof NewsbridgeError) {
+        const where = err.status ? `${err.type}, HTTP ${err.status}` : err.type;
+        return `newsbridge: ${err.detail || err.title || err.type} (${where})`;
+    }
+    return `newsbridge: ${err && err.message ? err.message : String(err)}`;
+}
+
+/** The caller cancelled (Superdesk aborts when the widget closes): nothing to tell the editor. */
+function isAbort(err: any): boolean {
+    return err != null && err.name === 'AbortError';
+}
+
+/**
+ * The ai-widget configuration: pass the result to the widget's `configure()`; Superdesk calls it with its
+ * `superdesk` API object.
+ */
+export function newsbridgeAiWidget(options: NewsbridgeAiWidgetOptions = {}): (superdesk: ISuperdesk) => IConfigurationOptions {
+    const {proxyPath = '/newsbridge', apiKey = '', timeout = 120000, summaryLanguage, summarySentences = 3,
+        headlineCount = 3, headlineMaxLength = 0, translateCaptions = true, notifyErrors = true,
+        translateActionIntegration} = options;
+    return (superdesk) => {
+        const client = new Newsbridge({transport: superdeskTransport(superdesk, proxyPath), apiKey, timeout});
+        const summaryTarget = (article: IArticle): Lang =>
+            languageCode(summaryLanguage) || languageCode(article.language) || 'en';
+        const reported = <T>(work: Promise<T>): Promise<T> => work.catch((err) => {
+            if (notifyErrors && !isAbort(err) && superdesk.ui && superdesk.ui.notify) {
+                superdesk.ui.notify.error(describeError(err));
+            }
+            throw err;
+        });
+        const translations: NonNullable<IConfigurationOptions['translations']> = {
+            generateTranslations: (article, language, abortSignal) => reported(translateBodyHtml(client,
+                article.body_html, language, {signal: abortSignal, captions: translateCaptions})),
+        };
+        if (translateActionIntegration !== undefined) translations.translateActionIntegration = translateActionIntegration;
+        return {
+            translations,
+            generateSummary: (article, abortSignal) => reported(client.summarize(article.body_html || '', {
+                format: 'html', targetLang: summaryTarget(article), maxSentences: summarySentences, signal: abortSignal,
+            }).then((r: any) => String(r.summary))),
+            generateHeadlines: (article, abortSignal) => reported(headlineCandidates(client, article.body_html || '', {
+                targetLang: summaryTarget(article), count: headlineCount, maxLength: headlineMaxLength,
+                signal: abortSignal,
+            })),
+        };
+    };
+}
+
+export default newsbridgeAiWidget;
