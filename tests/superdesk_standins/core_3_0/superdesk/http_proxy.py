@@ -1,0 +1,69 @@
+"""Stand-in for superdesk-core 3.0's ``superdesk.http_proxy`` on Quart (coroutines), written from its documented
+behaviour (../../README.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import requests
+from quart import Quart, Response, abort, current_app, make_response, request
+
+from superdesk import __version__
+
+HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
+                        "transfer-encoding", "upgrade"})
+# Superdesk's API error body (SuperdeskApiError.unauthorizedError)
+UNAUTHORIZED = {"_status": "ERR", "_error": {"code": 401, "message": "Please provide proper credentials"}}
+
+
+class HTTPProxy:
+    def __init__(self, endpoint_name: str, internal_url: str, external_url: str,
+                 http_methods: list[str] | None = None, auth: bool = True, use_cors: bool = True) -> None:
+        self.endpoint_name = endpoint_name
+        self.internal_url = internal_url.strip("/")
+        self.external_url = external_url
+        self.http_methods = http_methods or ["OPTIONS", "GET", "POST", "PATCH", "PUT", "DELETE"]
+        self.auth = auth
+        self.use_cors = use_cors
+        self.session = requests.Session()
+
+    def get_internal_url(self) -> str:
+        return f"/{current_app.config['URL_PREFIX'].lstrip('/')}/{self.internal_url}"
+
+    async def process_request(self, path: str) -> Response:
+        self.authenticate()
+        response = await (make_response() if request.method == "OPTIONS" else self.send_proxy_request())
+        if self.use_cors:
+            response.headers["Access-Control-Allow-Origin"] = "*"
+            response.headers["Access-Control-Allow-Methods"] = ",".join(self.http_methods)
+        return response
+
+    def authenticate(self) -> None:
+        if self.auth and request.headers.get("Authorization") != current_app.config["SESSION_TOKEN"]:
+            abort(current_app.response_class(json.dumps(UNAUTHORIZED), 401, content_type="application/json"))
+
+    async def send_proxy_request(self) -> Response:
+        result = self.session.request(**(await self.get_proxy_request_kwargs()))
+        return self.construct_response(result)
+
+    async def get_proxy_request_kwargs(self) -> dict[str, Any]:
+        rest = request.full_path.replace(self.get_internal_url(), "")
+        url = self.external_url if rest == "?" else self.external_url.rstrip("/") + "/" + rest.lstrip("/")
+        headers = {k: v for k, v in request.headers if k.lower() not in ("host", "authorization", "cookie")}
+        headers["User-Agent"] = f"Superdesk-{__version__}"
+        return {"url": url, "method": request.method, "headers": headers, "data": await request.get_data(),
+                "allow_redirects": True, "stream": True, "timeout": current_app.config["HTTP_PROXY_TIMEOUT"]}
+
+    def construct_response(self, result: requests.Response) -> Response:
+        headers = [(k, v) for k, v in result.raw.headers.items() if k.lower() not in HOP_BY_HOP]
+        return current_app.response_class(result.content, result.status_code, headers,
+                                          content_type=result.headers.get("Content-Type"))
+
+
+def register_http_proxy(app: Quart, proxy: HTTPProxy) -> None:
+    internal_url = f"/{app.config['URL_PREFIX'].lstrip('/')}/{proxy.internal_url}"
+    app.add_url_rule(internal_url, proxy.endpoint_name, proxy.process_request, defaults={"path": ""},
+                     methods=proxy.http_methods)
+    app.add_url_rule(f"{internal_url}/<path:path>", proxy.endpoint_name, proxy.process_request,
+                     methods=proxy.http_methods)
