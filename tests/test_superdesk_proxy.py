@@ -141,7 +141,7 @@ def test_signed_in_users_only_and_newsbridges_refusal_passes_through(shape: str,
         _proxy(app).session.hooks["response"].append(forwarded.hook)
         status, _headers, body = _call(shape, app, "POST", "/api/newsbridge/v1/translate", {}, BODY)
         assert status == 401 and forwarded.requests == [], "no Superdesk session, nothing forwarded"
-        assert body["_error"]["code"] == 401  # Superdesk's error shape (the widget's transport reads it)
+        assert body["internal_error"] == 401  # Superdesk's error shape (the widget's transport reads it)
 
         keyless = _app(shape, module, {"NEWSBRIDGE_URL": newsbridge})
         status, headers, body = _call(shape, keyless, "POST", "/api/newsbridge/v1/translate",

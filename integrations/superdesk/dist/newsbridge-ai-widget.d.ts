@@ -51,6 +51,9 @@ export declare function headlineCandidates(client: Newsbridge, html: string, { t
 export interface NewsbridgeAiWidgetOptions {
     /** Where server/newsbridge_proxy.py listens under Superdesk's API root (default '/newsbridge'). */
     proxyPath?: string;
+    /** newsbridge's own URL, to call it from the browser directly instead of through Superdesk's proxy: newsbridge
+     * must then allow Superdesk's origin (NEWSBRIDGE_CORS_ORIGINS), and a key (apiKey) is visible to every user. */
+    baseUrl?: string;
     /** Sent as X-API-Key from the browser (every Superdesk user can read it): better set on the server proxy. */
     apiKey?: string;
     /** Milliseconds per request (default 120000). */

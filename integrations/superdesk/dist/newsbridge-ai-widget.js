@@ -23,15 +23,20 @@ export function languageCode(language) {
     const code = String(language == null ? '' : language).toLowerCase().split(/[-_]/)[0];
     return SUPPORTED.indexOf(code) >= 0 ? code : null;
 }
-/** An error body from Superdesk itself (Eve's `_error`, or a `_message`), not from newsbridge. */
+/**
+ * An error body from Superdesk itself, not from newsbridge: superdesk-core's SuperdeskApiError
+ * (`{_status: 'ERR', _message, _issues, internal_error: <status>}`, e.g. the proxy's 401 without a session, or a
+ * 500 when newsbridge cannot be reached behind it) or Eve's (`{_status: 'ERR', _error: {code, message}}`).
+ */
 function superdeskError(body) {
-    if (body === null || typeof body !== 'object' || !('_status' in body || '_error' in body || '_message' in body)) {
+    if (body === null || typeof body !== 'object' || body._status !== 'ERR')
         return null;
-    }
-    const error = body._error && typeof body._error === 'object' ? body._error : {};
-    const status = Number(error.code || body._code || 0);
-    const detail = String(error.message || body._message || (typeof body._error === 'string' ? body._error : '')
-        || 'Superdesk refused the request');
+    const eve = body._error && typeof body._error === 'object' ? body._error : {};
+    const status = Number(eve.code || body.internal_error || 0) || 0;
+    const said = eve.message || body._message;
+    const detail = said ? String(said) : status === 401
+        ? 'Superdesk refused the request: the session is missing or has expired (sign in again)'
+        : `Superdesk's server could not pass the request on to newsbridge${status ? ` (HTTP ${status})` : ''}`;
     return new NewsbridgeError({ type: status === 401 ? 'superdesk_unauthorized' : 'superdesk_error',
         title: 'Superdesk error', status, detail, problem: body });
 }
@@ -138,9 +143,10 @@ function isAbort(err) {
  * `superdesk` API object.
  */
 export function newsbridgeAiWidget(options = {}) {
-    const { proxyPath = '/newsbridge', apiKey = '', timeout = 120000, summaryLanguage, summarySentences = 3, headlineCount = 3, headlineMaxLength = 0, translateCaptions = true, notifyErrors = true, translateActionIntegration } = options;
+    const { proxyPath = '/newsbridge', baseUrl, apiKey = '', timeout = 120000, summaryLanguage, summarySentences = 3, headlineCount = 3, headlineMaxLength = 0, translateCaptions = true, notifyErrors = true, translateActionIntegration } = options;
     return (superdesk) => {
-        const client = new Newsbridge({ transport: superdeskTransport(superdesk, proxyPath), apiKey, timeout });
+        const client = baseUrl ? new Newsbridge({ baseUrl, apiKey, timeout })
+            : new Newsbridge({ transport: superdeskTransport(superdesk, proxyPath), apiKey, timeout });
         const summaryTarget = (article) => languageCode(summaryLanguage) || languageCode(article.language) || 'en';
         const reported = (work) => work.catch((err) => {
             if (notifyErrors && !isAbort(err) && superdesk.ui && superdesk.ui.notify) {

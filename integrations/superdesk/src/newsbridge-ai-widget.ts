@@ -33,15 +33,19 @@ export function languageCode(language: unknown): Lang | null {
     return (SUPPORTED as ReadonlyArray<string>).indexOf(code) >= 0 ? code as Lang : null;
 }
 
-/** An error body from Superdesk itself (Eve's `_error`, or a `_message`), not from newsbridge. */
+/**
+ * An error body from Superdesk itself, not from newsbridge: superdesk-core's SuperdeskApiError
+ * (`{_status: 'ERR', _message, _issues, internal_error: <status>}`, e.g. the proxy's 401 without a session, or a
+ * 500 when newsbridge cannot be reached behind it) or Eve's (`{_status: 'ERR', _error: {code, message}}`).
+ */
 function superdeskError(body: any): NewsbridgeError | null {
-    if (body === null || typeof body !== 'object' || !('_status' in body || '_error' in body || '_message' in body)) {
-        return null;
-    }
-    const error = body._error && typeof body._error === 'object' ? body._error : {};
-    const status = Number(error.code || body._code || 0);
-    const detail = String(error.message || body._message || (typeof body._error === 'string' ? body._error : '')
-        || 'Superdesk refused the request');
+    if (body === null || typeof body !== 'object' || body._status !== 'ERR') return null;
+    const eve = body._error && typeof body._error === 'object' ? body._error : {};
+    const status = Number(eve.code || body.internal_error || 0) || 0;
+    const said = eve.message || body._message;
+    const detail = said ? String(said) : status === 401
+        ? 'Superdesk refused the request: the session is missing or has expired (sign in again)'
+        : `Superdesk's server could not pass the request on to newsbridge${status ? ` (HTTP ${status})` : ''}`;
     return new NewsbridgeError({type: status === 401 ? 'superdesk_unauthorized' : 'superdesk_error',
         title: 'Superdesk error', status, detail, problem: body});
 }
@@ -154,6 +158,9 @@ export async function headlineCandidates(client: Newsbridge, html: string,
 export interface NewsbridgeAiWidgetOptions {
     /** Where server/newsbridge_proxy.py listens under Superdesk's API root (default '/newsbridge'). */
     proxyPath?: string;
+    /** newsbridge's own URL, to call it from the browser directly instead of through Superdesk's proxy: newsbridge
+     * must then allow Superdesk's origin (NEWSBRIDGE_CORS_ORIGINS), and a key (apiKey) is visible to every user. */
+    baseUrl?: string;
     /** Sent as X-API-Key from the browser (every Superdesk user can read it): better set on the server proxy. */
     apiKey?: string;
     /** Milliseconds per request (default 120000). */
@@ -194,11 +201,12 @@ function isAbort(err: any): boolean {
  * `superdesk` API object.
  */
 export function newsbridgeAiWidget(options: NewsbridgeAiWidgetOptions = {}): (superdesk: ISuperdesk) => IConfigurationOptions {
-    const {proxyPath = '/newsbridge', apiKey = '', timeout = 120000, summaryLanguage, summarySentences = 3,
+    const {proxyPath = '/newsbridge', baseUrl, apiKey = '', timeout = 120000, summaryLanguage, summarySentences = 3,
         headlineCount = 3, headlineMaxLength = 0, translateCaptions = true, notifyErrors = true,
         translateActionIntegration} = options;
     return (superdesk) => {
-        const client = new Newsbridge({transport: superdeskTransport(superdesk, proxyPath), apiKey, timeout});
+        const client = baseUrl ? new Newsbridge({baseUrl, apiKey, timeout})
+            : new Newsbridge({transport: superdeskTransport(superdesk, proxyPath), apiKey, timeout});
         const summaryTarget = (article: IArticle): Lang =>
             languageCode(summaryLanguage) || languageCode(article.language) || 'en';
         const reported = <T>(work: Promise<T>): Promise<T> => work.catch((err) => {

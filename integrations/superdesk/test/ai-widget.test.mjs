@@ -95,6 +95,14 @@ test('a Polish article into English: the Polish tweet embed stays as it is', asy
   assert.ok(html.startsWith('<p>') && !html.startsWith('<p>Premier zwołał'));
 });
 
+test('baseUrl: the browser calls newsbridge directly (CORS), not through Superdesk', async () => {
+  const {superdesk, forwarded} = standInSuperdesk();
+  const config = newsbridgeAiWidget({baseUrl: BASE, apiKey: KEY})(superdesk);
+  const html = await config.translations.generateTranslations(ARTICLE, 'pl');
+  changedPieces(ARTICLE.body_html, html);
+  assert.equal(forwarded.length, 0);
+});
+
 test('generateSummary: a summary in the article\'s language', async () => {
   const {superdesk} = standInSuperdesk();
   const config = newsbridgeAiWidget({apiKey: KEY})(superdesk);

@@ -68,18 +68,28 @@ test('a language newsbridge lacks is refused before any request, and said so', a
 });
 
 test('Superdesk\'s own errors: an expired session, a proxy that is not there, an unreachable newsbridge', async () => {
-  const eve = {_status: 'ERR', _error: {code: 401, message: 'Please provide proper credentials'}};
-  let s = standIn(() => Promise.reject(eve));
+  // superdesk-core's SuperdeskApiError.unauthorizedError(), as HTTPProxy.authenticate raises it
+  const session = {_status: 'ERR', _message: '', _issues: {auth: 1}, internal_error: 401};
+  let s = standIn(() => Promise.reject(session));
   await assert.rejects(newsbridgeAiWidget()(s.superdesk).generateSummary(ARTICLE),
     (err) => err instanceof NewsbridgeError && err.type === 'superdesk_unauthorized' && err.status === 401);
-  assert.match(s.notified[0], /Please provide proper credentials/);
+  assert.match(s.notified[0], /session is missing or has expired/);
+  // Eve's own error shape
+  const eve = {_status: 'ERR', _error: {code: 401, message: 'Please provide proper credentials'}};
+  s = standIn(() => Promise.reject(eve));
+  await assert.rejects(newsbridgeAiWidget()(s.superdesk).generateSummary(ARTICLE),
+    (err) => err.type === 'superdesk_unauthorized' && err.detail === 'Please provide proper credentials');
   // Superdesk's client parses every answer as JSON: an HTML error page rejects with a SyntaxError.
   s = standIn(() => Promise.reject(new SyntaxError('Unexpected token < in JSON at position 0')));
   await assert.rejects(newsbridgeAiWidget()(s.superdesk).generateHeadlines(ARTICLE),
     (err) => err instanceof NewsbridgeError && err.type === 'proxy_error' && /newsbridge_proxy\.py/.test(err.detail));
-  s = standIn(() => Promise.reject({_status: 'ERR', _message: 'Connection refused', _code: 500}));
+  // the proxy's requests call failed (newsbridge down): Superdesk's 500 handler
+  s = standIn(() => Promise.reject({_status: 'ERR', _message: '', internal_error: 500}));
   await assert.rejects(newsbridgeAiWidget()(s.superdesk).generateSummary(ARTICLE),
-    (err) => err.type === 'superdesk_error' && err.status === 500 && err.detail === 'Connection refused');
+    (err) => err.type === 'superdesk_error' && err.status === 500 && /could not pass the request on/.test(err.detail));
+  // a newsbridge problem is never mistaken for Superdesk's
+  s = standIn(() => Promise.reject({type: 'https://newsbridge.dev/problems/unauthorized', status: 401, detail: 'k'}));
+  await assert.rejects(newsbridgeAiWidget()(s.superdesk).generateSummary(ARTICLE), (err) => err.type === 'unauthorized');
 });
 
 test('a cancelled request is not reported; notifyErrors: false reports nothing', async () => {

@@ -13,8 +13,8 @@ from superdesk import __version__
 
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
                         "transfer-encoding", "upgrade"})
-# Superdesk's API error body (SuperdeskApiError.unauthorizedError)
-UNAUTHORIZED = {"_status": "ERR", "_error": {"code": 401, "message": "Please provide proper credentials"}}
+# Superdesk's API error body (SuperdeskApiError.unauthorizedError() through the app's error handler)
+UNAUTHORIZED = {"_status": "ERR", "_message": "", "_issues": {"auth": 1}, "internal_error": 401}
 
 
 class HTTPProxy:
