@@ -57,12 +57,11 @@ def tiny_models(root: Path) -> Path:
     return root
 
 
-def echo_engines() -> object:  # pickled into Ray actors (by reference: benchmarks.bench_batch)
+def echo_engines(settings: object) -> object:  # pickled into Ray actors (by reference: benchmarks.bench_batch)
     from service.engines import build_engines
-    from service.settings import Settings
     from translators.testing import EchoTranslator
 
-    return build_engines(Settings(), backend=EchoTranslator(), coalesce=False)
+    return build_engines(settings, backend=EchoTranslator(), coalesce=False)  # type: ignore[arg-type]
 
 
 class NoopEngine:
@@ -85,9 +84,11 @@ class NoopEngine:
 
 def child(args: argparse.Namespace) -> None:
     """One batch run in this process; prints a JSON line with its figures."""
-    from service.batch.runner import BatchOptions, default_engines, run_batch
+    from service.batch.chunks import batch_engines
+    from service.batch.runner import BatchOptions, run_batch
+    from service.settings import Settings
 
-    factory = echo_engines if args.backend == "echo" else default_engines
+    factory = echo_engines if args.backend == "echo" else batch_engines
     options = BatchOptions(args.input, args.output, engine="local" if args.engine == "noop" else args.engine,
                            workers=args.workers, batch_records=args.batch_records, progress="none")
     first: list[tuple[float, int]] = []
@@ -98,7 +99,7 @@ def child(args: argparse.Namespace) -> None:
         return True
 
     start = time.perf_counter()
-    report = run_batch(options, factory, on_progress=on_progress,
+    report = run_batch(options, factory, settings=Settings(), on_progress=on_progress,  # type: ignore[arg-type]
                        engine=NoopEngine() if args.engine == "noop" else None)  # type: ignore[arg-type]
     end = time.perf_counter()
     t0, n0 = first[0] if first else (start, 0)

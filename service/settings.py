@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CommaList = Annotated[list[str], NoDecode]
@@ -142,3 +142,15 @@ class Settings(BaseSettings):
                              f"prefix and </s> take up to {MIN_INPUT_TOKENS - 1} tokens; use at least "
                              f"{MIN_INPUT_TOKENS} (or leave it unset for the model's own limit)")
         return value
+
+
+def describe_invalid(exc: ValidationError) -> str:
+    """One line per bad setting, named by its environment variable: what the CLI prints instead
+    of a traceback (``NEWSBRIDGE_BATCH_SIZE='x': Input should be a valid integer, ...``)."""
+    lines = []
+    for err in exc.errors():
+        name = "NEWSBRIDGE_" + "_".join(str(part) for part in err.get("loc", ())).upper()
+        message = str(err.get("msg", "")).removeprefix("Value error, ")
+        shown = f"{name}={err['input']!r}" if isinstance(err.get("input"), str | int | float) else name
+        lines.append(message if message.startswith(name) else f"{shown}: {message}")
+    return "\n".join(lines)

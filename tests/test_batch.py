@@ -50,10 +50,10 @@ def env(tmp_path: Path, fast_models: Path) -> dict[str, str]:
             "NEWSBRIDGE_MODEL_DIR": str(fast_models), "NEWSBRIDGE_INTRA_THREADS": "1", "HF_HUB_OFFLINE": "1"}
 
 
-def echo_factory() -> Callable[[], Engines]:
-    def make() -> Engines:
-        return build_engines(Settings(cache_enabled=True), backend=EchoTranslator(), store=MemoryStore(),
-                             coalesce=False)
+def echo_factory() -> Callable[[Settings], Engines]:
+    def make(settings: Settings) -> Engines:
+        return build_engines(settings.model_copy(update={"cache_enabled": True}), backend=EchoTranslator(),
+                             store=MemoryStore(), coalesce=False)
 
     return make
 
@@ -76,7 +76,8 @@ def without_cache_fields(records: list[dict]) -> list[dict]:
 
 def run(tmp_path: Path, source: Path | str, name: str = "out.jsonl", **kw: object) -> tuple[list[dict], int]:
     out = tmp_path / name
-    report = run_batch(BatchOptions(str(source), str(out), progress="none", **kw), echo_factory())  # type: ignore[arg-type]
+    report = run_batch(BatchOptions(str(source), str(out), progress="none", **kw), echo_factory(),  # type: ignore[arg-type]
+                       settings=Settings())
     return read_out(out), report.exit_code
 
 
@@ -208,8 +209,8 @@ def test_a_poison_record_fails_alone(tmp_path: Path) -> None:
                    encoding="utf-8")
     out = tmp_path / "out.jsonl"
     report = run_batch(BatchOptions(str(src), str(out), progress="none"),
-                       lambda: build_engines(Settings(), backend=PoisonTranslator(), store=MemoryStore(),
-                                             coalesce=False))
+                       lambda s: build_engines(s, backend=PoisonTranslator(), store=MemoryStore(), coalesce=False),
+                       settings=Settings())
     records = read_out(out)
     assert report.exit_code == 1 and [r["id"] for r in records] == ["0", "1", "2"]
     assert records[1]["error"] == {"type": "internal_error",
@@ -262,7 +263,7 @@ def test_progress_lines_when_stderr_is_not_a_terminal(tmp_path: Path,
     archive = generated_archive(tmp_path / "gen.jsonl", 20)
     options = BatchOptions(str(archive), str(tmp_path / "o.jsonl"), batch_records=5, progress="auto",
                            log_every=0)
-    run_batch(options, echo_factory())
+    run_batch(options, echo_factory(), settings=Settings())
     err = capsys.readouterr().err
     assert "batch: 5/20 records" in err and "records/s" in err and "ETA" in err
 
@@ -305,3 +306,12 @@ def test_sigkill_midway_then_resume_equals_uninterrupted_run(tmp_path: Path, env
                            text=True, timeout=120)
     assert again.returncode == 2 and "different run" in again.stderr
     assert read_out(out) == resumed
+
+
+def test_no_progress_prints_no_bars(tmp_path: Path, env: dict[str, str]) -> None:
+    out = tmp_path / "out.jsonl"
+    data = json.dumps({"id": 1, "text": corpus("pl")[0]}, ensure_ascii=False) + "\n"
+    result = CliRunner().invoke(app, ["batch", "-", "-o", str(out), "--no-progress"], input=data, env=env)
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.stderr.splitlines() if line.strip()] == [result.stderr.strip()]
+    assert result.stderr.startswith("newsbridge batch: 1 records"), result.stderr  # the summary line only

@@ -33,9 +33,9 @@ def ray_instance() -> Iterator[None]:
     ray.shutdown()
 
 
-def echo_engines() -> Engines:
-    """Built in each actor (pickled by reference)."""
-    return build_engines(Settings(), backend=EchoTranslator(), store=MemoryStore(), coalesce=False)
+def echo_engines(settings: Settings) -> Engines:
+    """Built in each actor (pickled by reference) from the settings it receives."""
+    return build_engines(settings, backend=EchoTranslator(), store=MemoryStore(), coalesce=False)
 
 
 def read_out(path: Path) -> list[dict]:
@@ -52,10 +52,10 @@ def test_ray_output_identical_to_local_and_resumes(tmp_path: Path) -> None:
     archive.write_bytes(ARCHIVE.read_bytes() * 3)  # 33 records, 9 of them errors
     local_out, ray_out = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
     local_opts = BatchOptions(str(archive), str(local_out), batch_records=3, progress="none")
-    local = run_batch(local_opts, echo_engines)
+    local = run_batch(local_opts, echo_engines, settings=Settings())
     ray_opts = BatchOptions(str(archive), str(ray_out), batch_records=3, engine="ray", workers=2,
                             progress="none")
-    remote = run_batch(ray_opts, echo_engines)
+    remote = run_batch(ray_opts, echo_engines, settings=Settings())
     assert (remote.records, remote.errors, remote.exit_code) == (local.records, local.errors, 1) == (33, 9, 1)
     assert remote.engine.actors == 2 and remote.engine.lost == 0
     assert sum(remote.engine.nodes.values()) == 11  # chunks, each translated once
@@ -67,7 +67,7 @@ def test_ray_output_identical_to_local_and_resumes(tmp_path: Path) -> None:
     raw = ray_out.read_bytes().split(b"\n")
     ray_out.write_bytes(b"\n".join(raw[:20]) + b"\n" + raw[20][:15])
     resumed = run_batch(BatchOptions(str(archive), str(ray_out), batch_records=3, engine="ray", progress="none"),
-                        echo_engines)
+                        echo_engines, settings=Settings())
     assert (resumed.resumed, resumed.records) == (20, 33)
     assert read_out(ray_out) == expected
 
@@ -83,7 +83,7 @@ def test_actors_load_each_model_once_per_run(tmp_path: Path, model_dir: Path, mo
     archive.write_text("".join(json.dumps({"id": i, "text": f"{(pl, lt)[i % 2]} ({i})", "lang": ("pl", "lt")[i % 2]})
                                + "\n" for i in range(40)), encoding="utf-8")
     report = run_batch(BatchOptions(str(archive), str(tmp_path / "out.jsonl"), batch_records=2, engine="ray",
-                                    workers=2, progress="none"))
+                                    workers=2, progress="none"), settings=Settings())
     assert (report.records, report.errors) == (40, 0)
     assert report.engine.actors == 2
     assert sum(report.engine.nodes.values()) == 20
@@ -96,7 +96,7 @@ def test_workers_never_exceed_cpus_and_reading_is_bounded() -> None:
     driver never reads more than 4 chunks ahead of what it has handed on."""
     from service.batch.ray_engine import RayEngine
 
-    engine = RayEngine(echo_engines, "en", False, workers=3, in_flight=2)
+    engine = RayEngine(echo_engines, "en", False, settings=Settings(), workers=3, in_flight=2)
     read = handed = ahead = 0
 
     def chunks() -> Iterator[list[Record]]:

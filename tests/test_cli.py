@@ -62,6 +62,15 @@ def test_bad_input_exits_with_a_clear_message(model_dir: Path, tmp_path: Path) -
     assert out.returncode == 2 and "unsupported_language" in out.stderr
 
 
+def test_a_bad_setting_is_one_clear_line(model_dir: Path, tmp_path: Path) -> None:
+    env = {**_env(model_dir, tmp_path), "NEWSBRIDGE_MAX_INPUT_TOKENS": "2"}
+    for args in (["translate", "-"], ["serve", "--port", "0"], ["cache", "stats"]):
+        out = run(args, env, stdin="Premier zwołał posiedzenie rządu.")
+        assert out.returncode == 2, (args, out.stderr)
+        assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr, (args, out.stderr)
+        assert out.stderr.startswith("error: NEWSBRIDGE_MAX_INPUT_TOKENS=2 leaves no room for text"), out.stderr
+
+
 @pytest.mark.slow
 def test_serve_answers_the_ministry_tweet(model_dir: Path, tmp_path: Path) -> None:
     with Server(_env(model_dir, tmp_path), tmp_path / "server.log", timeout=60) as server:

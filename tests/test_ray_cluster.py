@@ -36,9 +36,9 @@ def cluster() -> Iterator[tuple[object, object, object]]:
     c.shutdown()
 
 
-def echo_engines() -> Engines:
-    """Each actor: the Echo model behind the real cache of NEWSBRIDGE_DATABASE_URL (PostgreSQL)."""
-    return build_engines(Settings(), backend=EchoTranslator(), coalesce=False)
+def echo_engines(settings: Settings) -> Engines:
+    """Each actor: the Echo model behind the real cache of the run's database URL (PostgreSQL)."""
+    return build_engines(settings, backend=EchoTranslator(), coalesce=False)
 
 
 def test_sqlite_cache_is_refused_on_a_multi_node_cluster(cluster, tmp_path: Path, monkeypatch) -> None:
@@ -49,7 +49,7 @@ def test_sqlite_cache_is_refused_on_a_multi_node_cluster(cluster, tmp_path: Path
     archive.write_text('{"id": 1, "text": "Granica"}\n', encoding="utf-8")
     with pytest.raises(UsageProblem, match=r"2 nodes.*SQLite.*PostgreSQL"):
         run_batch(BatchOptions(str(archive), str(tmp_path / "out.jsonl"), engine="ray", workers=2,
-                               progress="none"), echo_engines)
+                               progress="none"), echo_engines, settings=Settings())
     assert not (tmp_path / "out.jsonl").exists()  # refused before writing anything
 
 
@@ -74,7 +74,8 @@ def test_chunks_run_on_both_nodes_and_a_lost_node_loses_nothing(cluster, pg_url:
 
     out = tmp_path / "out.jsonl"
     report = run_batch(BatchOptions(str(archive), str(out), batch_records=2, engine="ray", workers=2,
-                                    in_flight=2, progress="none"), echo_engines, on_progress=kill_worker_node)
+                                    in_flight=2, progress="none"), echo_engines, settings=Settings(),
+                       on_progress=kill_worker_node)
     assert killed, "the node was never killed"
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [rec["id"] for rec in lines] == ids  # every record exactly once, in order

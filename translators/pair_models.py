@@ -46,6 +46,14 @@ _calls = 0  # decode calls into the models by this process, both backends togeth
 _texts = 0  # texts (pieces) decoded in them
 
 
+def hide_loading_bars() -> None:
+    """Loading a model prints no progress bars (transformers' "Loading weights", the hub's
+    downloads) in this process: what ``newsbridge batch --no-progress`` asks for."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # the hub's bars too
+
+
 def model_work() -> tuple[int, int]:
     """(decode calls, texts decoded in them) by this process: /metrics shows both, so an operator
     (and the overload benchmark) can see how much work reached the models."""

@@ -21,10 +21,13 @@ from service.views import batch_record, error_record, expected, problem_of
 
 if TYPE_CHECKING:
     from service.engines import Engines
+    from service.settings import Settings
 
 log = logging.getLogger(__name__)
 
-EnginesFactory = Callable[[], "Engines"]
+# Builds a run's engines from its settings: once per engine (the local one, each Ray actor, which
+# receives the factory and the settings pickled: it reads no environment of its own).
+EnginesFactory = Callable[["Settings"], "Engines"]
 
 
 @dataclass
@@ -123,22 +126,21 @@ class ChunkEngine(Protocol):
     def close(self) -> None: ...
 
 
-def default_engines() -> Engines:
-    """Engines from the environment (NEWSBRIDGE_*), as the other commands build them."""
+def batch_engines(settings: Settings) -> Engines:
+    """The engines of a batch run: as the service builds them, without request coalescing."""
     from service.engines import build_engines
-    from service.settings import Settings
 
-    return build_engines(Settings(), coalesce=False)
+    return build_engines(settings, coalesce=False)
 
 
 class LocalEngine:
     """One process: the models are loaded once and each chunk is one ``translate_documents``."""
 
-    def __init__(self, factory: EnginesFactory, target_lang: str, summarize: bool) -> None:
+    def __init__(self, factory: EnginesFactory, settings: Settings, target_lang: str, summarize: bool) -> None:
         from translators.pair_models import model_loads
 
         self._loads_before = model_loads()
-        self.engines = factory()
+        self.engines = factory(settings)
         self.target_lang = target_lang
         self.summarize = summarize
         self.stats = EngineStats()

@@ -8,9 +8,11 @@
 - A chunk whose actor died (its node lost) is sent to a surviving actor; every chunk is
   written once, in order. Replacement actors are started when the cluster has room.
 
-``RAY_ADDRESS`` joins an existing cluster (the ``NEWSBRIDGE_*`` variables are forwarded); a
-cluster of more than one node needs a shared cache, so an SQLite cache is refused there.
-Without it a local Ray instance gets this machine's cores, no more.
+The actors receive the run's settings explicitly (pickled with the engines factory), with their
+thread counts planned from their CPUs: they read no ``NEWSBRIDGE_*`` variable of their own.
+``RAY_ADDRESS`` joins an existing cluster (the Hugging Face variables are forwarded); a cluster
+of more than one node needs a shared cache, so an SQLite cache is refused there. Without it a
+local Ray instance gets this machine's cores, no more.
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ from typing import Any
 
 from service.batch.chunks import EnginesFactory, EngineStats, Outcome, process_chunk
 from service.batch.records import BrokenInput, Record, UsageProblem
+from service.settings import Settings
 
 log = logging.getLogger(__name__)
 
-FORWARDED_ENV_PREFIXES = ("NEWSBRIDGE_", "HF_HUB_OFFLINE", "HF_HOME", "TRANSFORMERS_OFFLINE")
+FORWARDED_ENV_PREFIXES = ("HF_HUB_OFFLINE", "HF_HOME", "TRANSFORMERS_OFFLINE")
 
 
 def actor_threads(cpus: int, backend: str) -> tuple[int, int]:
@@ -36,25 +39,26 @@ def actor_threads(cpus: int, backend: str) -> tuple[int, int]:
     return max(1, cpus // inter), inter
 
 
-class ChunkActor:
-    """One Ray actor: plans its threads from the CPUs Ray gave it, builds the engines once,
-    then translates one chunk per call."""
+def actor_settings(settings: Settings, cpus: int) -> Settings:
+    """The settings an actor of ``cpus`` CPUs builds its engines with: its own thread plan."""
+    intra, inter = actor_threads(cpus, settings.backend)
+    return settings.model_copy(update={"intra_threads": intra, "inter_threads": inter, "workers": 1})
 
-    def __init__(self, factory: EnginesFactory, target_lang: str, summarize: bool) -> None:
+
+class ChunkActor:
+    """One Ray actor: builds the engines once from the settings it is given (its thread plan
+    included), then translates one chunk per call."""
+
+    def __init__(self, factory: EnginesFactory, settings: Settings, target_lang: str, summarize: bool) -> None:
         import ray
 
         ctx = ray.get_runtime_context()
-        cpus = int(ctx.get_assigned_resources().get("CPU", 1)) or 1
-        intra, inter = actor_threads(cpus, os.environ.get("NEWSBRIDGE_BACKEND", "transformers"))
-        # build_backend -> configure_threads reads these (and sets torch's thread counts)
-        os.environ.update(NEWSBRIDGE_INTRA_THREADS=str(intra), NEWSBRIDGE_INTER_THREADS=str(inter),
-                          NEWSBRIDGE_WORKERS="1", OMP_NUM_THREADS=str(intra))
         self.node = ctx.get_node_id()
-        self.threads = intra * inter
-        self.engines = factory()
+        self.threads = settings.intra_threads * settings.inter_threads
+        self.engines = factory(settings)
         self.target_lang, self.summarize = target_lang, summarize
         self.chunks = 0
-        log.info("ray actor ready", extra={"node": self.node, "cpus": cpus, "threads": self.threads})
+        log.info("ray actor ready", extra={"node": self.node, "threads": self.threads})
 
     def run(self, records: list[dict[str, Any]]) -> tuple[str, list[tuple[str, bool, int]]]:
         outcomes = process_chunk(self.engines, [Record.from_dict(d) for d in records], self.target_lang,
@@ -93,15 +97,13 @@ def ensure_ray() -> bool:
     return True
 
 
-def check_shared_cache() -> int:
+def check_shared_cache(settings: Settings) -> int:
     """The number of alive nodes; refuse an SQLite cache when there is more than one."""
     import ray
 
-    from service.settings import Settings
     from service.storage.db import describe, is_sqlite
 
     nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
-    settings = Settings()
     if nodes > 1 and settings.cache_enabled and is_sqlite(settings.database_url):
         raise UsageProblem(
             f"this Ray cluster has {nodes} nodes, and the cache is the SQLite file {describe(settings.database_url)}: "
@@ -118,15 +120,16 @@ class _Actor:
 
 
 class RayEngine:
-    """``map_chunks`` over ``workers`` long-lived actors, at most ``in_flight`` chunks each."""
+    """``map_chunks`` over ``workers`` long-lived actors, at most ``in_flight`` chunks each
+    (``quiet``: the actors print no model-loading bars)."""
 
-    def __init__(self, factory: EnginesFactory, target_lang: str, summarize: bool, *, workers: int = 1,
-                 cpus_per_worker: int = 1, in_flight: int = 2) -> None:
+    def __init__(self, factory: EnginesFactory, target_lang: str, summarize: bool, *, settings: Settings,
+                 workers: int = 1, cpus_per_worker: int = 1, in_flight: int = 2, quiet: bool = False) -> None:
         import ray
 
         self.started = ensure_ray()
         try:
-            self.nodes = check_shared_cache()
+            self.nodes = check_shared_cache(settings)
         except UsageProblem:
             self.close()
             raise
@@ -139,9 +142,13 @@ class RayEngine:
         self.cpus = cpus_per_worker
         self.depth = max(1, in_flight)
         self.stats = EngineStats(actors=0)
+        settings = actor_settings(settings, cpus_per_worker)
+        env = {**_forwarded_env(), "OMP_NUM_THREADS": str(settings.intra_threads)}  # before torch is imported
+        if quiet:  # no model-loading bars from the actors either (--no-progress)
+            env["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
         self._remote = ray.remote(ChunkActor).options(num_cpus=cpus_per_worker, max_restarts=0, max_task_retries=0,
-                                                      runtime_env={"env_vars": _forwarded_env()})
-        self._args = (factory, target_lang, summarize)
+                                                      runtime_env={"env_vars": env})
+        self._args = (factory, settings, target_lang, summarize)
         self.actors = [self._start_actor() for _ in range(self.workers)]
 
     def _start_actor(self) -> _Actor:

@@ -15,14 +15,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-import typer
-
-from service.batch.chunks import ChunkEngine, EnginesFactory, EngineStats, LocalEngine, chunked, default_engines
+from service.batch.chunks import ChunkEngine, EnginesFactory, EngineStats, LocalEngine, batch_engines, chunked
 from service.batch.output import ResumableOutput
 from service.batch.progress import Progress
 from service.batch.records import FORMATS, SOURCE_LANGS, BrokenInput, ReaderOptions, Source, UsageProblem
+from service.settings import Settings
 from translators.registry import LANGUAGES
 
 log = logging.getLogger(__name__)
@@ -107,13 +106,18 @@ class BatchReport:
 # ----------------------------------------------------------------------------- the run
 
 
-def _make_engine(options: BatchOptions, factory: EnginesFactory) -> ChunkEngine:
+def _make_engine(options: BatchOptions, factory: EnginesFactory, settings: Settings) -> ChunkEngine:
+    quiet = options.progress == "none"
     if options.engine == "ray":
         from service.batch.ray_engine import RayEngine
 
-        return RayEngine(factory, options.target_lang, options.summarize, workers=options.workers,
-                         cpus_per_worker=options.cpus_per_worker, in_flight=options.in_flight)
-    return LocalEngine(factory, options.target_lang, options.summarize)
+        return RayEngine(factory, options.target_lang, options.summarize, settings=settings, workers=options.workers,
+                         cpus_per_worker=options.cpus_per_worker, in_flight=options.in_flight, quiet=quiet)
+    if quiet:
+        from translators.pair_models import hide_loading_bars
+
+        hide_loading_bars()
+    return LocalEngine(factory, settings, options.target_lang, options.summarize)
 
 
 @dataclass
@@ -123,18 +127,20 @@ class _Tally:
     hits: int = 0
 
 
-def run_batch(options: BatchOptions, engines_factory: EnginesFactory | None = None, *,
+def run_batch(options: BatchOptions, engines_factory: EnginesFactory | None = None, *, settings: Settings,
               on_progress: ProgressHook | None = None, engine: ChunkEngine | None = None) -> BatchReport:
     """Translate ``options.input`` into ``options.output``, resuming a previous run of the same
-    command. Raises ``UsageProblem`` before writing anything when it cannot start, and
-    ``Cancelled`` when ``on_progress`` (called after each chunk) returns False. ``engine``
-    replaces the one ``options`` names (the benchmarks measure the driver with a no-op one)."""
+    command. The engines are ``engines_factory(settings)`` (default: ``batch_engines``), built
+    once per local run or Ray actor. Raises ``UsageProblem`` before writing anything when it
+    cannot start, and ``Cancelled`` when ``on_progress`` (called after each chunk) returns False.
+    ``engine`` replaces the one ``options`` names (the benchmarks measure the driver with a no-op
+    one)."""
     options.validate()
     source = Source(options.input, options.reader())
     output = ResumableOutput(options.output, source.fingerprint(), options.output_args(),
                              restart=options.restart)
     start = time.monotonic()
-    engine = engine or _make_engine(options, engines_factory or default_engines)
+    engine = engine or _make_engine(options, engines_factory or batch_engines, settings)
     try:
         with source.open() as records:
             resumed = output.open()
@@ -180,61 +186,3 @@ def _write_all(options: BatchOptions, source: Source, output: ResumableOutput, e
     finally:
         progress.close()
         output.close(complete=complete)
-
-
-# ----------------------------------------------------------------------------- CLI
-
-Opt = typer.Option
-
-
-def batch_command(
-    input: Annotated[str, typer.Argument(help="JSONL, CSV, .gz of either, a folder of .txt/.html files, or - "
-                                              "for standard input (JSONL unless --input-format csv)")],
-    output: Annotated[str, Opt("--output", "-o", help="JSONL output; resumed when it exists (- for stdout)")],
-    source_lang: Annotated[str, Opt("--source-lang", "-s",
-                                    help=f"{', '.join(SOURCE_LANGS)} (a record's lang wins)")] = "auto",
-    target_lang: Annotated[str, Opt("--target-lang", "-t", help=", ".join(TARGET_LANGS))] = "en",
-    summarize: Annotated[bool, Opt("--summarize", help="Add a summary to each record")] = False,
-    engine: Annotated[str, Opt("--engine", help="local, or ray (RAY_ADDRESS joins a cluster)")] = "local",
-    workers: Annotated[int, Opt("--workers", "-w", help="Ray actors, each holding the models")] = 1,
-    id_column: Annotated[str, Opt("--id-column", help="Field/column with the record id")] = "id",
-    text_column: Annotated[str, Opt("--text-column", help="Field/column with the text")] = "text",
-    lang_column: Annotated[str, Opt("--lang-column", help="Field/column with the source language")] = "lang",
-    fmt: Annotated[str | None, Opt("--format", "-f", help="text or html for all records (default: the "
-                                   "record's `format`, by suffix in a folder, else text)")] = None,
-    input_format: Annotated[str, Opt("--input-format", help="auto (by suffix), jsonl or csv")] = "auto",
-    batch_records: Annotated[int, Opt("--batch-records", help="Records per chunk (they share model batches)")
-                             ] = 64,
-    restart: Annotated[bool, Opt("--restart", help="Discard an existing output and start over")] = False,
-    log_every: Annotated[float, Opt("--log-every", help="Seconds between log lines off a terminal")] = 10.0,
-    no_progress: Annotated[bool, Opt("--no-progress", help="No progress bar or lines")] = False,
-    cpus_per_worker: Annotated[int, Opt("--cpus-per-worker", help="Ray: CPUs per actor; its model threads")] = 1,
-    in_flight: Annotated[int, Opt("--in-flight", help="Ray: chunks outstanding per actor (memory bound)")] = 2,
-) -> None:
-    """Translate an archive into JSONL: one line per input record, in input order.
-
-    Each line has the record's `id` and `line`, and either the translation or
-    `error: {type, detail}`. Killed and started again with the same arguments, it resumes
-    where it stopped. Exit status: 0 all records translated, 1 some records are error
-    records (the rest were translated), 2 usage error (missing input, bad option, output of a
-    different run).
-    """
-    if engine not in ("local", "ray") or input_format not in ("auto", "jsonl", "csv"):
-        typer.echo("error: --engine must be local or ray; --input-format auto, jsonl or csv", err=True)
-        raise typer.Exit(2)
-    options = BatchOptions(input=input, output=output, source_lang=source_lang, target_lang=target_lang,
-                           summarize=summarize, engine=engine, workers=workers, id_column=id_column,  # type: ignore[arg-type]
-                           text_column=text_column, lang_column=lang_column, format=fmt,
-                           input_format=input_format, batch_records=batch_records, restart=restart,  # type: ignore[arg-type]
-                           progress="none" if no_progress else "auto", log_every=log_every,
-                           cpus_per_worker=cpus_per_worker, in_flight=in_flight)
-    try:
-        report = run_batch(options)
-    except UsageProblem as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    except KeyboardInterrupt:
-        typer.echo("interrupted; run the same command again to resume", err=True)
-        raise typer.Exit(130) from None
-    typer.echo(report.summary_line(), err=True)
-    raise typer.Exit(report.exit_code)

@@ -1,6 +1,6 @@
 """``newsbridge db ...`` and ``newsbridge cache ...``: schema upgrades and cache upkeep.
 
-The URL comes from ``--url`` or else ``NEWSBRIDGE_DATABASE_URL`` (``Settings``).
+The URL comes from ``--url`` or else ``NEWSBRIDGE_DATABASE_URL`` (the command's settings).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from service.cli.config import load_settings
 from service.storage import db
 from service.storage.cache_store import SqlTranslationStore
 
@@ -34,11 +35,7 @@ def parse_duration(value: str) -> timedelta:
 
 
 def _url(url: str | None) -> str:
-    if url:
-        return url
-    from service.settings import Settings
-
-    return Settings().database_url
+    return url or load_settings().database_url
 
 
 def _fail(exc: Exception, code: int = 1) -> typer.Exit:

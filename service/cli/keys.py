@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from service.cli.config import load_settings
 from service.storage import db
 from service.storage.key_store import KeyExists, KeyStore
 
@@ -21,10 +22,7 @@ UrlOption = Annotated[str | None, typer.Option(
 
 
 def _store(url: str | None) -> KeyStore:
-    if not url:
-        from service.settings import Settings
-
-        url = Settings().database_url
+    url = url or load_settings().database_url
     try:
         db.ensure_schema(url)
     except db.DatabaseConfigError as exc:

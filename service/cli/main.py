@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
 
 import typer
 
-from service.settings import Settings
+from service.cli.config import load_settings
 from translators.registry import LANGUAGES, SOURCE_CHOICES, language_list
 
 if TYPE_CHECKING:
@@ -51,27 +51,37 @@ def _format(path: str, fmt: str | None) -> Literal["text", "html"]:
 
 @app.command()
 def serve(host: str = "127.0.0.1", port: Annotated[int, typer.Option(help="0: any free port (logged)")] = 8000,
-          workers: int = 1, log_level: Annotated[str, typer.Option(help="Log level")] = "info") -> None:
+          workers: Annotated[int, typer.Option(min=1, help="Server processes; each takes its share of the cores")] = 1,
+          log_level: Annotated[str, typer.Option(help="Log level")] = "info") -> None:
     """Start the HTTP API (OpenAPI docs at /docs). SIGTERM drains within NEWSBRIDGE_SHUTDOWN_GRACE
     seconds; X-Forwarded-For is believed only from NEWSBRIDGE_TRUSTED_PROXIES."""
-    import os
-
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from service.http.clients import trusted_networks
+    from service.http.factory import AppFactory
     from service.http.lifecycle import server_grace
 
-    os.environ["NEWSBRIDGE_WORKERS"] = str(workers)  # each worker takes its share of the cores
-    settings = Settings()
+    settings = load_settings().model_copy(update={"workers": workers})  # each worker takes its share of the cores
     trusted = ",".join(p.strip() for p in settings.trusted_proxies.split(",") if p.strip())
     try:
         trusted_networks(trusted)
     except ValueError as exc:
         raise typer.BadParameter(f"NEWSBRIDGE_TRUSTED_PROXIES: {exc}") from None
-    uvicorn.run("service.http.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level.lower(), timeout_graceful_shutdown=server_grace(settings.shutdown_grace),
-                timeout_keep_alive=max(1, round(settings.keep_alive)),
-                proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None)
+    # The app factory carries the settings: each worker process receives them (pickled), none reads
+    # the environment again. (uvicorn.run takes only an import string for several workers.)
+    config = uvicorn.Config(AppFactory(settings), factory=True, host=host, port=port, workers=workers,
+                            log_level=log_level.lower(),
+                            timeout_graceful_shutdown=server_grace(settings.shutdown_grace),
+                            timeout_keep_alive=max(1, round(settings.keep_alive)),
+                            proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None)
+    server = uvicorn.Server(config)
+    if workers > 1:
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+    else:
+        server.run()
+        if not server.started:
+            raise typer.Exit(3)
 
 
 def _translate_file(path: str, source_lang: str, target_lang: str, fmt: str) -> tuple[Engines, DocumentResult]:
@@ -81,7 +91,7 @@ def _translate_file(path: str, source_lang: str, target_lang: str, fmt: str) -> 
     from service.pipeline.flow import Document
 
     text = _read(path)
-    engines = build_engines(Settings(), coalesce=False)
+    engines = build_engines(load_settings(), coalesce=False)
     try:
         return engines, engines.pipeline.translate(
             Document(text, source_lang, target_lang, _format(path, fmt)))  # type: ignore[arg-type]
@@ -136,7 +146,9 @@ def detect(path: Annotated[str, typer.Argument(help="A file, or - for standard i
 
     text = _read(path)
     try:
-        result = detect_text(build_detector(Settings()), text, fmt=_format(path, fmt))
+        settings = load_settings()
+        result = detect_text(build_detector(settings), text, fmt=_format(path, fmt), max_chars=settings.max_chars,
+                             max_html_depth=settings.max_html_depth)
     except Exception as exc:
         _fail(exc)
     if as_json:
@@ -151,7 +163,7 @@ def models_list() -> None:
     """Each pair, its hub id, and whether it loads from NEWSBRIDGE_MODEL_DIR."""
     from translators.registry import PIVOT, REGISTRY, available_pairs, pivot_pairs
 
-    settings = Settings()
+    settings = load_settings()
     where = available_pairs(settings.model_dir)
     for pair, spec in REGISTRY.items():
         origin = f"{settings.model_dir}/{pair}" if where[pair] == "local" else f"hub: {spec.hub_id}"
@@ -170,7 +182,7 @@ def models_pull(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs, e
 
     from translators.registry import REGISTRY
 
-    settings = Settings()
+    settings = load_settings()
     wanted = pairs or list(REGISTRY)
     failed = 0
     for pair in wanted:
@@ -208,7 +220,7 @@ def models_check(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs (
     from translators.model_check import check_resolved
     from translators.registry import REGISTRY, resolve
 
-    settings = Settings()
+    settings = load_settings()
     failed = 0
     for pair in pairs or list(REGISTRY):
         src, _, tgt = pair.partition("-")
@@ -230,7 +242,7 @@ def models_convert(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs
     from translators.ct2 import convert_pair
     from translators.registry import REGISTRY
 
-    settings = Settings()
+    settings = load_settings()
     failed = 0
     for pair in pairs or list(REGISTRY):
         try:
@@ -281,7 +293,7 @@ def _mount_optional() -> None:
     from service.cli.keys import keys_app
 
     app.add_typer(keys_app, name="keys", help="API keys: create (shown once), list, revoke.")
-    from service.batch.runner import batch_command
+    from service.cli.batch import batch_command
 
     app.command("batch")(batch_command)
 

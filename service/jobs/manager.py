@@ -15,7 +15,7 @@ import logging
 import shutil
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,13 +39,13 @@ def open_jobs(settings: Settings, engines: Engines) -> JobManager:
 
     db = get_engine(settings.database_url)
     ensure_schema(db)
-    manager = JobManager(settings, lambda: engines, JobStore(db))
+    manager = JobManager(settings, engines, JobStore(db))
     manager.start()
     return manager
 
 
 class JobManager:
-    def __init__(self, settings: Settings, engines: Callable[[], Engines], store: JobStore) -> None:
+    def __init__(self, settings: Settings, engines: Engines, store: JobStore) -> None:
         self.settings = settings
         self.engines = engines
         self.store = store
@@ -53,6 +53,10 @@ class JobManager:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
+
+    def _server_engines(self, settings: Settings) -> Engines:
+        """A job runs on the server's engines (the models are loaded once per process)."""
+        return self.engines
 
     # -- files -----------------------------------------------------------------------------------
     def folder(self, job_id: str) -> Path:
@@ -146,7 +150,7 @@ class JobManager:
         beat = threading.Event()
         threading.Thread(target=self._heartbeat, args=(job.id, beat), daemon=True).start()
         try:
-            report = run_batch(options, self.engines, on_progress=on_progress)
+            report = run_batch(options, self._server_engines, settings=self.settings, on_progress=on_progress)
         except Cancelled:
             if why["stop"] == "server stopping":  # left running: the next start takes it back
                 log.info("job paused for shutdown", extra={"job": job.id})
