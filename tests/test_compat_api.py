@@ -120,3 +120,89 @@ def test_deepl_languages_from_query_or_body(compat: TestClient) -> None:
     body = compat.request("GET", "/v2/languages", data={"type": "target"}).json()
     assert target == body and [lang["language"] for lang in target] == ["EN-GB", "EN-US", "LT", "PL"]
     assert compat.post("/v2/languages", data={"type": "nope"}).status_code == 400
+
+
+@pytest.mark.parametrize("formality", ["prefer_more", "prefer_less", "PREFER_MORE"])
+def test_deepl_prefer_formality_falls_back_to_the_default(compat: TestClient, formality: str) -> None:
+    body = {"text": ["Nikt nie został ranny."], "source_lang": "PL", "target_lang": "EN-GB"}
+    default = compat.post("/v2/translate", json=body)
+    preferred = compat.post("/v2/translate", json=body | {"formality": formality})
+    assert default.status_code == preferred.status_code == 200, preferred.text
+    assert preferred.json() == default.json()  # no language here has formality: the default, as DeepL does
+
+
+def test_deepl_error_shape_on_every_v2_path(compat: TestClient) -> None:
+    """Errors that never reach the DeepL adapter are in its shape too; other paths keep problems."""
+    for method, path, status in [("GET", "/v2/glossaries-nope", 404), ("POST", "/v2/document", 404),
+                                 ("GET", "/v2", 404), ("GET", "/v2/translate", 405), ("DELETE", "/v2/usage", 405)]:
+        r = compat.request(method, path)
+        assert r.status_code == status, (method, path, r.text)
+        assert r.headers["content-type"] == "application/json" and set(r.json()) == {"message"}, r.text
+        assert r.json()["message"] and r.headers["x-request-id"]
+    native = compat.get("/v1/nope")
+    assert native.status_code == 404 and native.headers["content-type"].startswith("application/problem+json")
+    assert native.json()["type"].endswith("/not_found")
+
+
+def test_deepl_error_shape_of_a_body_over_the_limit(model_dir: Path, tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'c.db'}", model_dir=model_dir, coalesce=False,
+                        max_body_bytes=1000)
+    with TestClient(create_app(settings)) as c:
+        r = c.post("/v2/translate", json={"text": ["x" * 2000], "target_lang": "EN-GB"})
+        assert r.status_code == 413 and set(r.json()) == {"message"} and "1000" in r.json()["message"]
+        assert c.post("/v1/translate", json={"text": "x" * 2000}).json()["type"].endswith("/body_too_large")
+
+
+# ----------------------------------------------------------------------------- Weblate's settings check
+
+
+@pytest.fixture(scope="module")
+def keyed(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    tmp = tmp_path_factory.mktemp("compat-keyed")
+    settings = Settings(database_url=f"sqlite:///{tmp / 'c.db'}", model_dir=model_dir, coalesce=False,
+                        api_keys=["good-key"], api_keys_chars_per_month=1000)
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def test_settings_check_comes_back_untranslated_for_a_good_key(keyed: TestClient) -> None:
+    """Weblate saves a service after translating "test" en -> de; there is no German here: the
+    text comes back as sent, marked untranslated, billed nothing, and only for a good key."""
+    auth = {"Authorization": "DeepL-Auth-Key good-key"}
+    deepl = keyed.post("/v2/translate", headers=auth, json={"text": ["test"], "source_lang": "en",
+                                                            "target_lang": "de", "tag_handling": "xml",
+                                                            "ignore_tags": ["x"], "formality": "prefer_less"})
+    assert deepl.status_code == 200, deepl.text
+    assert deepl.json() == {"translations": [{"detected_source_language": "EN", "text": "test",
+                                              "billed_characters": 0}]}
+    assert deepl.headers["x-newsbridge-untranslated"].startswith("de: ")
+    lt = keyed.post("/translate", json={"q": ["test"], "source": "en", "target": "de", "api_key": "good-key"})
+    assert lt.status_code == 200 and lt.json() == {"translatedText": ["test"]}, lt.text
+    assert lt.headers["x-newsbridge-untranslated"].startswith("de: ")
+    one = keyed.post("/translate", data={"q": "test", "source": "en", "target": "de", "api_key": "good-key"})
+    assert one.json() == {"translatedText": "test"}
+    assert keyed.get("/v2/usage", headers=auth).json()["character_count"] == 0  # nothing billed
+
+
+@pytest.mark.parametrize(("path", "body", "status", "key"), [
+    ("/v2/translate", {"text": ["test"], "source_lang": "en", "target_lang": "de", "auth_key": "wrong"}, 403,
+     "message"),
+    ("/v2/translate", {"text": ["test"], "source_lang": "en", "target_lang": "de"}, 403, "message"),
+    ("/translate", {"q": ["test"], "source": "en", "target": "de", "api_key": "wrong"}, 403, "error"),
+    ("/translate", {"q": "test", "source": "en", "target": "de"}, 403, "error"),
+    # anything else in German is refused as before
+    ("/v2/translate", {"text": ["test", "test"], "source_lang": "en", "target_lang": "de", "auth_key": "good-key"},
+     400, "message"),
+    ("/v2/translate", {"text": ["Test"], "source_lang": "en", "target_lang": "de", "auth_key": "good-key"}, 400,
+     "message"),
+    ("/v2/translate", {"text": ["test"], "target_lang": "de", "auth_key": "good-key"}, 400, "message"),
+    ("/v2/translate", {"text": ["test"], "source_lang": "en", "target_lang": "de", "formality": "more",
+                       "auth_key": "good-key"}, 400, "message"),
+    ("/translate", {"q": "test", "source": "pl", "target": "de", "api_key": "good-key"}, 400, "error"),
+    ("/translate", {"q": "Hello", "source": "en", "target": "de", "api_key": "good-key"}, 400, "error"),
+])
+def test_settings_check_is_refused_otherwise(keyed: TestClient, path: str, body: dict, status: int,
+                                             key: str) -> None:
+    r = keyed.post(path, json=body)
+    assert r.status_code == status and set(r.json()) == {key}, r.text
+    assert "x-newsbridge-untranslated" not in r.headers

@@ -18,6 +18,7 @@ from service.http.access_gate import NativeAccessMiddleware
 from service.http.admission import Admission, WorkRunner
 from service.http.compat_deepl import router as deepl_router
 from service.http.compat_libretranslate import router as libretranslate_router
+from service.http.deepl_errors import DeepLErrorShape
 from service.http.editor import router as editor_router
 from service.http.health import router as health_router
 from service.http.jobs import router as jobs_router
@@ -125,3 +126,4 @@ def _add_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
                            allow_headers=["Authorization", "Content-Type", "X-API-Key"],
                            expose_headers=["Retry-After", "X-Request-ID"])
     app.add_middleware(RequestContext, metrics=metrics)  # outer: every response has a request id
+    app.add_middleware(DeepLErrorShape)  # outermost: any error on /v2/* as DeepL's {"message"}, 500s too

@@ -11,7 +11,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -37,16 +37,18 @@ class DialectError(Exception):
 
 async def answer(request: Request, handler: Callable[[Params], Awaitable[Any]], *, key: str,
                  denied: Callable[[AccessDenied], DialectError],
-                 from_error: Callable[[BaseException, Request], DialectError]) -> JSONResponse:
-    """Run a dialect's handler on the request's parameters; every error comes back as
-    ``{key: message}`` (``"message"`` for DeepL, ``"error"`` for LibreTranslate)."""
+                 from_error: Callable[[BaseException, Request], DialectError]) -> Response:
+    """Run a dialect's handler on the request's parameters (it returns a JSON-able value, or a
+    ready ``Response``); every error comes back as ``{key: message}`` (``"message"`` for DeepL,
+    ``"error"`` for LibreTranslate)."""
 
     def reply(err: DialectError) -> JSONResponse:
         return JSONResponse({key: err.message}, status_code=err.status, headers=err.headers)
 
     try:
         params = await read_params(request)
-        return JSONResponse(await handler(params))
+        result = await handler(params)
+        return result if isinstance(result, Response) else JSONResponse(result)
     except DialectError as exc:
         return reply(exc)
     except BadBody as exc:
@@ -152,6 +154,36 @@ def problem_status(exc: BaseException, request: Request) -> tuple[Problem, int]:
     problem = report(exc, request)
     state_of(request.app).metrics.errors.labels(problem.type).inc()
     return problem, STATUS.get(problem.type, ("", 500))[1]
+
+
+# ---------------------------------------------------------------------------- Weblate's settings check
+
+# Weblate (weblate/machinery/base.py, ``validate_settings``) saves a DeepL or LibreTranslate service
+# only after translating this one text from English to German with it; the pair is hard-coded
+# for every service (WeblateOrg/weblate#12579). A LibreTranslate without German refuses it (400
+# "de is not supported") and Weblate then refuses the service, as it refused newsbridge.
+SETTINGS_CHECK = ("en", "de", "test")
+UNTRANSLATED_HEADER = "X-Newsbridge-Untranslated"
+
+
+def is_settings_check(source: Any, target: Any, texts: list[Any]) -> bool:
+    """Whether the request is Weblate's settings check: exactly ``"test"`` from ``en`` to ``de``
+    (any case). newsbridge has no German; it answers this one request with the text as sent
+    (not a translation: the ``X-Newsbridge-Untranslated`` header says so, and nothing is billed)
+    once the key has been checked. Every other request for German is refused as before."""
+    src, tgt, text = SETTINGS_CHECK
+    return (isinstance(source, str) and source.strip().lower() == src
+            and isinstance(target, str) and target.strip().lower() == tgt
+            and len(texts) == 1 and texts[0] == text)
+
+
+async def answer_settings_check(request: Request, credential: str | None, body: Any) -> JSONResponse:
+    """The dialect's ``body`` (the text as sent) once the key is checked and the request counted,
+    with nothing to bill, and a header that says the text is not translated."""
+    await admit(request, 0, credential)
+    _, target, _ = SETTINGS_CHECK
+    note = f"{target}: no model for this language; the text is returned as sent (Weblate's settings check)"
+    return JSONResponse(body, headers={UNTRANSLATED_HEADER: note})
 
 
 # ---------------------------------------------------------------------------- languages

@@ -12,8 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from service.http.access import AccessDenied, header_credential
@@ -23,6 +22,8 @@ from service.http.compat_common import (
     Params,
     admit,
     answer,
+    answer_settings_check,
+    is_settings_check,
     language_codes,
     language_name,
     problem_status,
@@ -37,7 +38,9 @@ router = APIRouter(prefix="/v2", tags=["DeepL-compatible"])
 
 # DeepL's regional variants of a language this service translates into as one
 VARIANTS: dict[str, tuple[str, ...]] = {"en": ("EN-GB", "EN-US")}
-DEFAULT_FORMALITY = ("", "default")
+# DeepL: the prefer_ values fall back to the default where a language has no formality, as
+# every language here (Weblate's "Formal"/"Informal" send them)
+DEFAULT_FORMALITY = ("", "default", "prefer_more", "prefer_less")
 
 
 class DeepLError(DialectError):
@@ -63,7 +66,7 @@ def _from_error(exc: BaseException, request: Request) -> DeepLError:
     return DeepLError(status, problem.detail)
 
 
-async def _answer(request: Request, handler: Callable[[Params], Awaitable[Any]]) -> JSONResponse:
+async def _answer(request: Request, handler: Callable[[Params], Awaitable[Any]]) -> Response:
     return await answer(request, handler, key="message", denied=_denied, from_error=_from_error)
 
 
@@ -101,7 +104,7 @@ def _check_unsupported(params: Params) -> None:
     formality = str(params.get("formality") or "").strip().lower()
     if formality not in DEFAULT_FORMALITY:
         raise DeepLError(400, "'formality' is not supported by this server (its languages have no formality "
-                              "setting); leave it out or send 'default'.")
+                              "setting); leave it out or send 'default', 'prefer_more' or 'prefer_less'.")
     if params.get("glossary_id") or params.getlist("glossary_ids"):
         raise DeepLError(400, "Glossaries are not supported by this server; leave out 'glossary_id'.")
     tag_handling = str(params.get("tag_handling") or "").strip().lower()
@@ -110,18 +113,24 @@ def _check_unsupported(params: Params) -> None:
 
 
 @router.post("/translate", summary="Translate (DeepL API v2-compatible)")
-async def deepl_translate(request: Request) -> JSONResponse:
+async def deepl_translate(request: Request) -> Response:
     """Body: `text` (list; form: repeated `text=`), `target_lang` (EN, EN-GB, EN-US, PL, LT),
     `source_lang`, `tag_handling` (html|xml), `ignore_tags`; `split_sentences`, `preserve_formatting`,
     `outline_detection`, `splitting_tags`, `non_splitting_tags`, `context` are accepted.
-    `formality` other than `default` and `glossary_id` are refused (400)."""
+    `formality` other than `default`, `prefer_more`, `prefer_less` (which fall back to the default)
+    and `glossary_id` are refused (400). Weblate's settings check (`test`, EN to DE) comes back as
+    sent, untranslated (header `X-Newsbridge-Untranslated`)."""
 
-    async def handle(params: Params) -> dict[str, Any]:
+    async def handle(params: Params) -> dict[str, Any] | Response:
         texts = params.getlist("text")
         if not texts:
             raise DeepLError(400, "Parameter 'text' not specified.")
         if not all(isinstance(t, str) for t in texts):
             raise DeepLError(400, "Parameter 'text' must be a string or a list of strings.")
+        if is_settings_check(params.get("source_lang"), params.get("target_lang"), texts):
+            _check_unsupported(params)  # a formality this server refuses fails the check too
+            return await answer_settings_check(request, _credential(request, params), {"translations": [
+                {"detected_source_language": "EN", "text": texts[0], "billed_characters": 0}]})
         target = _target(params.get("target_lang"))
         source = _source(params.get("source_lang"))
         _check_unsupported(params)
@@ -156,7 +165,7 @@ async def deepl_translate(request: Request) -> JSONResponse:
 
 @router.get("/languages", summary="Languages (DeepL API v2-compatible)", operation_id="deepl_languages_get")
 @router.post("/languages", summary="Languages (DeepL API v2-compatible)", operation_id="deepl_languages_post")
-async def deepl_languages(request: Request) -> JSONResponse:
+async def deepl_languages(request: Request) -> Response:
     """`type=source` (default) or `type=target`, in the query or the body (the SDKs send it in a
     form body, also on GET)."""
 
@@ -180,7 +189,7 @@ async def deepl_languages(request: Request) -> JSONResponse:
 
 @router.get("/usage", summary="Usage of the key (DeepL API v2-compatible)", operation_id="deepl_usage_get")
 @router.post("/usage", summary="Usage of the key (DeepL API v2-compatible)", operation_id="deepl_usage_post")
-async def deepl_usage(request: Request) -> JSONResponse:
+async def deepl_usage(request: Request) -> Response:
     """`{"character_count", "character_limit"}`: this month's characters of the key and its quota."""
 
     async def handle(params: Params) -> dict[str, int]:

@@ -13,8 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from service.http.access import AccessDenied
@@ -23,6 +22,8 @@ from service.http.compat_common import (
     Params,
     admit,
     answer,
+    answer_settings_check,
+    is_settings_check,
     language_codes,
     language_name,
     problem_status,
@@ -62,7 +63,7 @@ def _from_error(exc: BaseException, request: Request, index: int | None = None) 
     return LtError(status, problem.detail)
 
 
-async def _answer(request: Request, handler: Callable[[Params], Awaitable[Any]]) -> JSONResponse:
+async def _answer(request: Request, handler: Callable[[Params], Awaitable[Any]]) -> Response:
     return await answer(request, handler, key="error", denied=_denied, from_error=_from_error)
 
 
@@ -104,12 +105,16 @@ def _texts(params: Params) -> tuple[list[str], bool]:
 
 
 @router.post("/translate", summary="Translate (LibreTranslate-compatible)")
-async def lt_translate(request: Request) -> JSONResponse:
+async def lt_translate(request: Request) -> Response:
     """Body: `q` (string or list), `source` (`auto` or a code), `target`, `format` (`text`|`html`),
-    `alternatives` (accepted; always `[]`), `api_key`."""
+    `alternatives` (accepted; always `[]`), `api_key`. Weblate's settings check (`test`, en to de)
+    comes back as sent, untranslated (header `X-Newsbridge-Untranslated`)."""
 
-    async def handle(params: Params) -> dict[str, Any]:
+    async def handle(params: Params) -> dict[str, Any] | Response:
         texts, is_list = _texts(params)
+        if is_settings_check(params.get("source"), params.get("target"), texts):
+            return await answer_settings_check(request, params.get("api_key"),
+                                               {"translatedText": texts if is_list else texts[0]})
         source = _language(params, "source", auto=True)
         target = _language(params, "target", auto=False)
         fmt = "html" if str(params.get("format", "text")).lower() == "html" else "text"
@@ -139,7 +144,7 @@ def _int(value: Any) -> int:
 
 
 @router.post("/detect", summary="Detect the language (LibreTranslate-compatible)")
-async def lt_detect(request: Request) -> JSONResponse:
+async def lt_detect(request: Request) -> Response:
     """Body: `q`, `api_key`. Returns `[{"confidence": 0-100, "language": code}]`, most likely first."""
 
     async def handle(params: Params) -> list[dict[str, Any]]:
@@ -166,7 +171,7 @@ async def lt_detect(request: Request) -> JSONResponse:
 
 @router.get("/languages", summary="Languages (LibreTranslate-compatible)", operation_id="lt_languages_get")
 @router.post("/languages", summary="Languages (LibreTranslate-compatible)", operation_id="lt_languages_post")
-async def lt_languages(request: Request) -> JSONResponse:
+async def lt_languages(request: Request) -> Response:
     """`[{"code", "name", "targets": [...]}]` from the model registry (a body on GET is ignored)."""
 
     async def handle(params: Params) -> list[dict[str, Any]]:
