@@ -123,6 +123,28 @@ def batch(m: Any, service: str, source: str, target: str) -> dict[str, Any]:
     return out
 
 
+GLOSSARY = ("pl", "en", "Czekamy na odpowiedź ministra.", "odpowiedź\tanswer")  # source, target, text, TSV
+
+
+def glossary(base: str, key: str) -> dict[str, Any]:
+    """A project glossary through DeepL's glossary API, as Weblate uploads it: the project's TSV
+    (Weblate's own test patches ``get_glossary_tsv`` the same way: glossary units live in its
+    database), the pair checked with glossary-language-pairs, the glossary listed, created,
+    listed again, and its id sent with the translation."""
+    from unittest.mock import patch
+
+    source, target, text, tsv = GLOSSARY
+    m = machine("deepl", base, key, formality="default")
+    with patch("weblate.glossary.models.get_glossary_tsv", new=lambda _translation: tsv):
+        out = translate_one(m, "deepl", source, target, text, "")
+    out["tsv"] = tsv
+    try:
+        out["glossaries"] = sorted(m.list_glossaries())
+    except Exception as exc:
+        out["glossaries"] = error_text(exc)
+    return out
+
+
 def first_translation(base: str, key: str) -> dict[str, Any]:
     """The first translation after the server started: the request DeepL's ``translate`` makes
     (``download_multiple_translations``: tag_handling xml, Weblate's 5 s timeout), without the
@@ -178,6 +200,7 @@ def run(base: str, key: str) -> dict[str, Any]:
             report["unsupported"].append(translate_one(m, service, source, target, text, ""))
         wrong = machine(service, base, key + "-wrong", **extra)
         report["wrong_key"].append(translate_one(wrong, service, "pl", "en", PLAIN_TEXT["pl"], ""))
+    report["glossary"] = glossary(base, key)
     return report
 
 
