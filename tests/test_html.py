@@ -10,7 +10,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from tests.scaling import LINEAR, superlinearity
 from translators.text.html import HtmlDocument, parse_html
-from translators.text.html_render import render_html
+from translators.text.html_render import project_html, render_html
 from translators.text.quotes import parse_tweet_date
 
 SAMPLE = Path(__file__).parent / "fixtures" / "samples" / "en_article_with_pl_tweet.html"
@@ -104,9 +104,9 @@ def test_uppercase_render_keeps_block_markup_and_protected_links(sample: str) ->
     rendered = parse_html(html)
     assert rendered.text == _upper_unprotected(doc.text)
     assert [b.tag for b in rendered.blocks] == [b.tag for b in doc.blocks]
-    # the only element lost is the date link, whose text the "translation" changed
-    before = [e for e in _elements(sample) if e != ("a", {"href": doc.tweets[0].url})]
-    assert _elements(html) == before
+    # every element kept, also the date link whose text the "translation" changed
+    assert _elements(html) == _elements(sample)
+    assert f'<a href="{doc.tweets[0].url}">NOVEMBER 12, 2021</a>' in html
 
 
 def test_translations_are_escaped() -> None:
@@ -147,10 +147,16 @@ def test_block_structure() -> None:
     assert '<figure><img src="a.png"><figcaption>CAPTION</figcaption></figure>' in out
 
 
-def test_inline_elements_kept_when_their_text_survives() -> None:
+def test_inline_elements_kept_without_an_alignment() -> None:
+    """No word links given: identical words place what they can, the rest is kept anyway and
+    reported as uncertain (never flattened, never dropped)."""
     doc = parse_html('<p>Minister <b>Kamiński</b> spoke in <a href="/w">Warsaw</a> today.</p>')
-    out = render_html(doc, ["Minister Kamiński przemawiał dziś w Warszawie."])
-    assert out == "<p>Minister <b>Kamiński</b> przemawiał dziś w Warszawie.</p>"  # <a> flattened
+    done = project_html(doc, ["Minister Kamiński przemawiał dziś w Warszawie."])
+    assert "<b>Kamiński</b>" in done.markup
+    assert done.markup.count('<a href="/w">') == 1 and done.markup.count("</a>") == 1
+    assert parse_html(done.markup).text == "Minister Kamiński przemawiał dziś w Warszawie."
+    assert [(u.block, doc.blocks[0].span.text[u.start:u.end], u.label) for u in done.uncertain] == [
+        (0, "Warsaw", '<a href="/w">')]
 
 
 def test_protected_inline_elements_survive_reordering() -> None:
@@ -161,10 +167,10 @@ def test_protected_inline_elements_survive_reordering() -> None:
     assert out == (
         '<p>Zobacz <a href="https://t.co/z">t.co/z</a> i obserwuj <a href="https://x.com/a">@a</a></p>'
     )
-    # a link nested in ordinary formatting is kept, the formatting is flattened
+    # a link nested in ordinary formatting: both kept, nested as they were
     doc = parse_html('<p><em>see <a href="https://x.org">https://x.org</a> now</em></p>')
     assert render_html(doc, ["zobacz https://x.org teraz"]) == (
-        '<p>zobacz <a href="https://x.org">https://x.org</a> teraz</p>'
+        '<p>zobacz <em><a href="https://x.org">https://x.org</a></em> teraz</p>'
     )
 
 
