@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ClientClosed", "DeadlineExceeded", "EmptyText", "HtmlTooDeep", "InvalidRequest", "InvalidText",
-           "NewsbridgeError", "Overloaded", "RequestTooLarge", "ServiceNotReady", "ShuttingDown", "TextTooLarge",
-           "TooManyTexts", "UnsupportedLanguage", "check_text"]
+__all__ = ["ClientClosed", "DeadlineExceeded", "EmptyText", "HtmlTooDeep", "InvalidMarkup", "InvalidRequest",
+           "InvalidText", "NewsbridgeError", "Overloaded", "RequestTooLarge", "ServiceNotReady", "ShuttingDown",
+           "TextTooLarge", "TooManyTexts", "UnsupportedLanguage", "check_text"]
 
 
 class NewsbridgeError(Exception):
@@ -64,6 +64,12 @@ class RequestTooLarge(NewsbridgeError):
 
 class HtmlTooDeep(NewsbridgeError):
     type = "html_too_deep"
+
+
+class InvalidMarkup(NewsbridgeError):
+    """``format=xml`` text that is not well-formed XML."""
+
+    type = "invalid_markup"
 
 
 class Overloaded(NewsbridgeError):

@@ -34,6 +34,10 @@ class SentenceModel(BaseModel):
                                                     "repetition loop was cut: the translation may be incomplete.")
     warnings: list[str] = Field(default_factory=list,
                                 description="e.g. a number of the source that is not in the translation.")
+    flags: list[str] = Field(default_factory=list,
+                             description="Stable codes of what the warnings say, e.g. `markup_placement_uncertain` "
+                                         "(an inline element of this sentence that the word alignment could not "
+                                         "place was placed by its neighbours; its warning names it).")
 
 
 class QuoteModel(BaseModel):
@@ -67,7 +71,7 @@ class CachedCounts(BaseModel):
 class TranslationModel(BaseModel):
     source_lang: Literal[Lang, "und"]
     target_lang: TargetLang
-    format: Literal["text", "html"]
+    format: Literal["text", "html", "xml"]
     offsets: Offsets
     source_text: str = Field(description="The text source spans index: the input itself, or the visible text of HTML.")
     translation: str = Field(description="The translation, HTML for format=html.")

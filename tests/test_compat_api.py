@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,6 +44,19 @@ def test_lt_form_body_and_html(compat: TestClient) -> None:
     assert r.status_code == 200, r.text
     out = r.json()["translatedText"]
     assert out.startswith("<p>") and "<b>#granica</b>" in out
+
+
+def test_lt_weblate_placeholders_come_back_once_each(compat: TestClient) -> None:
+    """Weblate's LibreTranslate machinery: JSON, q a list, no format; its placeholders are [X<n>X]."""
+    texts = ["Witaj [X6X], [X10X] czeka.", "[X0X] plików usunięto z [X12X].", "Granica jest zamknięta."]
+    r = compat.post("/translate", json={"q": texts, "source": "pl", "target": "en"})
+    assert r.status_code == 200, r.text
+    out = r.json()["translatedText"]
+    assert len(out) == 3
+    for text, translated in zip(texts, out, strict=True):
+        found = re.findall(r"\[X\d+X\]", text)
+        assert sorted(re.findall(r"\[X\d+X\]", translated)) == sorted(found), translated
+    assert out[1].startswith("[X0X] ")  # a placeholder at the edge stays at the edge
 
 
 @pytest.mark.parametrize(("body", "status", "words"), [
@@ -103,14 +117,71 @@ def test_deepl_errors(compat: TestClient, body: dict, status: int, words: str) -
 def test_deepl_html_keeps_what_must_not_be_translated(compat: TestClient) -> None:
     html = (f'<div><p>{TWEET_PL}</p><p translate="no">{TWEET_PL}</p><p class="lead notranslate">Nikt nie został '
             f'ranny.</p><code>Nikt nie został ranny.</code></div>')
-    r = compat.post("/v2/translate", json={"text": [html], "target_lang": "EN-GB", "tag_handling": "xml",
-                                           "ignore_tags": ["code"], "outline_detection": False})
+    r = compat.post("/v2/translate", json={"text": [html], "target_lang": "EN-GB", "tag_handling": "html",
+                                           "ignore_tags": ["code"]})
     assert r.status_code == 200, r.text
     out = r.json()["translations"][0]["text"]
     assert out.startswith("<div><p>") and not out.startswith(f"<div><p>{TWEET_PL}")
     assert f'<p translate="no">{TWEET_PL}</p>' in out
     assert '<p class="lead notranslate">Nikt nie został ranny.</p>' in out
     assert "<code>Nikt nie został ranny.</code>" in out
+
+
+def test_deepl_xml_is_parsed_as_xml(compat: TestClient) -> None:
+    """Self-closing placeholders stay self-closing and come back once each; ignored tags keep their
+    content; splitting tags make blocks; everything outside the translated text is byte for byte."""
+    xml = ('<?xml version="1.0" encoding="UTF-8"?>\n<doc><meta><title>Granica</title></meta>\n'
+           '<par>Witaj <x id="6"/>, <x id="10"></x> czeka na <b>granicy</b>.</par>'
+           '<par>Nikt <keep>nie został</keep> ranny.</par></doc>')
+    r = compat.post("/v2/translate", json={"text": [xml], "target_lang": "EN-GB", "source_lang": "PL",
+                                           "tag_handling": "xml", "ignore_tags": ["x", "keep"]})
+    assert r.status_code == 200, r.text
+    out = r.json()["translations"][0]["text"]
+    assert out.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<doc><meta><title>')
+    assert out.count('<x id="6"/>') == 1 and out.count('<x id="10"></x>') == 1
+    assert out.count("<b>") == 1 and out.count("</b>") == 1 and "<keep>nie został</keep>" in out
+    assert out.count("<par>") == 2 and out.endswith("</par></doc>")
+    import xml.etree.ElementTree as ET
+
+    ET.fromstring(out.encode())  # well-formed
+    bad = compat.post("/v2/translate", json={"text": ["<b>Nikt</i>"], "target_lang": "EN-GB", "tag_handling": "xml"})
+    assert bad.status_code == 400 and "Tag handling parsing failed" in bad.json()["message"], bad.text
+    as_html = compat.post("/v2/translate", json={"text": ["Witaj <x id=\"6\"/> czeka."], "target_lang": "EN-GB",
+                                                 "tag_handling": "html"})
+    assert as_html.status_code == 200  # HTML has no self-closing elements: no 400 there
+
+
+def test_deepl_weblate_request_shape(compat: TestClient) -> None:
+    """What weblate.machinery.deepl.DeepLTranslation sends: JSON, every text of a batch, tag_handling=xml,
+    ignore_tags=["x"], its placeholders as <x id="n"></x> (format_replacement), text escaped with
+    html.escape; it reads translations[i].text and html.unescapes it."""
+    import html
+
+    texts = ['Witaj <x id="6"></x>, <x id="10"></x> czeka.', "Plik <x id=\"5\"></x> &quot;raport&quot; &amp; "
+             "<x id=\"27\"></x> usunięto.", 'Liczba: <x id="0"></x>']
+    body = {"text": texts, "source_lang": "PL", "target_lang": "EN-GB", "formality": "default",
+            "tag_handling": "xml", "ignore_tags": ["x"]}
+    r = compat.post("/v2/translate", json=body, headers={"Authorization": "DeepL-Auth-Key anything"})
+    assert r.status_code == 200, r.text
+    out = [t["text"] for t in r.json()["translations"]]
+    assert len(out) == 3
+    for text, translated in zip(texts, out, strict=True):
+        ids = re.findall(r'<x id="(\d+)"></x>', text)
+        assert ids and sorted(re.findall(r'<x id="(\d+)"></x>', translated)) == sorted(ids), translated
+        assert "<" not in re.sub(r'<x id="\d+"></x>', "", translated)  # nothing else became markup
+        html.unescape(translated)
+    assert out[2].endswith('<x id="0"></x>')  # it stood at the end
+
+
+def test_deepl_xml_splitting_options(compat: TestClient) -> None:
+    xml = "<doc><t>Nikt nie został ranny.</t><t>Granica jest zamknięta.</t></doc>"
+    base = {"text": [xml], "target_lang": "EN-GB", "source_lang": "PL", "tag_handling": "xml"}
+    one = compat.post("/v2/translate", json={**base, "outline_detection": False}).json()["translations"][0]["text"]
+    split = compat.post("/v2/translate", data={**base, "text": xml, "outline_detection": "0",
+                                                "splitting_tags": "t"}).json()["translations"][0]["text"]
+    assert one.count("<t>") == split.count("<t>") == 2
+    bad = compat.post("/v2/translate", json={**base, "outline_detection": "perhaps"})
+    assert bad.status_code == 400 and "outline_detection" in bad.json()["message"]
 
 
 def test_deepl_languages_from_query_or_body(compat: TestClient) -> None:

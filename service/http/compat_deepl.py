@@ -93,11 +93,41 @@ def _source(value: Any) -> str:
     return code
 
 
-def _tags(params: Params, name: str) -> frozenset[str]:
+def _tags(params: Params, name: str, *, xml: bool) -> frozenset[str]:
+    """A list of tag names (a JSON list, repeated form fields, or comma-separated); HTML's are
+    case-insensitive, XML's are not."""
     tags: set[str] = set()
     for value in params.getlist(name):
-        tags |= {t.strip().lower() for t in str(value).split(",") if t.strip()}
+        tags |= {t.strip() if xml else t.strip().lower() for t in str(value).split(",") if t.strip()}
     return frozenset(tags)
+
+
+def _flag(params: Params, name: str, default: bool) -> bool:
+    value = params.get(name)
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true"):
+        return True
+    if text in ("0", "false"):
+        return False
+    raise DeepLError(400, f"Value for '{name}' not supported.")
+
+
+def _documents(params: Params, texts: list[str], source: str, target: str) -> list[Document]:
+    """One document per text, with DeepL's tag handling: ``html``, or ``xml`` with its options
+    (``ignore_tags``, ``splitting_tags``, ``non_splitting_tags``, ``outline_detection``)."""
+    tag_handling = str(params.get("tag_handling") or "").strip().lower()
+    xml = tag_handling == "xml"
+    fmt = tag_handling or "text"
+    options = {"ignore_tags": _tags(params, "ignore_tags", xml=xml)}
+    if xml:
+        options |= {"splitting_tags": _tags(params, "splitting_tags", xml=True),
+                    "non_splitting_tags": _tags(params, "non_splitting_tags", xml=True),
+                    "outline_detection": _flag(params, "outline_detection", True)}
+    return [Document(t, source, target, fmt, **options) for t in texts]  # type: ignore[arg-type]
 
 
 def _check_unsupported(params: Params) -> None:
@@ -115,8 +145,9 @@ def _check_unsupported(params: Params) -> None:
 @router.post("/translate", summary="Translate (DeepL API v2-compatible)")
 async def deepl_translate(request: Request) -> Response:
     """Body: `text` (list; form: repeated `text=`), `target_lang` (EN, EN-GB, EN-US, PL, LT),
-    `source_lang`, `tag_handling` (html|xml), `ignore_tags`; `split_sentences`, `preserve_formatting`,
-    `outline_detection`, `splitting_tags`, `non_splitting_tags`, `context` are accepted.
+    `source_lang`, `tag_handling` (`html`, or `xml`: parsed as XML, with `ignore_tags`, `splitting_tags`,
+    `non_splitting_tags`, `outline_detection` as DeepL documents them; malformed XML is a 400);
+    `split_sentences`, `preserve_formatting`, `context` are accepted.
     `formality` other than `default`, `prefer_more`, `prefer_less` (which fall back to the default)
     and `glossary_id` are refused (400). Weblate's settings check (`test`, EN to DE) comes back as
     sent, untranslated (header `X-Newsbridge-Untranslated`)."""
@@ -134,12 +165,10 @@ async def deepl_translate(request: Request) -> Response:
         target = _target(params.get("target_lang"))
         source = _source(params.get("source_lang"))
         _check_unsupported(params)
-        fmt = "html" if params.get("tag_handling") else "text"
         chars = check_request(texts, running_of(request).settings)
-        ignore = _tags(params, "ignore_tags")
-        ticket = await admit(request, chars, _credential(request, params))
         todo = [i for i, t in enumerate(texts) if t.strip()]  # DeepL returns empty texts as they are
-        docs = [Document(texts[i], source, target, fmt, ignore) for i in todo]  # type: ignore[arg-type]
+        docs = _documents(params, [texts[i] for i in todo], source, target)
+        ticket = await admit(request, chars, _credential(request, params))
         results = await translate(request, docs, ticket) if docs else []
         for r in results:
             if isinstance(r, Exception):

@@ -49,6 +49,7 @@ STATUS: dict[str, tuple[str, int]] = {
     "too_many_texts": ("Too many texts", 413),
     "request_too_large": ("Request too large", 413),
     "html_too_deep": ("HTML nested too deeply", 413),
+    "invalid_markup": ("Invalid markup", 422),
     "overloaded": ("Server overloaded", 503),
     "shutting_down": ("Server shutting down", 503),
     "deadline_exceeded": ("Request deadline exceeded", 504),

@@ -3,7 +3,7 @@
 Each sentence's translation is its frame's model output unmasked, with the carved quotes'
 translations spliced in where the frame held their placeholders; the gaps between sentences are
 kept. So every target span (sentence, quote) is exact by construction, and ``text[start:end]``
-equals its ``text``. HTML input gets its blocks' translations put back into the markup.
+equals its ``text``. HTML and XML input get their blocks' translations put back into the markup (``markup.py``).
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
+from service.pipeline.markup import render_markup
 from service.pipeline.nesting import parents
 from service.pipeline.plan import DocPlan, Unit
 from service.pipeline.results import DocumentResult, QuoteOut, SentenceOut
 from translators.base import Lang, ModelIdentity, Span, Translator
-from translators.text.html_render import render_html
 from translators.text.intervals import Intervals, splice
 from translators.text.numbers import check_numbers
 from translators.text.protect import unmask_with
@@ -57,7 +57,7 @@ def assemble(plan: DocPlan, translator: Translator) -> DocumentResult:
     quotes = _align_quotes(plan, sentences, quote_target, translation_text)
     translation = translation_text
     if plan.html is not None:
-        translation = render_html(plan.html, _block_translations(plan, sentences, translation_text))
+        translation = render_markup(plan, sentences, translation_text)
     warnings = list(plan.warnings)
     warnings += [f"sentence {i}: {w}" for i, s in enumerate(sentences) for w in s.warnings]
     split = sum(1 for s in sentences if s.pieces > 1)
@@ -145,16 +145,3 @@ def _render(unit: Unit, target: Lang) -> tuple[str, dict[int, tuple[int, int]]]:
         where[qi] = (a, b)
         where.update({k: (a + c, a + d) for k, (c, d) in inner.items()})
     return text, where
-
-
-def _block_translations(plan: DocPlan, sentences: Sequence[SentenceOut], translation: str) -> list[str]:
-    assert plan.html is not None
-    at = Intervals([(s.source.start, s.source.end) for s in sentences])
-    out: list[str] = []
-    for block in plan.html.blocks:
-        inside = [sentences[i] for i in at.overlapping(block.span.start, block.span.end)]
-        if not inside:
-            out.append(block.span.text)
-            continue
-        out.append(translation[inside[0].target.start:inside[-1].target.end])
-    return out

@@ -1,5 +1,5 @@
 """What a text must be before the pipeline works on it: not empty, within the size limit, valid
-UTF-8, HTML not nested too deep. The one place these are checked, for every caller (the API, the
+UTF-8, HTML or XML not nested too deep. The one place these are checked, for every caller (the API, the
 LibreTranslate and DeepL dialects, the CLI, batch and jobs); the HTTP layer adds only the limits
 of a whole request (``service/http/limits.py``).
 """
@@ -24,12 +24,13 @@ _FLAT = frozenset({
 })
 
 
-def html_depth(html: str) -> int:
+def html_depth(html: str, *, xml: bool = False) -> int:
     """Deepest element nesting by a scan of the tags (an upper bound for well-formed markup;
-    elements with optional end tags are not counted)."""
+    in HTML, elements with optional end tags are not counted)."""
     depth = deepest = 0
+    flat = frozenset() if xml else _FLAT
     for closing, name, self_closing in _TAG.findall(html):
-        if name.lower() in _FLAT or self_closing:
+        if name.lower() in flat or self_closing:
             continue
         if closing:
             depth = max(0, depth - 1)
@@ -49,5 +50,5 @@ def check_input(text: str, fmt: Format = "text", *, max_chars: int = DEFAULT_MAX
     if len(text) > max_chars:
         raise TextTooLarge(f"text has {len(text)} characters; the limit is {max_chars}")
     check_text(text)
-    if fmt == "html" and (depth := html_depth(text)) > max_html_depth:
+    if fmt in ("html", "xml") and (depth := html_depth(text, xml=fmt == "xml")) > max_html_depth:
         raise HtmlTooDeep(f"text nests elements {depth} deep; the limit is {max_html_depth}")

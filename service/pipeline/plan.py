@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from service.errors import UnsupportedLanguage
+from service.errors import InvalidMarkup, UnsupportedLanguage
 from service.pipeline.checks import DEFAULT_MAX_CHARS, DEFAULT_MAX_HTML_DEPTH, check_input
 from service.pipeline.nesting import carve, quote_forest
 from service.pipeline.results import DetectionResult, Document, Format
@@ -26,8 +26,10 @@ from translators.text.intervals import Intervals
 from translators.text.protect import Masked, mask
 from translators.text.quotes import Quote, find_quotes
 from translators.text.segment import split_sentences
+from translators.text.xml_doc import DEFAULT_OPTIONS, MarkupError, XmlOptions, parse_xml
 
-__all__ = ["LOW_CONFIDENCE", "DocPlan", "SentencePlan", "Unit", "detect_text", "plan_document", "segment"]
+__all__ = ["LOW_CONFIDENCE", "DocPlan", "SentencePlan", "Unit", "detect_text", "markup_options", "plan_document",
+           "segment"]
 
 LOW_CONFIDENCE = 0.5
 
@@ -80,12 +82,21 @@ class DocPlan:
         return [u for sp in self.sentences for u in sp.frame.walk()]
 
 
+def markup_options(doc: Document) -> XmlOptions:
+    """The document's markup options (HTML reads only ``ignore_tags``)."""
+    return XmlOptions(doc.ignore_tags, doc.splitting_tags, doc.non_splitting_tags, doc.outline_detection)
+
+
 def segment(text: str, fmt: Format, hint: str | None,
-            ignore_tags: frozenset[str] = frozenset()) -> tuple[str, list[Span], HtmlDocument | None]:
-    """Sentences of a text, or of an HTML document's blocks (spans into its text content);
-    HTML elements marked not to be translated, and tags in ``ignore_tags``, are left out."""
-    if fmt == "html":
-        html = parse_html(text, ignore_tags)
+            options: XmlOptions = DEFAULT_OPTIONS) -> tuple[str, list[Span], HtmlDocument | None]:
+    """Sentences of a text, or of an HTML or XML document's blocks (spans into its text content);
+    HTML elements marked not to be translated, and tags in ``options.ignore_tags``, are left out.
+    Malformed XML raises ``InvalidMarkup``."""
+    if fmt in ("html", "xml"):
+        try:
+            html = parse_html(text, options.ignore_tags) if fmt == "html" else parse_xml(text, options)
+        except MarkupError as exc:
+            raise InvalidMarkup(str(exc)) from None
         spans: list[Span] = []
         for block in html.blocks:
             base = block.span.start
@@ -115,7 +126,7 @@ def plan_document(doc: Document, detector: Detector, max_chars: int = DEFAULT_MA
         raise UnsupportedLanguage(f"target language {doc.target_lang!r} is not supported: "
                                   f"use {', '.join(SUPPORTED_LANGS)}")
     hint = None if doc.source_lang == "auto" else doc.source_lang
-    source_text, spans, html = segment(doc.text, doc.format, hint, doc.ignore_tags)
+    source_text, spans, html = segment(doc.text, doc.format, hint, markup_options(doc))
     warnings: list[str] = []
     detections = [_detect(detector, s.text, doc.source_lang) for s in spans]
     doc_lang = _document_language(spans, detections)

@@ -10,7 +10,8 @@ from translators.base import DetectedLang, Detection, Lang, ModelIdentity, Span
 
 __all__ = ["DetectionResult", "Document", "DocumentResult", "Format", "QuoteOut", "SentenceOut"]
 
-Format = Literal["text", "html"]
+Format = Literal["text", "html", "xml"]
+
 
 @dataclass(frozen=True)
 class Document:
@@ -18,7 +19,10 @@ class Document:
     source_lang: Lang | Literal["auto"] = "auto"
     target_lang: Lang = "en"
     format: Format = "text"
-    ignore_tags: frozenset[str] = frozenset()  # HTML: elements whose content is kept as it is
+    ignore_tags: frozenset[str] = frozenset()  # HTML, XML: elements whose content is kept as it is
+    splitting_tags: frozenset[str] = frozenset()  # XML: elements that always split sentences (DeepL's option)
+    non_splitting_tags: frozenset[str] = frozenset()  # XML: elements that never do
+    outline_detection: bool = True  # XML: elements outside running text are structure (DeepL's default)
 
 
 @dataclass
@@ -32,6 +36,7 @@ class SentenceOut:
     cached: bool = False
     capped: bool = False  # the model's output stopped at its length cap or was repetition-guarded
     warnings: list[str] = field(default_factory=list)  # e.g. a number of the source not in the translation
+    flags: list[str] = field(default_factory=list)  # stable codes of the newer warnings ("markup_placement_uncertain")
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """The one set of patterns for what newsroom text is decorated with: URLs (scheme, ``www.``,
 bare domains with a known TLD, ``pic.twitter.com/...``), e-mail addresses, @handles, #hashtags,
-emoji sequences (flags, keycaps, ZWJ sequences, skin tones, variation selectors, tag sequences)
-and numbers.
+emoji sequences (flags, keycaps, ZWJ sequences, skin tones, variation selectors, tag sequences),
+translation tools' placeholders (Weblate's ``[X6X]``) and numbers.
 
 Protection (``protect.py``) masks them, detection (``detect.py``) ignores them, HTML rendering
 (``html_render.py``) places inline elements that hold one, and the extractive summarizer leaves
@@ -34,15 +34,18 @@ _EMOJI = rf"""(?P<emoji>
       | [\u20E3\U000E0020-\U000E007F]
     )"""
 _HANDLE = rf"(?P<handle>@[{_W}]+)"
+# a translation tool's own placeholder, e.g. Weblate's [X6X] for a format string: passes through as is
+_PLACEHOLDER = r"(?P<placeholder>\[X[0-9]{1,9}X\])"
 _HASHTAG = rf"(?P<hashtag>\#[{_W}]+)"
 _NUMBER = rf"""(?P<number>(?:(?<![{_W}])|\G)[\p{{L}}\p{{M}}\p{{No}}\p{{Nl}}_]*{_DIGIT}
         (?:[\p{{L}}\p{{M}}\p{{No}}\p{{Nl}}_]|{_DIGIT}|[.,:/-](?={_DIGIT}))*)"""
 
 _FLAGS = regex.VERBOSE | regex.V0
 # Everything protection finds; the group name is the kind (``domain`` is a URL without scheme).
-PROTECTED = regex.compile("|".join([_URL, _EMAIL, _DOMAIN, _EMOJI, _HANDLE, _HASHTAG, _NUMBER]), _FLAGS)
+PROTECTED = regex.compile("|".join([_PLACEHOLDER, _URL, _EMAIL, _DOMAIN, _EMOJI, _HANDLE, _HASHTAG, _NUMBER]),
+                          _FLAGS)
 # The same without numbers: what a text is decorated with (not its words).
-DECORATION = regex.compile("|".join([_URL, _EMAIL, _DOMAIN, _EMOJI, _HANDLE, _HASHTAG]), _FLAGS)
+DECORATION = regex.compile("|".join([_PLACEHOLDER, _URL, _EMAIL, _DOMAIN, _EMOJI, _HANDLE, _HASHTAG]), _FLAGS)
 URL = regex.compile("|".join([_URL, _DOMAIN]), _FLAGS)
 # the link of a post on X/Twitter (an embedded tweet's permalink)
 TWEET_STATUS_URL = regex.compile(r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/\w+/status(?:es)?/\d+")

@@ -2,7 +2,9 @@
 
 URLs (scheme, ``www.``, bare domains with a known TLD, ``pic.twitter.com/...``), e-mail
 addresses, @handles, #hashtags, emoji sequences (flags, keycaps, ZWJ sequences, skin tones,
-variation selectors, tag sequences) never reach the model in a form it can rewrite.
+variation selectors, tag sequences) and the placeholders translation tools put in for what must
+not be translated (Weblate's ``[X6X]`` for a ``%s`` or ``{name}``) never reach the model in a form
+it can rewrite: each comes back exactly once.
 
 Numbers are found here too (the segmenter never cuts inside ``3.5`` or ``1.000``) but are NOT
 masked: the model must see them (Polish and Lithuanian nouns agree with the number, English
@@ -35,8 +37,8 @@ import regex
 from translators.text.intervals import splice
 from translators.text.patterns import PROTECTED, URL_TRAIL, WORD_CHARS
 
-Kind = Literal["url", "handle", "hashtag", "email", "emoji", "number", "code", "hole"]
-EDGE_KINDS = frozenset({"url", "handle", "hashtag", "email", "emoji"})
+Kind = Literal["url", "handle", "hashtag", "email", "emoji", "placeholder", "number", "code", "hole"]
+EDGE_KINDS = frozenset({"url", "handle", "hashtag", "email", "emoji", "placeholder"})
 
 PLACEHOLDER = "QZ{}"
 # Tolerant: any case, spaces inside, glued to words. Digits capped later (int() guard).
@@ -59,7 +61,7 @@ class Protected:
     start: int
     end: int
     text: str
-    kind: str  # url|handle|hashtag|email|emoji|number (|code, hole: placeholder lookalikes, carved quotes)
+    kind: str  # url|handle|hashtag|email|emoji|placeholder|number (|code, hole: QZ lookalikes, carved quotes)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ from translators.text.html import Block, HtmlDocument
 from translators.text.inline import Mark, RunBuilder
 from translators.text.markup import BlockTranslation, Rendered, Uncertain, label, render_run
 
-__all__ = ["MarkupError", "XmlDocument", "XmlOptions", "escape_xml", "parse_xml", "project_xml"]
+__all__ = ["DEFAULT_OPTIONS", "MarkupError", "XmlDocument", "XmlOptions", "escape_xml", "parse_xml", "project_xml",
+           "render_xml"]
 
 _TOKEN = re.compile(
     r"""(?P<comment><!--.*?-->)
@@ -101,7 +102,7 @@ def _check_well_formed(source: str, fragment: bool) -> None:
     parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
 
     def refuse(*_: object) -> None:
-        raise MarkupError("entity declarations are not accepted")
+        raise MarkupError("Tag handling parsing failed, please check input: entity declarations are not accepted")
 
     parser.EntityDeclHandler = refuse
     body = f"<{_WRAP}>{source}</{_WRAP}>" if fragment else source
@@ -231,7 +232,10 @@ def _collapse(raw: str) -> str:
     return re.sub(r"[ \t\n\r\f]+", " ", raw).strip(" ")
 
 
-def parse_xml(source: str, options: XmlOptions = XmlOptions()) -> XmlDocument:
+DEFAULT_OPTIONS = XmlOptions()
+
+
+def parse_xml(source: str, options: XmlOptions = DEFAULT_OPTIONS) -> XmlDocument:
     """Check and parse XML (a document or a fragment) into translatable blocks."""
     head = source.lstrip("\ufeff \t\r\n")
     fragment = not head.startswith(("<?xml", "<!DOCTYPE"))
@@ -292,3 +296,8 @@ def project_xml(doc: XmlDocument, blocks: Sequence[BlockTranslation | str]) -> R
         cursor = end
     out.append(doc.source[cursor:])
     return Rendered("".join(out), uncertain)
+
+
+def render_xml(doc: XmlDocument, blocks: Sequence[BlockTranslation | str]) -> str:
+    """``doc``'s XML with each block's text replaced by its translation (see ``project_xml``)."""
+    return project_xml(doc, blocks).markup
