@@ -18,7 +18,8 @@ two; here an element is never duplicated, so each one gets exactly one contiguou
    translations of its source neighbours, or empty at that word boundary (``uncertain``).
 4. A point goes next to the translation of its nearest aligned source neighbour (after the
    previous word or before the next one, whitespace as in the source), outside its siblings;
-   at the start or end of its parent it stays there.
+   at the start or end of its parent it stays there. Points of one parent keep their order
+   (a pair of placeholders standing for ``<b>`` and ``</b>`` never swaps).
 5. Punctuation a mark wraps at its edges (``<i>„cytat”</i>``) is taken along when the same kind
    of punctuation stands unowned at the edge of its target range.
 
@@ -201,10 +202,12 @@ class _Projector:
                 else:
                     empty[id(m)] = where
         ranges = {mid: self._char(a, b) for mid, (a, b) in spans.items()}
+        floor = clo  # text-less siblings keep their order (Weblate's <x/> for <b> stays before the one for </b>)
         for p in points:
             pos, uncertain = self._point(p, parent, lo, hi, clo, chi)
-            pos = self._outside(pos, p.order, marks, ranges, empty)
+            pos = max(self._outside(pos, p.order, marks, ranges, empty), floor)
             self.placed[id(p)] = Placement(pos, pos, uncertain)
+            floor = pos
         todo: list[tuple[Mark, int, int, int, int]] = []
         for m in marks:
             if id(m) in spans:
