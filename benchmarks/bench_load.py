@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import re
 import sys
@@ -28,7 +29,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 
 from benchmarks.common import cache_root, machine_note
-from benchmarks.loadgen import CORPUS, long_text, mixed_requests, percentile, run_load, serve, summary
+from tests.loadgen import CORPUS, long_text, mixed_requests, percentile, rss_mb, run_load, summary
+from tests.servers import Server
+
+# A larger corpus of real sentences (Tatoeba files), when you have one: NEWSBRIDGE_BENCH_DATA=<folder>
+DATA = Path(os.environ["NEWSBRIDGE_BENCH_DATA"]) if os.environ.get("NEWSBRIDGE_BENCH_DATA") else None
+
+
+def serve(tmp: Path, **extra: str) -> Server:
+    return Server(env(tmp, **extra), tmp / f"server-{time.monotonic_ns()}.log")
 
 
 def tiny_models() -> Path:
@@ -49,10 +58,10 @@ def env(tmp: Path, **extra: str) -> dict[str, str]:
 
 
 def bench_load(args: argparse.Namespace, tmp: Path) -> None:
-    requests = mixed_requests(args.requests, seed=7)
-    with serve(env(tmp)) as server:
-        rss_start = server.rss()
-        result = asyncio.run(run_load(server.url, requests, clients=args.clients, rss_pid=server.pid,
+    requests = mixed_requests(args.requests, seed=7, data=DATA)
+    with serve(tmp) as server:
+        rss_start = rss_mb(server.pid)
+        result = asyncio.run(run_load(server.base, requests, clients=args.clients, rss_pid=server.pid,
                                       rss_every=1000, timeout=120))
     five = sum(n for s, n in result.statuses().items() if s >= 500 or s == 0)
     marks = dict(result.rss)
@@ -68,12 +77,13 @@ def bench_load(args: argparse.Namespace, tmp: Path) -> None:
 
 def bench_overload(args: argparse.Namespace, tmp: Path) -> None:
     rng = random.Random(3)
-    requests = [("/v1/translate", {"text": long_text(rng.randint(3000, 6000), rng.choice(("pl", "lt")), seed=i),
+    requests = [("/v1/translate", {"text": long_text(rng.randint(3000, 6000), rng.choice(("pl", "lt")), seed=i,
+                                                     data=DATA),
                                    "target_lang": "en"}) for i in range(args.clients * 2)]
     extra = {"NEWSBRIDGE_MAX_QUEUE_CHARS": str(args.queue_chars), "NEWSBRIDGE_REQUEST_TIMEOUT": str(args.timeout)}
-    with serve(env(tmp, **extra)) as server:
-        result = asyncio.run(run_load(server.url, requests, clients=args.clients, timeout=args.timeout + 30))
-        metrics = httpx.get(server.url + "/metrics").text
+    with serve(tmp, **extra) as server:
+        result = asyncio.run(run_load(server.base, requests, clients=args.clients, timeout=args.timeout + 30))
+        metrics = httpx.get(server.base + "/metrics").text
     late = [o for o in result.outcomes if o.seconds > args.timeout + 1]
     no_retry = [o for o in result.outcomes if o.status == 503 and not o.retry_after]
     counters = ("newsbridge_model", "newsbridge_dropped", "newsbridge_problems_total")
@@ -98,7 +108,7 @@ def bench_overload(args: argparse.Namespace, tmp: Path) -> None:
 
 
 def bench_fairness(args: argparse.Namespace, tmp: Path) -> None:
-    article = long_text(args.article_kb * 1000, "pl", seed=11)
+    article = long_text(args.article_kb * 1000, "pl", seed=11, data=DATA)
     shorts = [s for s in (CORPUS / "pl.txt").read_text(encoding="utf-8").splitlines() if s.strip()]
 
     def one_sentence_p99(url: str, n: int, offset: int) -> list[float]:
@@ -112,18 +122,18 @@ def bench_fairness(args: argparse.Namespace, tmp: Path) -> None:
 
     extra = {"NEWSBRIDGE_MAX_CHARS": str(len(article) + 10), "NEWSBRIDGE_REQUEST_TIMEOUT": "600",
              "NEWSBRIDGE_CACHE_ENABLED": "false"}
-    with serve(env(tmp, **extra)) as server:
-        one_sentence_p99(server.url, 5, 2 * args.n)  # warm-up: model load and first detection are not "idle" latency
-        idle = one_sentence_p99(server.url, args.n, 0)
+    with serve(tmp, **extra) as server:
+        one_sentence_p99(server.base, 5, 2 * args.n)  # warm-up: model load and first detection are not "idle" latency
+        idle = one_sentence_p99(server.base, args.n, 0)
         done = threading.Event()
 
         def long_one() -> None:
-            httpx.post(server.url + "/v1/translate", json={"text": article, "target_lang": "en"}, timeout=900)
+            httpx.post(server.base + "/v1/translate", json={"text": article, "target_lang": "en"}, timeout=900)
             done.set()
 
         threading.Thread(target=long_one, daemon=True).start()
         time.sleep(2.0)  # the article is segmented and its batches queued
-        busy = one_sentence_p99(server.url, args.n, args.n)
+        busy = one_sentence_p99(server.base, args.n, args.n)
         article_running = not done.is_set()
         done.wait(900)
     ratio = percentile(busy, 99) / percentile(idle, 99)

@@ -1,6 +1,9 @@
-"""Real ``newsbridge serve`` processes for tests: a free loopback port, a log file, readiness.
+"""Real servers for tests: ``newsbridge serve`` processes (a free loopback port, a log file,
+readiness), and uvicorn serving an app of this process (``serve_in_thread``: when the test must
+see inside it, e.g. count model calls).
 
-The one way the tests start a server process (the CLI, the clients, the browser, restarts, replicas)."""
+The one way the tests (and ``benchmarks/bench_load.py``) start a server (the CLI, the clients, the
+browser, restarts, replicas, load)."""
 
 from __future__ import annotations
 
@@ -10,10 +13,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -58,8 +63,21 @@ class Server:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
     def tail(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")[-3000:]
+
+    def log_lines(self) -> list[str]:
+        self._log.flush()
+        return self.log.read_text(encoding="utf-8", errors="replace").splitlines()
+
+    def terminate(self, timeout: float = 120) -> int:
+        """SIGTERM, as an orchestrator sends it; the exit status once the process has ended."""
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=timeout)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs."""
@@ -76,6 +94,28 @@ class Server:
                 self.proc.kill()
                 self.proc.wait(timeout=30)
         self._log.close()
+
+
+@contextmanager
+def serve_in_thread(app: Any) -> Iterator[str]:
+    """uvicorn serving ``app`` on a free loopback port in a thread of this process; its base URL."""
+    import uvicorn
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("in-process server did not start")
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=60)
 
 
 @contextmanager

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,16 +22,18 @@ def _settings(tmp_path: Path, model_dir: Path, **kw: object) -> Settings:
     return Settings(database_url=f"sqlite:///{tmp_path / 'c.db'}", model_dir=model_dir, coalesce=False, **kw)
 
 
-def _same_minute(requests: int) -> None:
-    """Rate windows are calendar minutes: start a burst early enough to stay in one."""
-    if time.time() % 60 > 60 - max(5, requests):
-        time.sleep(60 - time.time() % 60 + 0.1)
+MINUTE_START = 1_800_000_000.0  # 2027-01-15 08:00:00 UTC, the first second of a calendar minute
+
+
+def _same_minute(c: TestClient) -> None:
+    """Rate windows are calendar minutes: the app's access policy sees a clock that stays in one."""
+    state_of(c.app).ready().access.clock = lambda: MINUTE_START
 
 
 def test_spoofed_forwarded_for_does_not_escape_the_rate_limit(tmp_path: Path, model_dir: Path) -> None:
     settings = _settings(tmp_path, model_dir, rate_limit_per_minute=2)
     with TestClient(create_app(settings), client=("203.0.113.7", 40000)) as c:
-        _same_minute(3)
+        _same_minute(c)
         codes = [c.post("/detect", data={"q": TEXT}, headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code
                  for i in range(3)]
         assert codes == [200, 200, 429]
@@ -42,12 +43,14 @@ def test_spoofed_forwarded_for_does_not_escape_the_rate_limit(tmp_path: Path, mo
         r = c.post("/v2/translate", json={"text": [TEXT], "target_lang": "EN-GB"},
                    headers={"X-Forwarded-For": "192.0.2.100"})
         assert r.status_code == 429 and "message" in r.json()
+        state_of(c.app).ready().access.clock = lambda: MINUTE_START + 60  # the next minute: a new window
+        assert c.post("/detect", data={"q": TEXT}, headers={"X-Forwarded-For": "198.51.100.1"}).status_code == 200
 
 
 def test_forwarded_for_counts_from_a_trusted_proxy(tmp_path: Path, model_dir: Path) -> None:
     settings = _settings(tmp_path, model_dir, rate_limit_per_minute=1, trusted_proxies="10.0.0.0/8")
     with TestClient(create_app(settings), client=("10.1.2.3", 40000)) as c:
-        _same_minute(3)
+        _same_minute(c)
         # each client behind the proxy has its own budget; a spoofed left-most hop changes nothing
         assert c.post("/detect", data={"q": TEXT}, headers={"X-Forwarded-For": "6.6.6.6, 198.51.100.1"}).status_code \
             == 200

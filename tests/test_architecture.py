@@ -1,5 +1,7 @@
-"""The shape of the code: every module imports, no import cycle, and only the application
-imports the HTTP router (the API, CLI and batch share ``service.views`` instead)."""
+"""The shape of the code: every module imports, no import cycle, no import from a lower layer of
+``service/`` into a higher one, one name per module, and only the application imports the HTTP
+router (the API, CLI and batch share ``service.views`` instead). The tests depend on nothing
+outside ``tests/`` and the product."""
 
 from __future__ import annotations
 
@@ -13,6 +15,18 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("service", "translators", "summarizers")
 ROUTER = "service.http.routes"
 ROUTER_USERS = {"service.http.app"}
+# The parts of service/, highest first: a module may import its own layer and those below it.
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("command line", ("service.cli",)),
+    ("HTTP", ("service.http",)),
+    ("jobs over HTTP", ("service.jobs",)),
+    ("batch", ("service.batch",)),
+    ("what a client sees", ("service.views", "service.responses")),
+    ("engines from settings", ("service.engines",)),
+    ("pipeline", ("service.pipeline",)),
+    ("SQL", ("service.storage",)),
+    ("foundation", ("service.settings", "service.errors", "service.logs", "service.metrics", "service.memory")),
+)
 
 
 def _modules() -> dict[str, Path]:
@@ -173,3 +187,47 @@ def test_the_docs_name_files_that_exist() -> None:
     files = {p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*") if p.is_file() and not skip & set(p.parts)}
     missing = [n for n in sorted(named) if not any(f == n or f.endswith("/" + n) for f in files)]
     assert missing == []
+
+
+def layer_of(module: str) -> int | None:
+    """The index in ``LAYERS`` of a ``service`` module (0: the highest)."""
+    for i, (_, prefixes) in enumerate(LAYERS):
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return i
+    return None
+
+
+def upward_imports() -> list[tuple[str, str]]:
+    """(importer, imported) pairs where a lower layer imports a higher one, lazy imports included."""
+    out = []
+    for m in MODULES:
+        low = layer_of(m)
+        for target in _imports(m, top_level_only=False):
+            high = layer_of(target)
+            if low is not None and high is not None and high < low:
+                out.append((m, target))
+    return sorted(out)
+
+
+def test_every_service_module_has_a_layer() -> None:
+    assert [m for m in MODULES if m.startswith("service.") and layer_of(m) is None] == []
+
+
+def test_no_import_points_up_the_layers() -> None:
+    assert upward_imports() == []
+
+
+def test_one_name_per_module() -> None:
+    """No two modules of the product share a file name (two ``work.py`` sent a reader to the wrong one)."""
+    names = [MODULES[m].name for m in MODULES if MODULES[m].name != "__init__.py"]
+    assert len(names) > 30 and sorted({n for n in names if names.count(n) > 1}) == []
+
+
+def test_tests_depend_on_nothing_outside_tests_and_the_product() -> None:
+    found = []
+    for path in sorted((ROOT / "tests").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            found += [(path.name, n) for n in names if n.split(".")[0] == "benchmarks"]
+    assert found == []

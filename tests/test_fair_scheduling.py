@@ -124,8 +124,9 @@ def test_cancelled_and_expired_tickets_never_reach_the_model() -> None:
     blocker_t, _ = _start(_translate, tr, ["blocker"], None)
     gate.entered.acquire(timeout=30)
     gone = CancelToken("gone")
-    late = CancelToken("late", deadline=time.monotonic() + 0.2)
-    kept = CancelToken("kept", deadline=time.monotonic() + 60)
+    now = [0.0]
+    late = CancelToken("late", deadline=0.2, clock=lambda: now[0])
+    kept = CancelToken("kept", deadline=60, clock=lambda: now[0])
     gone_t, gone_box = _start(_translate, tr, ["cancel me 1", "cancel me 2"], gone)
     late_t, late_box = _start(_translate, tr, ["too late"], late)
     kept_t, kept_box = _start(_translate, tr, ["keep me"], kept)
@@ -134,7 +135,7 @@ def test_cancelled_and_expired_tickets_never_reach_the_model() -> None:
     gone_t.join(timeout=5)  # the cancelled caller returns at once, while the model is still busy
     assert not gone_t.is_alive()
     assert isinstance(gone_box.get("error"), WorkCancelled) and gone_box["error"].type == "cancelled"
-    time.sleep(0.3)
+    now[0] = 0.3  # past the late one's deadline (a waiting caller looks every 50 ms)
     late_t.join(timeout=5)
     assert isinstance(late_box.get("error"), WorkCancelled) and late_box["error"].type == "deadline_exceeded"
     gate.release.release()

@@ -1,4 +1,4 @@
-"""run_work through the app: admission (503 + Retry-After), deadline (504, ticket cancelled),
+"""WorkRunner.run through the app: admission (503 + Retry-After), deadline (504, ticket cancelled),
 shutdown drain (503), with a real tiny Marian model behind a gate the test controls."""
 
 from __future__ import annotations
@@ -76,9 +76,8 @@ def test_over_budget_is_refused_at_once_with_retry_after(settings: Settings) -> 
         first: list = []
         t = post_in_thread(c, {"text": "Dzień dobry, jak się masz dzisiaj?"}, first)
         assert backend.entered.wait(30)
-        started = time.monotonic()
         r = c.post("/v1/translate", json={"text": "Kot siedział na krześle w kuchni."})
-        assert time.monotonic() - started < 5  # answered at once, not after the queue
+        assert t.is_alive() and not first  # answered while the first still holds the model: not after it
         assert r.status_code == 503 and r.json()["type"].endswith("/overloaded")
         assert int(r.headers["retry-after"]) >= 1
         assert c.get("/healthz").status_code == 200  # health is not behind the queue
@@ -102,11 +101,9 @@ def test_deadline_answers_504_and_drops_the_work(settings: Settings) -> None:
     with client as c:
         warm_up(c, backend)
         state_of(c.app).ready().work.timeout = 1.0  # NEWSBRIDGE_REQUEST_TIMEOUT, once the models are loaded
-        started = time.monotonic()
         r = c.post("/v1/translate", json={"text": "Dzień dobry."})
-        took = time.monotonic() - started
         assert r.status_code == 504 and r.json()["type"].endswith("/deadline_exceeded"), r.text
-        assert 0.9 < took < 10
+        assert not backend.gate.is_set()  # the answer came while the model call still waited
         assert drained(c)  # the worker stopped although the gate never opened: the work was dropped
         assert backend.calls == 0
         backend.gate.set()

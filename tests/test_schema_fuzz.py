@@ -11,9 +11,9 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
 
-from benchmarks.loadgen import serve_in_thread
 from service.http.app import create_app
 from service.settings import Settings
+from tests.servers import serve_in_thread
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -43,18 +43,20 @@ class WorkCancelled(TranslatorError):
 
 @dataclass(eq=False)
 class CancelToken:
-    """One HTTP request / one caller's work. ``deadline`` is ``time.monotonic()`` seconds."""
+    """One HTTP request / one caller's work. ``deadline`` is in ``clock()`` seconds
+    (``time.monotonic`` unless a test gives another clock)."""
 
     request_id: str = field(default_factory=lambda: f"work-{next(_ids)}")
     deadline: float | None = None
     cancelled: threading.Event = field(default_factory=threading.Event)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
 
     @classmethod
     def with_timeout(cls, request_id: str, timeout_s: float | None) -> CancelToken:
         return cls(request_id, None if timeout_s is None else time.monotonic() + timeout_s)
 
     def expired(self) -> bool:
-        return self.deadline is not None and time.monotonic() >= self.deadline
+        return self.deadline is not None and self.clock() >= self.deadline
 
     def cancel(self) -> None:
         self.cancelled.set()
@@ -65,7 +67,7 @@ class CancelToken:
 
     def remaining(self) -> float | None:
         """Seconds left before the deadline (``None``: no deadline); never negative."""
-        return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+        return None if self.deadline is None else max(0.0, self.deadline - self.clock())
 
     def error(self) -> WorkCancelled:
         if self.cancelled.is_set():

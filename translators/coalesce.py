@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -66,6 +66,7 @@ class CoalesceStats:
     texts_sent: int = 0
     requests_dropped: int = 0
     texts_dropped: int = 0
+    lingered: int = 0  # batches whose leader waited for company (bursty traffic), never a lone caller
 
 
 @dataclass(eq=False)
@@ -98,8 +99,9 @@ class CoalescingTranslator:
     (the wrapper has no tokenizer); the inner translator still batches by tokens itself."""
 
     def __init__(self, inner: Translator, *, wait_ms: float = 5.0, max_texts: int = 64,
-                 max_chars: int = 16_000) -> None:
+                 max_chars: int = 16_000, clock: Callable[[], float] = time.monotonic) -> None:
         self.inner = inner
+        self.clock = clock  # seconds, monotonic: when callers overlapped, how long a leader lingers
         self.wait_s = max(0.0, wait_ms) / 1000.0
         self.max_texts = max(1, max_texts)
         self.max_chars = max(1, max_chars)
@@ -129,7 +131,7 @@ class CoalescingTranslator:
         q = self._queue(source, target)
         req = _Request(list(texts), ticket, [None] * len(texts))
         with q.cond:
-            now = time.monotonic()
+            now = self.clock()
             # Idle pair, but callers overlapped a moment ago: more are likely on their way.
             linger = not q.busy and not q.pending and now - q.last_overlap < self.wait_s
             q.in_flight += 1
@@ -184,10 +186,11 @@ class CoalescingTranslator:
 
     def _linger(self, q: _PairQueue) -> None:
         """Wait (lock released) up to ``wait_s`` for more requests, unless the batch is full."""
-        deadline = time.monotonic() + self.wait_s
+        self._count(lingered=1)
+        deadline = self.clock() + self.wait_s
         q.lingering = True
         try:
-            while not self._full(q) and (left := deadline - time.monotonic()) > 0:
+            while not self._full(q) and (left := deadline - self.clock()) > 0:
                 q.cond.wait(left)
         finally:
             q.lingering = False

@@ -14,6 +14,7 @@ import hmac
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -56,11 +57,13 @@ class UsageTally:
     those writes (two per refused request: charge and refund) queued every request behind the
     database lock. Principals with a quota are charged atomically in SQL instead."""
 
-    def __init__(self, store: KeyStore, interval: float = 2.0) -> None:
+    def __init__(self, store: KeyStore, interval: float = 2.0, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.store = store
         self.interval = interval
+        self.clock = clock
         self._pending: dict[tuple[str, str], tuple[int, int]] = {}
-        self._flushed = time.monotonic()
+        self._flushed = clock()
         self._lock = threading.Lock()
 
     def add(self, subject: str, period: str, chars: int, requests: int = 1) -> None:
@@ -71,9 +74,9 @@ class UsageTally:
 
     def flush(self, *, due_only: bool = False) -> None:
         with self._lock:
-            if not self._pending or (due_only and time.monotonic() - self._flushed < self.interval):
+            if not self._pending or (due_only and self.clock() - self._flushed < self.interval):
                 return
-            batch, self._pending, self._flushed = self._pending, {}, time.monotonic()
+            batch, self._pending, self._flushed = self._pending, {}, self.clock()
         try:
             self.store.add_usage(batch)
         except SQLAlchemyError as exc:  # kept for the next flush; requests are served all the same
@@ -130,9 +133,14 @@ def month(now: float | None = None) -> tuple[str, int]:
 
 
 class Access:
-    def __init__(self, settings: Settings, store: KeyStore | None) -> None:
+    """The policy. ``clock`` (wall time, seconds) places a request in its rate-limit minute and
+    billing month and times the stored-keys recheck; a test may set it."""
+
+    def __init__(self, settings: Settings, store: KeyStore | None, *,
+                 clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.store = store
+        self.clock = clock
         self._env = [(hash_key(k), f"env:{hash_key(k)[:12]}") for k in settings.api_keys]
         self._stored_keys: tuple[float, bool] = (0.0, False)
         self.tally = UsageTally(store) if store is not None else None
@@ -149,12 +157,12 @@ class Access:
         if self.store is None:
             return False
         checked, any_stored = self._stored_keys
-        if time.monotonic() - checked > KEYS_RECHECK_S:
+        if abs(self.clock() - checked) > KEYS_RECHECK_S:
             try:
                 any_stored = self.store.count() > 0
             except SQLAlchemyError as exc:  # keep the last known answer; NEWSBRIDGE_API_KEYS still apply
                 log.warning("API key database unreadable", extra={"error": type(exc).__name__})
-            self._stored_keys = (time.monotonic(), any_stored)
+            self._stored_keys = (self.clock(), any_stored)
         return any_stored
 
     def authenticate(self, credential: str | None, address: str) -> Principal:
@@ -181,7 +189,7 @@ class Access:
         """Authenticate, count the request against the rate limit and charge ``chars`` to the
         month's quota (atomically: a request that would pass the quota is refused whole)."""
         principal = self.authenticate(credential, address)
-        period, until_next_month = month()
+        period, until_next_month = month(self.clock())
         if self.store is None:
             return Charge(principal, period, 0, None)
         try:
@@ -194,7 +202,7 @@ class Access:
 
     def _count(self, principal: Principal, period: str, until_next_month: int, chars: int) -> Charge:
         if principal.requests_per_minute:
-            now = time.time()
+            now = self.clock()
             count = self.store.hit(principal.subject, int(now // 60))
             if count > principal.requests_per_minute:
                 raise AccessDenied("rate", f"more than {principal.requests_per_minute} requests per minute; "
@@ -209,7 +217,7 @@ class Access:
 
     def usage(self, principal: Principal) -> tuple[int, int]:
         """(characters used this month, the monthly limit) of a principal."""
-        period, _ = month()
+        period, _ = month(self.clock())
         if self.tally is not None:
             self.tally.flush()
         used = self.store.usage(principal.subject, period)[0] if self.store is not None else 0

@@ -43,14 +43,17 @@ class CacheStats:
 
 
 class SqlTranslationStore:
-    """Cache entries in ``translation_cache``; upserts are idempotent and concurrency-safe."""
+    """Cache entries in ``translation_cache``; upserts are idempotent and concurrency-safe.
+    ``clock`` (aware UTC ``datetime``) stamps ``created_at``/``last_used_at`` and places the
+    pruning cutoff."""
 
     def __init__(self, engine: Engine | str | URL, *, chunk_size: int = 500, retries: int = 6,
-                 touch: bool = True) -> None:
+                 touch: bool = True, clock: Callable[[], datetime] = utcnow) -> None:
         self.engine = engine if isinstance(engine, Engine) else get_engine(engine)
         self.chunk_size = chunk_size
         self.retries = retries
         self.touch = touch  # update last_used_at/hits on reads
+        self.clock = clock
 
     # ------------------------------------------------------------------ TranslationStore
 
@@ -93,7 +96,7 @@ class SqlTranslationStore:
 
     def prune(self, older_than: timedelta, model: str | None = None) -> int:
         """Delete entries not used for ``older_than`` (only ``model``'s when given)."""
-        cutoff = utcnow() - older_than
+        cutoff = self.clock() - older_than
         stmt = delete(CacheRow).where(CacheRow.last_used_at < cutoff)
         if model is not None:
             stmt = stmt.where(CacheRow.model == model)
@@ -127,13 +130,13 @@ class SqlTranslationStore:
 
     def _mark_used(self, keys: list[str]) -> None:
         stmt = (update(CacheRow).where(CacheRow.key.in_(keys))
-                .values(last_used_at=utcnow(), hits=CacheRow.hits + 1)
+                .values(last_used_at=self.clock(), hits=CacheRow.hits + 1)
                 .execution_options(synchronize_session=False))
         with unit_of_work(self.engine, write=True) as s:
             s.execute(stmt)
 
     def _insert(self, entries: list[CacheEntry]) -> None:
-        now = utcnow()
+        now = self.clock()
         rows = [{"key": e.key, "source": e.source, "target": e.target, "model": e.model, "text": e.text,
                  "pieces": e.pieces, "capped": e.capped, "created_at": now, "last_used_at": now, "hits": 0}
                 for e in entries]

@@ -1,51 +1,43 @@
-"""Load generation against a running newsbridge: the server (a real ``newsbridge serve`` process,
-or uvicorn in a thread of this process when the test must count model calls), mixed pl/lt/en
-requests, concurrent clients, a ``/healthz`` prober and RSS samples. Used by
-``benchmarks/bench_load.py`` (full runs) and ``tests/test_load.py`` (bounded CI runs).
+"""Load generation against a running newsbridge (started with ``tests/servers.py``): mixed
+pl/lt/en requests, concurrent clients, a ``/healthz`` prober and RSS samples. Used by
+``tests/test_load.py`` (bounded CI runs) and ``benchmarks/bench_load.py`` (full runs, which may
+draw its sentences from a larger corpus: ``data``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
-import re
-import signal
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT / "tests" / "fixtures" / "corpus"
-TATOEBA = Path(os.environ.get("NEWSBRIDGE_BENCH_DATA", ROOT.parent / "shared" / "data"))
-_RUNNING = re.compile(r"Uvicorn running on http://([\d.]+):(\d+)")
+CORPUS = Path(__file__).resolve().parent / "fixtures" / "corpus"
 
 
 # ----------------------------------------------------------------------------- input
-def sentences(lang: str) -> list[str]:
-    """Real sentences: the Tatoeba files beside the checkout when present, else the fixtures."""
+def sentences(lang: str, data: Path | None = None) -> list[str]:
+    """Real sentences: the Tatoeba files of ``data`` when given and present, else the fixtures."""
     tatoeba = {"pl": "eng-pol.pol", "lt": "eng-lit.lit", "en": "eng-pol.eng"}[lang]
-    path = TATOEBA / f"tatoeba.v2021-08-07.{tatoeba}"
-    source = path if path.is_file() else CORPUS / f"{lang}.txt"
+    path = data / f"tatoeba.v2021-08-07.{tatoeba}" if data is not None else None
+    source = path if path is not None and path.is_file() else CORPUS / f"{lang}.txt"
     return [s for s in source.read_text(encoding="utf-8").splitlines() if s.strip()]
 
 
-def mixed_requests(n: int, seed: int = 0) -> list[tuple[str, dict[str, Any]]]:
+def mixed_requests(n: int, seed: int = 0, data: Path | None = None) -> list[tuple[str, dict[str, Any]]]:
     """``n`` (path, body) pairs: 1-4 sentences of pl, lt or en; 80% translate (into English, or
     from English into pl/lt), 10% summarize, 10% detect."""
     rng = random.Random(seed)
-    pools = {lang: sentences(lang) for lang in ("pl", "lt", "en")}
+    pools = {lang: sentences(lang, data) for lang in ("pl", "lt", "en")}
     out: list[tuple[str, dict[str, Any]]] = []
     for _ in range(n):
         lang = rng.choice(("pl", "lt", "en"))
@@ -61,9 +53,9 @@ def mixed_requests(n: int, seed: int = 0) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def long_text(chars: int, lang: str = "pl", seed: int = 0) -> str:
+def long_text(chars: int, lang: str = "pl", seed: int = 0, data: Path | None = None) -> str:
     rng = random.Random(seed)
-    pool = sentences(lang)
+    pool = sentences(lang, data)
     parts: list[str] = []
     size = 0
     while size < chars:
@@ -73,98 +65,12 @@ def long_text(chars: int, lang: str = "pl", seed: int = 0) -> str:
     return " ".join(parts)
 
 
-# ----------------------------------------------------------------------------- servers
+# ----------------------------------------------------------------------------- memory
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-@dataclass
-class ServeProcess:
-    """``newsbridge serve --port 0`` in a child process; ``url`` once it listens."""
-
-    env: dict[str, str]
-    args: Sequence[str] = ()
-    proc: subprocess.Popen[str] | None = None
-    url: str = ""
-    log: list[str] = field(default_factory=list)
-
-    def start(self, timeout: float = 120.0) -> ServeProcess:
-        cmd = [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", "0", *self.args]
-        env = {**os.environ, "PYTHONPATH": str(ROOT), **self.env}
-        self.proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-                                     cwd=ROOT)
-        found = threading.Event()
-
-        def pump() -> None:
-            assert self.proc is not None and self.proc.stderr is not None
-            for line in self.proc.stderr:
-                self.log.append(line.rstrip("\n"))
-                if not found.is_set() and (m := _RUNNING.search(line)):
-                    self.url = f"http://{m.group(1)}:{m.group(2)}"
-                    found.set()
-
-        threading.Thread(target=pump, daemon=True).start()
-        deadline = time.monotonic() + timeout
-        while not found.wait(0.2):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("server did not start:\n" + "\n".join(self.log[-40:]))
-        return self
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def rss(self) -> float:
-        return rss_mb(self.pid)
-
-    def terminate(self) -> float:
-        """SIGTERM; returns the seconds until the process exited."""
-        assert self.proc is not None
-        started = time.monotonic()
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=120)
-        return time.monotonic() - started
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
-
-
-@contextmanager
-def serve(env: dict[str, str], args: Sequence[str] = ()) -> Iterator[ServeProcess]:
-    server = ServeProcess(env, args).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@contextmanager
-def serve_in_thread(app: Any) -> Iterator[str]:
-    """uvicorn serving ``app`` on a free loopback port in a thread of this process."""
-    import uvicorn
-
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("in-process server did not start")
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=60)
 
 
 # ----------------------------------------------------------------------------- clients
