@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from service.pipeline.markup import render_markup
+from service.pipeline.place_markup import render_markup
 from service.pipeline.nesting import parents
 from service.pipeline.plan import DocPlan, Unit
 from service.pipeline.results import DocumentResult, QuoteOut, SentenceOut
