@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from tests.conftest import SAMPLES
 from tests.servers import Server as ServeProcess
@@ -28,6 +29,10 @@ NODE_DIR = Path(__file__).parent / "node"
 HTML_SAMPLE = SAMPLES / "en_article_with_pl_tweet.html"
 TWEET_PL = "Funkcjonariusze Straży Granicznej udaremnili kolejną próbę siłowego przekroczenia granicy."
 ENV_KEY = "env-key-for-the-native-api"
+# issue 18: a CMS rich-text field, a sentence with emphasis and a link inside it
+ISSUE_Q = 'Straż Graniczna <b>zatrzymała</b> w nocy <a id="a1" href="https://strazgraniczna.pl/pl">23 osoby</a>.'
+LINK = '<a id="a1" href="https://strazgraniczna.pl/pl">'
+PLACEHOLDERS_XML = 'Witaj <x id="6"/>, <x id="10"></x> czeka na <b>odpowiedź</b> od <a href="/sg">straży</a>.'
 SMALL_QUOTA = 100
 
 
@@ -79,6 +84,33 @@ def _structure(html: str) -> list[tuple[str, dict[str, str | None]]]:
     return out
 
 
+def _tree(markup: str) -> list[tuple]:
+    """Each element as (tag, attributes, its children's trees), siblings sorted: the shape of the
+    markup, whatever order a translation put siblings in."""
+
+    def shape(node: LexborNode) -> tuple:
+        kids, child = [], node.child
+        while child is not None:
+            if child.is_element_node:
+                kids.append(shape(child))
+            child = child.next
+        return (node.tag, sorted(node.attributes.items()), sorted(kids))
+
+    out, node = [], LexborHTMLParser(markup, is_fragment=True).root
+    while node is not None:
+        if node.is_element_node:
+            out.append(shape(node))
+        node = node.next
+    return sorted(out)
+
+
+def _once_each(markup: str, source: str) -> None:
+    """Every element of ``source`` is in ``markup`` once, with its attributes, nested the same way."""
+    assert _tree(markup) == _tree(source), markup
+    for tag in re.findall(r"<[a-z]+[^>]*>", source):
+        assert markup.count(tag) == source.count(tag), (tag, markup)
+
+
 # ----------------------------------------------------------------------------- DeepL Python SDK
 
 
@@ -99,6 +131,28 @@ def test_deepl_sdk_translates_plain_and_html(server: Server) -> None:
     assert "pic.twitter.com/AbCdEf1234" in tweet.text()
     english = [p.text() for p in LexborHTMLParser(html).css("article > p")]
     assert english and all(p in out.text for p in english)  # English paragraphs kept as they were
+
+
+def test_deepl_sdk_inline_markup_html_and_xml(server: Server) -> None:
+    """Issue 18 through the official SDK: tag_handling html keeps the bold word and the link (with
+    every attribute) inside the translated sentence; xml keeps Weblate-style placeholders with
+    ignore_tags, each once, self-closing as sent, and the result is well-formed XML."""
+    import xml.etree.ElementTree as ET
+
+    import deepl
+
+    translator = deepl.Translator(server.key, server_url=server.url)
+    out = translator.translate_text(ISSUE_Q, source_lang="PL", target_lang="EN-GB", tag_handling="html").text
+    assert out != ISSUE_Q and "<b>" in out and "</b>" in out and LINK in out
+    _once_each(out, ISSUE_Q)
+    xml = translator.translate_text(PLACEHOLDERS_XML, source_lang="PL", target_lang="EN-GB", tag_handling="xml",
+                                    ignore_tags=["x"]).text
+    assert xml.count('<x id="6"/>') == 1 and xml.count('<x id="10"></x>') == 1, xml
+    assert xml.index('<x id="6"/>') < xml.index('<x id="10"></x>')
+    assert xml.count("<b>") == xml.count("</b>") == 1 and xml.count('<a href="/sg">') == 1
+    ET.fromstring(f"<r>{xml}</r>")
+    with pytest.raises(deepl.DeepLException, match="Tag handling parsing failed"):
+        translator.translate_text("<b>Nikt</i>", target_lang="EN-GB", tag_handling="xml")
 
 
 def test_deepl_sdk_usage_grows_by_the_characters_sent(server: Server) -> None:
@@ -187,6 +241,46 @@ def test_libretranslatepy_translate_detect_languages(server: Server) -> None:
     assert denied.value.code == 403 and "error" in json.loads(denied.value.read())
 
 
+def test_the_issue_example_through_libretranslate_format_html(server: Server) -> None:
+    """Issue 18 as a new user tried it: LibreTranslate's /translate, format html."""
+    r = httpx.post(server.url + "/translate", json={"q": ISSUE_Q, "source": "pl", "target": "en", "format": "html",
+                                                    "api_key": server.key}, timeout=120)
+    assert r.status_code == 200, r.text
+    out = r.json()["translatedText"]
+    assert "<b>" in out and "</b>" in out and LINK in out, out
+    _once_each(out, ISSUE_Q)  # (where they land is the copy model's test: this model's weights are random)
+
+
+def test_libretranslatepy_keeps_weblates_placeholders(server: Server) -> None:
+    from libretranslatepy import LibreTranslateAPI
+
+    lt = LibreTranslateAPI(server.url, api_key=server.key)
+    out = lt.translate("Witaj [X6X], [X10X] czeka na [X26X]odpowiedź[X38X].", source="pl", target="en")
+    assert re.findall(r"\[X\d+X\]", out) == ["[X6X]", "[X10X]", "[X26X]", "[X38X]"], out
+
+
+def test_wagtail_localize_request_shapes(server: Server) -> None:
+    """wagtail-localize's LibreTranslator (a JSON string body, q a list of its segments, format html,
+    api_key in the body) and DeepLTranslator (a form body, auth_key, text repeated, tag_handling xml).
+    Its segments carry links as <a id="a1"> (the href is put back by id afterwards), so each id must
+    come back exactly once."""
+    segments = ['Straż Graniczna <b>zatrzymała</b> w nocy <a id="a1">23 osoby</a>.',
+                'Więcej na <a id="a2">stronie straży</a> i <a id="a3">w komunikacie</a>.']
+    body = json.dumps({"q": segments, "source": "pl", "target": "en", "api_key": server.key, "format": "html"})
+    r = httpx.post(server.url + "/translate", content=body, headers={"Content-Type": "application/json"},
+                   timeout=120)
+    assert r.status_code == 200, r.text
+    lt_out = r.json()["translatedText"]
+    deepl_out = httpx.post(server.url + "/v2/translate", timeout=120, data={
+        "auth_key": server.key, "text": segments, "tag_handling": "xml", "source_lang": "PL", "target_lang": "EN"})
+    assert deepl_out.status_code == 200, deepl_out.text
+    translations = [t["text"] for t in deepl_out.json()["translations"]]
+    assert len(lt_out) == len(translations) == 2
+    for source, a, b in zip(segments, lt_out, translations, strict=True):
+        for out in (a, b):
+            _once_each(out, source)
+
+
 def test_mastodon_request_shape(server: Server) -> None:
     """Mastodon's TranslationService::LibreTranslate: JSON, q a list, format html, api_key in the body;
     /languages with a JSON content type and no body; reads translatedText[i], detectedLanguage[i]."""
@@ -194,15 +288,18 @@ def test_mastodon_request_shape(server: Server) -> None:
     languages = httpx.get(server.url + "/languages", headers=headers).json()
     table = {lang["code"]: [t for t in lang["targets"] if t != lang["code"]] for lang in languages}
     assert table["pl"] == ["en", "lt"]
-    texts = [f"<p>{TWEET_PL}</p>", "<p>Nikt nie został ranny. <a href=\"https://example.org\">#granica</a></p>"]
+    texts = [f"<p>{TWEET_PL}</p>", "<p>Nikt nie został ranny. <a href=\"https://example.org\">#granica</a></p>",
+             '<p>Nikt nie został ranny, <a href="https://example.org/sg" rel="nofollow noopener">pisze '
+             '<span class="h-card">straż</span></a> w <em>komunikacie</em>.</p>']
     body = json.dumps({"q": texts, "source": "auto", "target": "en", "format": "html", "api_key": server.key})
     r = httpx.post(server.url + "/translate", content=body, headers=headers, timeout=120)
     assert r.status_code == 200, r.text
     data = r.json()
-    assert isinstance(data["translatedText"], list) and len(data["translatedText"]) == 2
+    assert isinstance(data["translatedText"], list) and len(data["translatedText"]) == 3
     assert all(t.startswith("<p>") and t.endswith("</p>") for t in data["translatedText"])
     assert '<a href="https://example.org">#granica</a>' in data["translatedText"][1]
-    assert [d["language"] for d in data["detectedLanguage"]] == ["pl", "pl"]
+    _once_each(data["translatedText"][2], texts[2])  # a link inside a translated sentence, kept
+    assert [d["language"] for d in data["detectedLanguage"]] == ["pl", "pl", "pl"]
     bad = httpx.post(server.url + "/translate", content=body.replace(server.key, "nope"), headers=headers)
     assert bad.status_code == 403  # Mastodon reads 403 as QuotaExceededError, 429 as TooManyRequests
 

@@ -77,7 +77,12 @@ def test_entities_decoded_for_the_model_and_escaped_back() -> None:
     assert render_xml(doc, ["x < y & z"]) == "<p>x &lt; y &amp; z</p>"
 
 
-@pytest.mark.parametrize("bad", ["<b>x</i>", "<b>x", "x</b>", "a & b", "<p a=1>x</p>", "&nbsp;",
+def test_html_named_entities_are_read_as_their_characters() -> None:
+    doc = parse_xml("<p>Straż&nbsp;Graniczna &copy; 2024</p>")
+    assert doc.blocks[0].span.text == "Straż\xa0Graniczna © 2024"
+
+
+@pytest.mark.parametrize("bad", ["<b>x</i>", "<b>x", "x</b>", "a & b", "<p a=1>x</p>", "&nosuchentity;",
                                  '<!DOCTYPE d [<!ENTITY e "x">]><d>&e;</d>'])
 def test_malformed_xml_is_refused(bad: str) -> None:
     with pytest.raises(MarkupError, match="Tag handling parsing failed"):

@@ -14,7 +14,8 @@ Which elements split sentences (DeepL's options, https://developers.deepl.com/do
 - with ``outline_detection=false`` only ``splitting_tags`` split; every other element is inline.
 Elements in ``ignore_tags`` are kept as they are, content included, and placed like any other
 text-less element (Weblate's placeholders ``<x id="6"/>``, ``<x id="6"></x>``). An element with no
-text of its own is such a text-less *point* too. Text is decoded (``&amp;``, ``&#233;``); CDATA
+text of its own is such a text-less *point* too. Text is decoded (``&amp;``, ``&#233;``, and HTML's
+named entities such as ``&nbsp;``, which rich-text editors put in what they send as XML); CDATA
 sections, comments and processing instructions inside a run are kept as points.
 """
 
@@ -97,6 +98,24 @@ class XmlDocument(HtmlDocument):
     runs: list[_Run] = field(default_factory=list, repr=False)
 
 
+_NAMED = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
+_XML_NAMED = frozenset({"amp", "lt", "gt", "quot", "apos"})
+
+
+def _numeric_entities(source: str) -> str:
+    """HTML's named entities (``&nbsp;``, ``&copy;``) as character references, for the check
+    only: rich-text editors put them in what they send as XML (wagtail-localize does)."""
+
+    def repl(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name in _XML_NAMED:
+            return m.group()
+        char = html.unescape(m.group())
+        return m.group() if char == m.group() else "".join(f"&#{ord(c)};" for c in char)
+
+    return _NAMED.sub(repl, source)
+
+
 def _check_well_formed(source: str, fragment: bool) -> None:
     parser = xml.parsers.expat.ParserCreate()
     parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
@@ -105,6 +124,7 @@ def _check_well_formed(source: str, fragment: bool) -> None:
         raise MarkupError("Tag handling parsing failed, please check input: entity declarations are not accepted")
 
     parser.EntityDeclHandler = refuse
+    source = _numeric_entities(source)
     body = f"<{_WRAP}>{source}</{_WRAP}>" if fragment else source
     try:
         parser.Parse(body, True)
