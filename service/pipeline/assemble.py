@@ -3,7 +3,7 @@
 Each sentence's translation is its frame's model output unmasked, with the carved quotes'
 translations spliced in where the frame held their placeholders; the gaps between sentences are
 kept. So every target span (sentence, quote) is exact by construction, and ``text[start:end]``
-equals its ``text``. HTML and XML input get their blocks' translations put back into the markup (``markup.py``).
+equals its ``text``. HTML and XML input get their blocks' translations put back into the markup (``place_markup.py``).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from service.pipeline.place_markup import render_markup
 from service.pipeline.nesting import parents
+from service.pipeline.place_markup import render_markup
 from service.pipeline.plan import DocPlan, Unit
 from service.pipeline.results import DocumentResult, QuoteOut, SentenceOut
 from translators.base import Lang, ModelIdentity, Span, Translator
