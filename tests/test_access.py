@@ -39,6 +39,7 @@ def test_spoofed_forwarded_for_does_not_escape_the_rate_limit(tmp_path: Path, mo
         assert codes == [200, 200, 429]
         r = c.post("/v1/translate", json={"text": TEXT}, headers={"X-Forwarded-For": "192.0.2.99"})
         assert r.status_code == 429 and r.json()["type"].endswith("/rate_limited")
+        assert r.json()["request_id"] == r.headers["x-request-id"]  # as every problem body
         assert 1 <= int(r.headers["Retry-After"]) <= 60
         r = c.post("/v2/translate", json={"text": [TEXT], "target_lang": "EN-GB"},
                    headers={"X-Forwarded-For": "192.0.2.100"})
@@ -74,8 +75,9 @@ def test_client_address_rules() -> None:
 def test_native_quota_429_with_retry_after_and_refund(tmp_path: Path, model_dir: Path) -> None:
     settings = _settings(tmp_path, model_dir, api_keys=["k1"], api_keys_chars_per_month=30)
     with TestClient(create_app(settings)) as c:
-        r = c.post("/v1/translate", json={"text": TEXT})
+        r = c.post("/v1/translate", json={"text": TEXT}, headers={"X-Request-ID": "cms-401"})
         assert r.status_code == 401 and r.json()["type"].endswith("/unauthorized")
+        assert r.json()["request_id"] == "cms-401"
         assert c.post("/v1/translate", json={"text": TEXT}, headers={"X-API-Key": "k2"}).status_code == 401
         auth = {"X-API-Key": "k1"}
         blank = c.post("/v1/translate", json={"text": " " * 10}, headers=auth)
@@ -83,6 +85,7 @@ def test_native_quota_429_with_retry_after_and_refund(tmp_path: Path, model_dir:
         assert c.post("/v1/translate", json={"text": TEXT}, headers=auth).status_code == 200
         r = c.post("/v1/translate", json={"texts": [TEXT]}, headers=auth)
         assert r.status_code == 429 and r.json()["type"].endswith("/quota_exceeded")
+        assert r.json()["request_id"] == r.headers["x-request-id"]
         assert int(r.headers["Retry-After"]) > 0
         usage = c.get("/v2/usage", headers={"Authorization": "DeepL-Auth-Key k1"}).json()
         assert usage == {"character_count": len(TEXT), "character_limit": 30}

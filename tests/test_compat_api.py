@@ -85,6 +85,25 @@ def test_lt_bad_json_and_detect_and_languages(compat: TestClient) -> None:
                                                                     "pl": ["en", "lt"]}
 
 
+def test_raw_utf8_form_bodies_are_read_as_utf8(compat: TestClient) -> None:
+    """What ``curl -d q='Nikt nie został ranny.'`` sends: the form's UTF-8 bytes as they are, not
+    percent-encoded. Both dialects read them as UTF-8 (the URL-encoded form standard), the same
+    as the percent-encoded form (pl -> pl keeps the text: what was read comes back)."""
+    text = "Nikt nie został ranny."  # 22 characters, 23 UTF-8 bytes
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    lt = compat.post("/translate", content=f"q={text}&source=pl&target=pl".encode(), headers=form)
+    assert lt.status_code == 200, lt.text
+    assert lt.json()["translatedText"] == text
+    dl = compat.post("/v2/translate", content=f"text={text}&source_lang=PL&target_lang=PL".encode(), headers=form)
+    assert dl.status_code == 200, dl.text
+    item = dl.json()["translations"][0]
+    assert item["text"] == text and item["billed_characters"] == 22
+    encoded = compat.post("/v2/translate", data={"text": text, "source_lang": "PL", "target_lang": "PL"})
+    assert encoded.json()["translations"][0] == item
+    bad = compat.post("/translate", content=b"q=Nikt \xff&source=pl&target=en", headers=form)
+    assert bad.status_code == 400 and "UTF-8" in bad.json()["error"].upper().replace("UTF8", "UTF-8")
+
+
 # ----------------------------------------------------------------------------- DeepL
 
 
