@@ -80,6 +80,7 @@ def test_setting_selects_the_detector(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_api_uses_the_configured_detector(settings: Settings) -> None:
     with TestClient(create_app(settings.model_copy(update={"detector": "langdetect"}))) as client:
         assert isinstance(state_of(client.app).ready().engines.detector, LangdetectDetector)
+        assert client.get("/readyz").json()["detector"] == "langdetect"  # /readyz names it
         r = client.post("/v1/detect", json={"text": "Minister powiedział, że sytuacja jest pod kontrolą. "
                                                      "Lietuvos kariuomenė perkelia pajėgas į pasienį."})
         assert r.status_code == 200, r.text

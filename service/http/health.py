@@ -16,6 +16,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from service.engines import Engines
 from service.http.state import StateDep
+from service.settings import Settings
+from translators.registry import REGISTRY, available_pairs
 
 router = APIRouter(tags=["meta"])
 READY_CHECK_TIMEOUT = 2.0
@@ -27,30 +29,48 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def configuration(settings: Settings) -> dict[str, Any]:
+    """What serves: the language detector, the backend and its compute type, and each direct
+    pair's model (where its files come from); read from the settings and the registry, nothing
+    loaded. ``compute_type`` ``auto`` (transformers): each checkpoint's own dtype (OPUS-MT: float32)."""
+    where = available_pairs(settings.model_dir)
+    models = {pair: f"{settings.model_dir}/{pair}" if where[pair] == "local" else where[pair] for pair in REGISTRY}
+    return {"detector": settings.detector, "backend": settings.backend,
+            "compute_type": settings.ct2_compute_type if settings.backend == "ctranslate2" else "auto",
+            "models": models}
+
+
 def _state(engines: Engines) -> dict[str, Any]:
     cache = engines.cache_state()
     backend = engines.translator.describe().backend
     failed = dict(backend.failed_pairs)
     degraded = cache.startswith("degraded") or bool(failed) or not backend.health.ok
-    return {"status": "degraded" if degraded else "ok", "cache": cache, "backend": engines.settings.backend,
+    return {"status": "degraded" if degraded else "ok", "cache": cache, **configuration(engines.settings),
             "models_loaded": list(backend.loaded_pairs), "models_failed": failed}
 
 
-@router.get("/readyz", responses={503: {"description": "Starting, shutting down, or the check timed out"}})
+@router.get("/readyz", responses={503: {"description": "Draining after SIGTERM (on a connection already open), "
+                                                       "or the check timed out"}})
 async def readyz(state: StateDep) -> JSONResponse:
-    """Ready to serve: `ok`; `degraded` while still serving (cache unavailable: requests are
-    translated uncached; `models_failed` names each pair whose model failed to load, with why);
-    503 while starting or shutting down."""
+    """Ready to serve: `ok`; `degraded` while still serving: the cache is unavailable (requests
+    are translated uncached) or a model failed to load (`models_failed` names each such pair,
+    with why; the others serve). Names the language detector, the backend and its compute type,
+    and each pair's model.
+
+    Before start-up is done the server does not listen yet, and from SIGTERM on it accepts no new
+    connection: a load balancer's check is refused then. A check on a connection that was already
+    open while the server drains gets 503 `not_ready`; one whose own check timed out, 503
+    `degraded`."""
     running = state.running
     if running is None or running.lifecycle.draining:
-        return JSONResponse({"status": "not_ready", "cache": "unknown", "backend": None, "models_loaded": [],
-                             "models_failed": {}}, status_code=503)
+        return JSONResponse({"status": "not_ready", "cache": "unknown", **configuration(state.settings),
+                             "models_loaded": [], "models_failed": {}}, status_code=503)
+    engines = running.engines
     try:
-        engines = running.engines
         ready = await asyncio.wait_for(asyncio.to_thread(_state, engines), READY_CHECK_TIMEOUT)
     except TimeoutError:
         return JSONResponse({"status": "degraded", "cache": "degraded: health check timed out",
-                             "backend": engines.settings.backend, "models_loaded": [], "models_failed": {}},
+                             **configuration(engines.settings), "models_loaded": [], "models_failed": {}},
                             status_code=503)
     return JSONResponse(ready)
 
