@@ -10,7 +10,7 @@ import regex
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from translators.text.protect import Masked, Protected, find_protected, mask, unmask, unmask_with
+from translators.text.protect import Masked, Protected, find_protected, mask, place_dropped, unmask, unmask_with
 
 SAMPLES = Path(__file__).parent / "fixtures" / "samples"
 KINDS = {"url", "handle", "hashtag", "email", "emoji", "number"}
@@ -313,3 +313,44 @@ def test_model_text_holds_no_protected_text(segment: str) -> None:
     assert m.model_text == m.model_text.strip()
     assert segment.startswith(m.prefix) and segment.endswith(m.suffix)
     assert isinstance(m.placeholders, tuple) and all(isinstance(p, Protected) for p in m.placeholders)
+
+
+# ------------------------------------------------------------------------ dropped placeholders, aligned
+
+WEBLATE = "Witaj [X6X], [X10X] czeka."  # Weblate's LibreTranslate placeholders for %s and {name}
+
+
+def _links(model_text: str, output: str, pairs: list[tuple[str, str]]) -> list[tuple[int, int, int, int]]:
+    out = []
+    for s, t in pairs:
+        a, c = model_text.index(s), output.index(t)
+        out.append((a, a + len(s), c, c + len(t)))
+    return out
+
+
+def test_a_dropped_placeholder_goes_where_its_neighbours_went() -> None:
+    m = mask(WEBLATE)
+    assert m.model_text == "Witaj QZ0, QZ1 czeka."
+    output = "Hello QZ0, waiting."  # the model dropped QZ1
+    links = _links(m.model_text, output, [("Witaj", "Hello"), (",", ","), ("czeka", "waiting"), (".", ".")])
+    assert unmask(place_dropped(output, m, links), m) == "Hello [X6X], [X10X] waiting."
+    assert unmask(output, m) == "Hello [X6X], waiting [X10X]."  # without an alignment: in order, at the end
+
+
+def test_dropped_placeholders_keep_their_order_and_stay_once() -> None:
+    m = mask(WEBLATE)
+    output = "Waiting, hello."  # both dropped, the words reordered
+    links = _links(m.model_text, output, [("Witaj", "hello"), (",", ","), ("czeka", "Waiting")])
+    placed = unmask(place_dropped(output, m, links), m)
+    assert placed == "Waiting [X6X], [X10X] hello."
+    assert placed.count("[X6X]") == placed.count("[X10X]") == 1
+    # a kept placeholder bounds where a dropped one may go (their order is the source's)
+    output = "QZ1 waits, hello."
+    links = _links(m.model_text, output, [("Witaj", "hello"), ("czeka", "waits")])
+    assert unmask(place_dropped(output, m, links), m) == "[X6X] [X10X] waits, hello."
+
+
+def test_place_dropped_changes_nothing_without_links_or_drops() -> None:
+    m = mask(WEBLATE)
+    assert place_dropped("Hello QZ0, QZ1 waiting.", m, [(0, 5, 0, 5)]) == "Hello QZ0, QZ1 waiting."
+    assert place_dropped("Hello, waiting.", m, []) == "Hello, waiting."

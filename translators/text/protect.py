@@ -203,6 +203,67 @@ def _suffix_start(text: str, spans: Sequence[Protected], floor: int) -> int:
     return first
 
 
+_TOKEN_RE = regex.compile(rf"[{WORD_CHARS}]+|[^\s{WORD_CHARS}]")
+
+
+def place_dropped(model_output: str, masked: Masked, links: Sequence[tuple[int, int, int, int]]) -> str:
+    """``model_output`` with each placeholder the model dropped put back where its neighbours
+    went: right after the translation of the word before it in the model text, or right before
+    that of the word after it (the nearer one), using ``links`` (word links between
+    ``masked.model_text`` and ``model_output``, as the engines return them). It stays between the
+    placeholders kept on either side of it (their order is the source's), and one that no aligned
+    neighbour places is left to ``unmask`` (in order, as before)."""
+    items = masked.placeholders
+    if not items or not masked.model_text or not links:
+        return model_output
+    found = [(m.start(), m.end(), _index(m.group(1), len(items))) for m in _PLACEHOLDER_RE.finditer(model_output)]
+    kept = _longest_increasing([(k, idx) for k, (_, _, idx) in enumerate(found) if idx is not None])
+    at = {found[k][2]: (found[k][0], found[k][1]) for k in kept}
+    where = {int(m.group(1)): (m.start(), m.end()) for m in regex.finditer(r"QZ([0-9]+)", masked.model_text)}
+    words = [m.span() for m in _TOKEN_RE.finditer(masked.model_text)
+             if not any(a <= m.start() < b for a, b in where.values())]
+    src_links: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for s0, s1, t0, t1 in links:
+        src_links.setdefault((s0, s1), []).append((t0, t1))
+    inserts: list[tuple[int, int]] = []  # (position in model_output, index)
+    floor = 0
+    for i in range(len(items)):
+        if i in at:
+            floor = at[i][1]
+            continue
+        if i not in where:
+            continue
+        ceiling = min((at[j][0] for j in at if j > i), default=len(model_output))
+        pos = _aligned(where[i], words, src_links)
+        if pos is None:
+            continue
+        pos = min(max(pos, floor), ceiling)
+        inserts.append((pos, i))
+        floor = pos
+    out = model_output
+    for pos, i in sorted(inserts, reverse=True):
+        left = " " if pos > 0 and not out[pos - 1].isspace() else ""
+        right = " " if pos < len(out) and not out[pos].isspace() and out[pos] not in _NO_SPACE_BEFORE else ""
+        out = out[:pos] + left + PLACEHOLDER.format(i) + right + out[pos:]
+    return out
+
+
+def _aligned(span: tuple[int, int], words: Sequence[tuple[int, int]],
+             links: dict[tuple[int, int], list[tuple[int, int]]]) -> int | None:
+    """Where a placeholder at ``span`` of the model text goes in the output: after the
+    translation of the nearest linked word before it, or before that of the nearest after it."""
+    def linked(w: tuple[int, int]) -> list[tuple[int, int]]:
+        return [t for (a, b), ts in links.items() if a < w[1] and w[0] < b for t in ts]
+
+    before = next(((w, t) for w in reversed(words) if w[1] <= span[0] and (t := linked(w))), None)
+    after = next(((w, t) for w in words if w[0] >= span[1] and (t := linked(w))), None)
+    if before and (not after or span[0] - before[0][1] <= after[0][0] - span[1]):
+        return max(b for _, b in before[1])
+    if after:
+        return min(a for a, _ in after[1])
+    return None
+
+
 def unmask(model_output: str, masked: Masked) -> str:
     """Put the protected spans back into a model's output (see ``unmask_with``)."""
     return unmask_with(model_output, masked, ())[0]
