@@ -22,7 +22,9 @@ from translators.marian import DecodeOptions
 HERE = Path(__file__).parent
 ROOT = HERE.parent
 PL96 = HERE / "data" / "pl96.txt"
-TATOEBA = Path(os.environ.get("NEWSBRIDGE_BENCH_DATA", "/work/shared/data"))
+# A folder of Tatoeba v2021-08-07 files (tatoeba.v2021-08-07.eng-pol.pol, ...) when you have one; the
+# benchmarks fall back to the repository's fixtures without it (docs/benchmarks.md says which).
+TATOEBA = Path(os.environ.get("NEWSBRIDGE_BENCH_DATA", HERE / "data" / "tatoeba"))
 FIXTURE = ROOT / "tests" / "fixtures" / "tatoeba_pl_en_240.tsv"
 MODEL_TAG = "opus-pl-en-v1"  # bump when the build recipe below changes
 

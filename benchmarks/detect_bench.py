@@ -3,8 +3,8 @@
     python benchmarks/detect_bench.py [--data DIR] [--limit N] [--no-tune]
 
 DIR holds Tatoeba files ``*.eng-pol.{eng,pol}`` / ``*.eng-lit.{eng,lit}``, one sentence a
-line (default: ``../shared/data`` next to the repository if present, else the subset in
-``tests/fixtures/detect``). The distinct pl, lt and en lines (en from both pairs) are split in
+line (default: ``NEWSBRIDGE_BENCH_DATA`` when set, else the subset in ``tests/fixtures/detect``).
+The distinct pl, lt and en lines (en from both pairs) are split in
 two halves (even and odd positions): the ensemble's two weights (function words, pl-/lt-only
 letters) are chosen on the *tuning* half, and every figure printed is on the *held-out* half.
 Each sentence is tested four ways: its first two words, its first 20 characters, the sentence
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import random
 import sys
 import time
@@ -33,7 +34,7 @@ from translators.text.detect import LanguageDetector  # noqa: E402
 from translators.text.detectors import make_detector  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "detect"
-SHARED = ROOT.parent / "shared" / "data"
+SHARED = Path(os.environ["NEWSBRIDGE_BENCH_DATA"]) if os.environ.get("NEWSBRIDGE_BENCH_DATA") else None
 FILES = {"pl": ["*.eng-pol.pol"], "lt": ["*.eng-lit.lit"], "en": ["*.eng-pol.eng", "*.eng-lit.eng"]}
 LANGS = ("pl", "lt", "en")
 EMOJI = ["🇵🇱", "🇱🇹", "⚠️", "👇", "🔥", "✅", "📢", "👉🏻"]
@@ -204,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--data", type=Path, default=SHARED if SHARED.is_dir() else FIXTURES)
+    parser.add_argument("--data", type=Path, default=SHARED if SHARED is not None and SHARED.is_dir() else FIXTURES)
     parser.add_argument("--limit", type=int, default=None, help="sentences per language (evenly spaced)")
     parser.add_argument("--no-tune", action="store_true", help="keep the shipped weights")
     args = parser.parse_args(argv)

@@ -231,3 +231,17 @@ def test_tests_depend_on_nothing_outside_tests_and_the_product() -> None:
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             found += [(path.name, n) for n in names if n.split(".")[0] == "benchmarks"]
     assert found == []
+
+
+def test_the_readme_lists_every_problem_type() -> None:
+    """Every problem type a client can meet is in the README's list (with its status there)."""
+    from service.http.problems import STATUS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## HTTP API"):readme.index("## Existing tools")]
+    # Engine types no request reaches: the languages are checked before a pair is asked for, and
+    # cancelled work is answered as its deadline or its client's disconnect.
+    unreachable = {"unsupported_pair", "cancelled"}
+    assert len(STATUS) > 20
+    assert [t for t in STATUS if t not in unreachable and f"`{t}`" not in section] == []
+    assert [t for t in unreachable if f"`{t}`" in section] == []

@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.http.app import create_app
+from service.http.state import state_of
 from service.settings import Settings
 
 ARCHIVE = Path(__file__).parent / "fixtures" / "samples" / "archive.jsonl"
@@ -77,6 +78,8 @@ def test_ndjson_job_runs_to_results_in_input_order_with_a_signed_webhook(client:
     from standardwebhooks import Webhook
 
     receiver = Receiver([500, 503])  # two failures first: the third attempt is delivered
+    jobs_dir = state_of(client.app).ready().settings.jobs_dir
+    assert jobs_dir is not None and not jobs_dir.exists()  # made by the first job, not by starting
     try:
         r = client.post("/v1/jobs", content=ARCHIVE.read_bytes(), headers=NDJSON,
                         params={"target_lang": "en", "callback_url": receiver.url})

@@ -55,7 +55,7 @@ STATUS: dict[str, tuple[str, int]] = {
     "deadline_exceeded": ("Request deadline exceeded", 504),
     "client_closed_request": ("Client closed request", 499),
     # engine errors (translators.base.TranslatorError and its kin)
-    "unsupported_pair": ("Unsupported language pair", 422),
+    "unsupported_pair": ("Unsupported language pair", 422),  # no request reaches it: languages are checked first
     "model_missing": ("Model missing", 503),
     "cancelled": ("Request cancelled", 503),
     "model_load_failed": ("Model failed to load", 503),

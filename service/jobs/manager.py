@@ -76,7 +76,8 @@ class JobManager:
 
     # -- life cycle ------------------------------------------------------------------------------
     def start(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
+        """Start the job workers. The jobs folder is made when the first job is posted (a server
+        that never runs one leaves no empty ``newsbridge-jobs/`` behind)."""
         for i in range(self.settings.job_workers):
             t = threading.Thread(target=self._loop, name=f"newsbridge-job-{i}", daemon=True)
             t.start()
