@@ -37,10 +37,10 @@ def client(tmp_path: Path, model_dir: Path) -> Iterator[TestClient]:
         yield c
 
 
-def wait_finished(client: TestClient, job_id: str, timeout: float = 120) -> dict:
+def wait_finished(client: TestClient, job_id: str, timeout: float = 120, headers: dict | None = None) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        status = client.get(f"/v1/jobs/{job_id}").json()
+        status = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
         if status["state"] in ("succeeded", "failed", "cancelled"):
             return status
         time.sleep(0.2)
@@ -184,3 +184,17 @@ def test_delete_cancels_a_queued_job_and_deletes_a_finished_one(tmp_path: Path, 
         assert client.delete(f"/v1/jobs/{job_id}").status_code == 204  # finished: deleted
         assert client.get(f"/v1/jobs/{job_id}").status_code == 404
         assert not (tmp_path / "jobs" / job_id).exists()
+
+
+def test_a_job_posted_with_a_key_is_that_keys(tmp_path: Path, model_dir: Path) -> None:
+    with make_client(tmp_path, model_dir, api_keys=["desk-key", "other-key"]) as c:
+        desk = {"X-API-Key": "desk-key"}
+        r = c.post("/v1/jobs", content=ARCHIVE.read_bytes(), headers={**NDJSON, **desk})
+        assert r.status_code == 202, r.text
+        job = r.headers["location"]
+        assert wait_finished(c, r.json()["id"], headers=desk)["state"] == "succeeded"
+        for path in (job, job + "/results"):
+            other = c.get(path, headers={"X-API-Key": "other-key"})
+            assert other.status_code == 404 and other.json()["type"].endswith("/job_not_found")
+        assert c.delete(job, headers={"X-API-Key": "other-key"}).status_code == 404
+        assert c.get(job).status_code == 401

@@ -119,6 +119,70 @@ class _Actor:
     alive: bool = True
 
 
+class _Run:
+    """One ``map_chunks``: the chunks read and not yet written, in order, and their Ray tasks."""
+
+    def __init__(self, engine: RayEngine, chunks: Iterator[list[Record]]) -> None:
+        self.engine = engine
+        self.chunks = chunks
+        self.pending: dict[Any, tuple[int, _Actor]] = {}  # task -> (chunk number, its actor)
+        self.held: dict[int, list[Record]] = {}  # submitted, not yet written
+        self.done: dict[int, list[Outcome]] = {}
+        self.submitted = self.written = 0
+        self.broken: BrokenInput | None = None
+        self.exhausted = False
+
+    def fill(self) -> None:
+        """Read and submit chunks until ``in_flight`` per actor are out (or the input ends)."""
+        while not self.exhausted and self.submitted - self.written < self.engine.depth * self.engine.workers:
+            try:
+                self.held[self.submitted] = next(self.chunks)
+            except StopIteration:
+                self.exhausted = True
+                break
+            except BrokenInput as exc:  # translate what was read, then report the break
+                self.broken, self.exhausted = exc, True
+                break
+            self.submit(self.submitted)
+            self.submitted += 1
+
+    def submit(self, seq: int) -> None:
+        actor = self.engine._pick()
+        task = actor.handle.run.remote([r.to_dict() for r in self.held[seq]])
+        actor.outstanding += 1
+        self.pending[task] = (seq, actor)
+
+    def ready_in_order(self) -> Iterator[list[Outcome]]:
+        while self.written in self.done:
+            self.held.pop(self.written)
+            yield self.done.pop(self.written)
+            self.written += 1
+
+    def finished(self) -> bool:
+        return self.written == self.submitted and self.exhausted
+
+    def collect_one(self) -> None:
+        """Wait for a task; a chunk whose actor died goes to another actor."""
+        import ray
+        from ray.exceptions import RayActorError
+
+        ready, _ = ray.wait(list(self.pending), num_returns=1)
+        for task in ready:
+            seq, actor = self.pending.pop(task)
+            actor.outstanding -= 1
+            try:
+                node, rows = ray.get(task)
+            except RayActorError as exc:
+                self.engine._lost(actor, exc)
+                self.engine.stats.retried_chunks += 1
+                self.submit(seq)
+                continue
+            if len(rows) != len(self.held[seq]):  # pragma: no cover - a broken worker
+                raise RuntimeError(f"chunk {seq}: {len(rows)} outcomes for {len(self.held[seq])} records")
+            self.engine.stats.nodes[node] += 1
+            self.done[seq] = [Outcome(*row) for row in rows]
+
+
 class RayEngine:
     """``map_chunks`` over ``workers`` long-lived actors, at most ``in_flight`` chunks each
     (``quiet``: the actors print no model-loading bars)."""
@@ -162,60 +226,16 @@ class RayEngine:
         return min(live, key=lambda a: a.outstanding)
 
     def map_chunks(self, chunks: Iterable[list[Record]]) -> Iterator[list[Outcome]]:
-        import ray
-        from ray.exceptions import RayActorError
-
-        it = iter(chunks)
-        pending: dict[Any, tuple[int, _Actor]] = {}
-        held: dict[int, list[Record]] = {}  # submitted, not yet written
-        done: dict[int, list[Outcome]] = {}
-        submitted = expect = 0
-        broken: BrokenInput | None = None
-        exhausted = False
-
-        def submit(seq: int) -> None:
-            actor = self._pick()
-            ref = actor.handle.run.remote([r.to_dict() for r in held[seq]])
-            actor.outstanding += 1
-            pending[ref] = (seq, actor)
-
+        run = _Run(self, iter(chunks))
         while True:
-            while not exhausted and submitted - expect < self.depth * self.workers:
-                try:
-                    held[submitted] = next(it)
-                except StopIteration:
-                    exhausted = True
-                    break
-                except BrokenInput as exc:  # translate what was read, then report the break
-                    broken, exhausted = exc, True
-                    break
-                submit(submitted)
-                submitted += 1
-            while expect in done:
-                held.pop(expect)
-                yield done.pop(expect)
-                expect += 1
-            if expect == submitted and exhausted:
+            run.fill()
+            yield from run.ready_in_order()
+            if run.finished():
                 break
-            if expect in done or not pending:
-                continue
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            for ref in ready:
-                seq, actor = pending.pop(ref)
-                actor.outstanding -= 1
-                try:
-                    node, rows = ray.get(ref)
-                except RayActorError as exc:
-                    self._lost(actor, exc)
-                    self.stats.retried_chunks += 1
-                    submit(seq)
-                    continue
-                if len(rows) != len(held[seq]):  # pragma: no cover - a broken worker
-                    raise RuntimeError(f"chunk {seq}: {len(rows)} outcomes for {len(held[seq])} records")
-                self.stats.nodes[node] += 1
-                done[seq] = [Outcome(*row) for row in rows]
-        if broken is not None:
-            raise broken
+            if run.pending:
+                run.collect_one()
+        if run.broken is not None:
+            raise run.broken
 
     def _lost(self, actor: _Actor, exc: BaseException) -> None:
         import ray

@@ -28,6 +28,8 @@ from service.views import Problem
 log = logging.getLogger(__name__)
 PROTECTED_PREFIX = "/v1/"
 STREAMED_PREFIXES = ("/v1/jobs",)  # bodies not read here (characters not counted per request)
+KEY_SUBJECTS = ("key:", "env:")  # principals that are API keys (an open API charges addresses)
+_OWNER = "newsbridge_key"  # where the request's scope state holds the key that owns what it makes
 
 # AccessDenied.reason -> problem type (titles and statuses: service.http.problems.STATUS)
 _PROBLEMS: dict[str, str] = {
@@ -63,7 +65,10 @@ class NativeAccessMiddleware:
         if running is None:  # not a /v1 request, or not started yet (the routes answer not_ready)
             await self.app(scope, receive, send)
         elif scope["path"].startswith(STREAMED_PREFIXES):  # archives stream to disk: key and rate only
-            if await self._admit(scope, receive, send, running.access, 0) is not None:
+            charge = await self._admit(scope, receive, send, running.access, 0)
+            if charge is not None:
+                if charge.principal.subject.startswith(KEY_SUBJECTS):  # a key owns the jobs it posts
+                    scope.setdefault("state", {})[_OWNER] = charge.principal.subject
                 await self.app(scope, receive, send)
         else:
             await self._guard(scope, receive, send, running)
@@ -113,6 +118,13 @@ class NativeAccessMiddleware:
         except AccessDenied as denied:
             await _send_problem(scope, receive, send, denied)
             return None
+
+
+def key_owner(conn: HTTPConnection) -> str | None:
+    """The API key (its principal, e.g. ``key:desk``) a jobs request was admitted with; None when
+    the API is open. A job posted with a key is that key's: other keys do not see it."""
+    owner = conn.scope.get("state", {}).get(_OWNER)
+    return owner if isinstance(owner, str) else None
 
 
 def _guarded(scope: Scope) -> bool:

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from service.batch.records import UsageProblem
 from service.batch.runner import BatchOptions
 from service.errors import InvalidRequest, NewsbridgeError
+from service.http.access_gate import key_owner
 from service.http.state import state_of
 from service.jobs.manager import JobManager
 from service.jobs.store import FINISHED
@@ -135,7 +136,7 @@ async def create_job(request: Request) -> JSONResponse:
         raise
     opts["base_url"] = str(request.base_url)
     job = manager.store.create(job_id, opts, total=total, input_bytes=size, callback_url=callback,
-                               api_key=getattr(request.state, "api_key_id", None))
+                               api_key=key_owner(request))
     manager.wake()
     location = f"/v1/jobs/{job.id}"
     return JSONResponse({"id": job.id, "state": job.state, "status_url": location,
@@ -145,7 +146,7 @@ async def create_job(request: Request) -> JSONResponse:
 def _job(request: Request, job_id: str) -> tuple[JobManager, Any]:
     manager = _manager(request)
     job = manager.store.get(job_id) if job_id.isalnum() else None
-    owner = getattr(request.state, "api_key_id", None)
+    owner = key_owner(request)
     if job is None or (owner is not None and job.api_key not in (None, owner)):
         raise JobNotFound(f"no job {job_id}")
     return manager, job
