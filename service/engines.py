@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from service.pipeline.flow import Pipeline
 from service.settings import Settings
@@ -17,7 +17,7 @@ from translators.base import Detector, Lang, Summarizer, SummaryResult, Translat
 from translators.cached import CachedTranslator, TranslationStore
 from translators.coalesce import CoalescingTranslator
 from translators.pivot import PivotTranslator
-from translators.registry import direct_pairs
+from translators.registry import DEFAULT_TIER, TIERS, Tier, direct_pairs
 
 log = logging.getLogger(__name__)
 _WARM_UP = {"pl": "Dzień dobry, to jest zdanie na rozgrzewkę.", "lt": "Labas rytas, tai apšilimo sakinys.",
@@ -36,6 +36,10 @@ class Engines:
     cached: CachedTranslator | None = None
     cache_status: str = "disabled"
     coalescer: CoalescingTranslator | None = None  # its stats: work dropped for cancelled requests
+    # Per tier (quality, fast): the backend and the full stack over it (``backend`` and
+    # ``translator`` above are the default tier's).
+    backends: dict[Tier, Translator] = field(default_factory=dict)
+    translators: dict[Tier, Translator] = field(default_factory=dict)
 
     def warm_up(self) -> None:
         """Load every direct pair's model and decode once with it, detect once, summarize once
@@ -45,12 +49,14 @@ class Engines:
         not stall under the first traffic. A pair that fails is logged here and remembered by the
         backend (``/readyz`` names it)."""
         self.detector.detect("Dzień dobry. Labas rytas. Good morning.")
-        for pair in direct_pairs():
-            src, tgt = pair.split("-")
-            try:
-                self.backend.translate_batch([_WARM_UP[src]], src, tgt)  # uncached, uncoalesced
-            except Exception as exc:  # a missing or broken model: reported by /readyz, not fatal
-                log.warning("could not preload model", extra={"pair": pair, "error": str(exc)})
+        for tier in self.settings.preload_tiers:
+            backend = self.backends.get(tier, self.backend)  # type: ignore[call-overload]
+            for pair in direct_pairs():
+                src, tgt = pair.split("-")
+                try:
+                    backend.translate_batch([_WARM_UP[src]], src, tgt)  # uncached, uncoalesced
+                except Exception as exc:  # a missing or broken model: reported by /readyz, not fatal
+                    log.warning("could not preload model", extra={"pair": pair, "tier": tier, "error": str(exc)})
         self.summarizer.summarize([_WARM_UP["en"], "Nothing else happened."], "en", max_sentences=1)
 
     def cache_state(self, *, probe: bool = True) -> str:
@@ -68,7 +74,8 @@ class Engines:
         return "ok"
 
 
-def build_backend(settings: Settings) -> Translator:
+def build_backend(settings: Settings, tier: Tier = DEFAULT_TIER) -> Translator:
+    """The configured backend serving the registry's ``tier`` (its models load on first use)."""
     from translators.marian import DecodeOptions
     from translators.threads import configure_threads
 
@@ -82,10 +89,10 @@ def build_backend(settings: Settings) -> Translator:
 
         return CTranslate2Translator(settings.model_dir, device=settings.device, options=options,
                                      compute_type=settings.ct2_compute_type,
-                                     intra_threads=plan.intra, inter_threads=plan.inter)
+                                     intra_threads=plan.intra, inter_threads=plan.inter, tier=tier)
     from translators.marian import MarianTranslator
 
-    return MarianTranslator(settings.model_dir, device=settings.device, options=options)
+    return MarianTranslator(settings.model_dir, device=settings.device, options=options, tier=tier)
 
 
 def build_store(settings: Settings) -> tuple[TranslationStore | None, str]:
@@ -146,9 +153,15 @@ class LazySummarizer:
 
 def build_engines(settings: Settings, *, backend: Translator | None = None, detector: Detector | None = None,
                   summarizer: Summarizer | None = None, store: TranslationStore | None = None,
-                  coalesce: bool | None = None) -> Engines:
+                  coalesce: bool | None = None, fast_backend: Translator | None = None) -> Engines:
+    """The engines from settings. Each tier (quality, fast) gets its own stack (backend ->
+    coalescing -> cache -> pivot) over one shared cache store: the model identity in each cache
+    key keeps the tiers apart. A ready-made ``backend`` serves both tiers unless a
+    ``fast_backend`` is given too."""
     if backend is None:
-        backend = build_backend(settings)
+        backends: dict[Tier, Translator] = {t: build_backend(settings, t) for t in TIERS}
+    else:
+        backends = {DEFAULT_TIER: backend, "fast": fast_backend or backend}
     status = "disabled"
     if store is None:
         store, status = build_store(settings)
@@ -156,15 +169,24 @@ def build_engines(settings: Settings, *, backend: Translator | None = None, dete
         status = "ok"
     else:
         store = None
-    inner: Translator = backend
-    coalescer = None
-    if settings.coalesce if coalesce is None else coalesce:
-        inner = coalescer = CoalescingTranslator(backend, wait_ms=settings.coalesce_wait_ms,
-                                                 max_texts=settings.batch_size)
-    cached = CachedTranslator(inner, store) if store is not None else None
-    translator = PivotTranslator(cached or inner)
+    coalescing = settings.coalesce if coalesce is None else coalesce
+    stacks: dict[int, tuple[Translator, CachedTranslator | None, CoalescingTranslator | None]] = {}
+    for tier_backend in backends.values():
+        if id(tier_backend) in stacks:  # one backend serving two tiers: one stack
+            continue
+        inner: Translator = tier_backend
+        coalescer = None
+        if coalescing:
+            inner = coalescer = CoalescingTranslator(tier_backend, wait_ms=settings.coalesce_wait_ms,
+                                                     max_texts=settings.batch_size)
+        cached = CachedTranslator(inner, store) if store is not None else None
+        stacks[id(tier_backend)] = (PivotTranslator(cached or inner), cached, coalescer)
+    translators = {t: stacks[id(b)][0] for t, b in backends.items()}
+    translator, cached, coalescer = stacks[id(backends[DEFAULT_TIER])]
     detector = detector or build_detector(settings)
     summarizer = summarizer or LazySummarizer(settings)
     pipeline = Pipeline(translator, detector, summarizer, max_chars=settings.max_chars,
-                        max_html_depth=settings.max_html_depth, summary_method=settings.summarizer)
-    return Engines(settings, backend, translator, detector, summarizer, pipeline, store, cached, status, coalescer)
+                        max_html_depth=settings.max_html_depth, summary_method=settings.summarizer,
+                        tiers=translators)
+    return Engines(settings, backends[DEFAULT_TIER], translator, detector, summarizer, pipeline, store, cached,
+                   status, coalescer, backends, translators)

@@ -58,9 +58,13 @@ class QuoteModel(BaseModel):
 
 class ModelRef(BaseModel):
     id: str
-    revision: str
+    revision: str = Field(description="The pinned hub commit, or `local` for a NEWSBRIDGE_MODEL_DIR folder.")
     checksum: str
     options: str
+    tier: Literal["quality", "fast"] = Field(
+        default="quality", description="The model's tier: `quality` (the best published model for the pair) or "
+                                       "`fast` (a smaller published model); `quality: fast` is served by the fast "
+                                       "tier's models.")
 
 
 class CachedCounts(BaseModel):

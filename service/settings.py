@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     preload: bool = Field(default=False, description="At start, load every available pair and decode once with "
                                                      "it, and load the detectors and the summarizer, instead of on "
                                                      "first use.")
+    preload_tiers: CommaList = Field(default_factory=lambda: ["quality"], description=(
+        "Model tiers NEWSBRIDGE_PRELOAD loads at start (quality, fast); the others load on first use."))
 
     max_chars: int = Field(default=200_000, gt=0, description="Largest accepted text, in characters.")
     max_batch_texts: int = Field(default=64, gt=0, description="Most texts in one API request.")
@@ -127,11 +129,19 @@ class Settings(BaseSettings):
     cors_origins: CommaList = Field(default_factory=list,
                                     description="Origins allowed to call the API from a browser (`*` for any).")
 
-    @field_validator("api_keys", "cors_origins", mode="before")
+    @field_validator("api_keys", "cors_origins", "preload_tiers", mode="before")
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("preload_tiers")
+    @classmethod
+    def _known_tiers(cls, value: list[str]) -> list[str]:
+        unknown = [t for t in value if t not in ("quality", "fast")]
+        if unknown:
+            raise ValueError(f"unknown tier(s) {', '.join(unknown)}: use quality, fast")
         return value
 
     @field_validator("max_input_tokens")

@@ -78,7 +78,8 @@ def to_model(r: DocumentResult, offsets: str) -> TranslationModel:
                            author=q.author, handle=q.handle, date=q.date, url=q.url, speaker=q.speaker,
                            parent=q.parent)
                 for q in r.quotes],
-        model={pair: [ModelRef(id=i.model_id, revision=i.revision, checksum=i.checksum, options=i.options)
+        model={pair: [ModelRef(id=i.model_id, revision=i.revision, checksum=i.checksum, options=i.options,
+                               tier=i.tier if i.tier in ("quality", "fast") else "quality")  # type: ignore[arg-type]
                       for i in ids] for pair, ids in r.models.items()},
         cached=CachedCounts(hits=r.cache_hits, misses=r.cache_misses),
         warnings=r.warnings,

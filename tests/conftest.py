@@ -28,13 +28,15 @@ def corpus(lang: str) -> list[str]:
 
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A NEWSBRIDGE_MODEL_DIR with a tiny random-weight Marian model per direct pair."""
+    """A NEWSBRIDGE_MODEL_DIR with a tiny random-weight Marian model per direct pair and tier:
+    ``pl-en/`` (quality tier) and ``pl-en.fast/`` (fast tier, other weights)."""
     from translators.testing import build_marian
 
     root = tmp_path_factory.mktemp("models")
     for seed, pair in enumerate(PAIRS):
         src, tgt = pair.split("-")
         build_marian(root / pair, corpus(src), corpus(tgt), seed=seed, spm_vocab=300, max_length=24)
+        build_marian(root / f"{pair}.fast", corpus(src), corpus(tgt), seed=100 + seed, spm_vocab=300, max_length=24)
     return root
 
 

@@ -15,7 +15,16 @@ from service.http.app import create_app
 from service.settings import Settings
 from translators.base import SUPPORTED_LANGS
 from translators.cached import MemoryStore
-from translators.registry import LANGUAGES, PIVOT, REGISTRY, SOURCE_CHOICES, direct_pairs, pivot_pairs, targets_for
+from translators.registry import (
+    LANGUAGES,
+    PIVOT,
+    REGISTRY,
+    SOURCE_CHOICES,
+    TIERS,
+    direct_pairs,
+    pivot_pairs,
+    targets_for,
+)
 from translators.testing import EchoTranslator
 
 
@@ -49,6 +58,8 @@ def test_cli_lists_pairs_and_languages_from_the_registry(tmp_path: Path) -> None
     result = CliRunner().invoke(cli, ["models", "list"], env={"NEWSBRIDGE_MODEL_DIR": str(tmp_path)})
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
-    assert [line.split("\t")[0] for line in lines] == [*REGISTRY, *(f"{a}-{b}" for a, b in pivot_pairs())]
+    listed = [tuple(line.split("\t")[:2]) for line in lines]
+    assert listed == [(p, t) for p in REGISTRY for t in TIERS] + [(f"{a}-{b}", f"pivot through {PIVOT}")
+                                                                 for a, b in pivot_pairs()]
     helped = CliRunner().invoke(cli, ["translate", "--help"], env={"COLUMNS": "200"})
     assert "auto, pl, lt, en" in helped.output

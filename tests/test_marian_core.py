@@ -155,11 +155,11 @@ def test_truncated_weights_are_a_503_naming_the_pair(settings: Settings, models:
 def test_models_check_loads_the_weights(models: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSBRIDGE_MODEL_DIR", str(models))
     runner = CliRunner()
-    assert runner.invoke(cli_app, ["models", "check", "pl-en"]).exit_code == 0
+    assert runner.invoke(cli_app, ["models", "check", "pl-en", "--tier", "quality"]).exit_code == 0
     truncate_weights(models / "pl-en")
-    out = runner.invoke(cli_app, ["models", "check", "pl-en", "lt-en"])
+    out = runner.invoke(cli_app, ["models", "check", "pl-en", "lt-en", "--tier", "quality"])
     assert out.exit_code == 1
-    assert "pl-en: weights failed to load" in out.output and "lt-en: ok" in out.output
+    assert "pl-en (quality): weights failed to load" in out.output and "lt-en (quality): ok" in out.output
 
 
 # -- input limits -----------------------------------------------------------------------------------

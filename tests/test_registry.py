@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from service.cli import app
 from translators.base import ModelMissing, UnsupportedPair
 from translators.model_check import check_folder
-from translators.registry import REGISTRY, folder_checksum, resolve
+from translators.registry import MODELS, REGISTRY, ModelSpec, folder_checksum, resolve
 
 
 def test_registry_covers_the_four_direct_pairs() -> None:
@@ -63,10 +63,10 @@ def test_models_cli_list_and_check(model_dir: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("NEWSBRIDGE_MODEL_DIR", str(model_dir))
     runner = CliRunner()
     out = runner.invoke(app, ["models", "list"])
-    assert out.exit_code == 0 and f"{model_dir}/pl-en" in out.output
+    assert out.exit_code == 0 and f"{model_dir}/pl-en\n" in out.output and f"{model_dir}/pl-en.fast\n" in out.output
     out = runner.invoke(app, ["models", "check", "pl-en", "lt-en"])
     assert out.exit_code == 0, out.output
-    assert "pl-en: ok" in out.output
+    assert "pl-en (quality): ok" in out.output and "lt-en (fast): ok" in out.output
 
 
 def test_models_pull_offline_fails_clearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -76,18 +76,20 @@ def test_models_pull_offline_fails_clearly(tmp_path: Path, monkeypatch: pytest.M
     assert "HF_HUB_OFFLINE" in out.output and "NEWSBRIDGE_MODEL_DIR" in out.output
 
 
-def _real(pair: str) -> Path | None:
-    src, tgt = pair.split("-")
+def _real(spec: ModelSpec) -> Path | None:
     root = os.environ.get("NEWSBRIDGE_MODEL_DIR")
     try:
-        return resolve(src, tgt, Path(root) if root else None).path
+        return resolve(spec.source, spec.target, Path(root) if root else None, spec.tier).path
     except ModelMissing:
         return None
 
 
-@pytest.mark.parametrize("pair", list(REGISTRY))
-def test_real_registry_model_loads_consistently(pair: str) -> None:
-    path = _real(pair)
+@pytest.mark.parametrize("spec", MODELS, ids=lambda s: f"{s.pair}-{s.tier}")
+def test_real_registry_model_loads_consistently(spec: ModelSpec) -> None:
+    """Each registry model (both tiers), at its pinned revision, loads its config, tokenizer and
+    weights the way the service does, and they agree (its target token is in the vocabulary)."""
+    path = _real(spec)
     if path is None:
-        pytest.skip(f"{REGISTRY[pair].hub_id} is not on this machine (no hub access; set NEWSBRIDGE_MODEL_DIR)")
-    assert check_folder(path, REGISTRY[pair].prefix) == []
+        pytest.skip(f"{spec.hub_id}@{spec.revision[:12]} is not on this machine (no hub access; set "
+                    "NEWSBRIDGE_MODEL_DIR)")
+    assert check_folder(path, spec.prefix) == []

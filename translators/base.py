@@ -53,6 +53,7 @@ class ModelIdentity:
     revision: str
     checksum: str
     options: str = ""  # canonical string of decoding options (beams, max length, backend)
+    tier: str = "quality"  # the registry tier the model belongs to (not in the key: the model id says it)
 
     def key(self) -> str:
         return f"{self.model_id}@{self.revision}#{self.checksum}|{self.options}"

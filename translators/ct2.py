@@ -15,7 +15,7 @@ from typing import Any
 
 from translators.ct2_convert import convert_pair, ensure_converted, is_ct2_folder
 from translators.marian_core import DecodeOptions, Decoding, MarianCore, PairModel, pick_device
-from translators.registry import ResolvedModel
+from translators.registry import DEFAULT_TIER, ResolvedModel, Tier
 from translators.threads import thread_plan
 
 __all__ = ["CTranslate2Translator", "convert_pair", "ensure_converted"]
@@ -36,8 +36,8 @@ class CTranslate2Translator(MarianCore):
 
     def __init__(self, model_dir: Path | None = None, *, device: str = "auto",
                  options: DecodeOptions | None = None, compute_type: str = "int8",
-                 intra_threads: int = 0, inter_threads: int = 1) -> None:
-        super().__init__(model_dir, device=pick_device(device, _cuda_devices), options=options)
+                 intra_threads: int = 0, inter_threads: int = 1, tier: Tier = DEFAULT_TIER) -> None:
+        super().__init__(model_dir, device=pick_device(device, _cuda_devices), options=options, tier=tier)
         self.compute_type = compute_type
         plan = thread_plan()
         self.intra_threads = intra_threads or plan.intra

@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from translators.registry import ResolvedModel, resolve
+from translators.registry import DEFAULT_TIER, ResolvedModel, Tier, resolve
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def _convert(r: ResolvedModel, compute_type: str, final: Path) -> Path:
     return final
 
 
-def convert_pair(pair: str, model_dir: Path | None, compute_type: str = "int8") -> Path:
-    """Convert the model serving ``pair`` (e.g. ``"pl-en"``); for ``newsbridge models convert``."""
+def convert_pair(pair: str, model_dir: Path | None, compute_type: str = "int8", tier: Tier = DEFAULT_TIER) -> Path:
+    """Convert the model serving ``pair`` (e.g. ``"pl-en"``) in ``tier``; for ``newsbridge models convert``."""
     source, _, target = pair.partition("-")
-    return ensure_converted(resolve(source, target, model_dir), compute_type)
+    return ensure_converted(resolve(source, target, model_dir, tier), compute_type)

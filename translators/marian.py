@@ -21,7 +21,7 @@ from translators.marian_core import (
     split_pieces,
     split_to_fit,
 )
-from translators.registry import ResolvedModel
+from translators.registry import DEFAULT_TIER, ResolvedModel, Tier
 
 __all__ = ["DecodeOptions", "MarianTranslator", "split_pieces", "split_to_fit"]
 
@@ -40,8 +40,8 @@ class MarianTranslator(MarianCore):
     backend = "transformers"
 
     def __init__(self, model_dir: Path | None = None, *, device: str = "auto",
-                 options: DecodeOptions | None = None) -> None:
-        super().__init__(model_dir, device=pick_device(device, _cuda_devices), options=options)
+                 options: DecodeOptions | None = None, tier: Tier = DEFAULT_TIER) -> None:
+        super().__init__(model_dir, device=pick_device(device, _cuda_devices), options=options, tier=tier)
 
     def _open(self, r: ResolvedModel) -> tuple[Any, dict[str, Any], int | None]:
         from transformers import MarianMTModel

@@ -20,7 +20,7 @@ import regex
 
 from translators.base import EngineInfo, Lang, ModelIdentity, Translation, TranslatorError, describe_backend
 from translators.pair_models import PairModels, count_generation
-from translators.registry import REGISTRY, ResolvedModel
+from translators.registry import DEFAULT_TIER, REGISTRY, ResolvedModel, Tier
 
 __all__ = ["DecodeOptions", "Decoding", "MarianCore", "PairModel", "PairModels", "cap_groups", "collapse_loops",
            "length_batches", "pick_device", "split_pieces", "split_to_fit"]
@@ -177,11 +177,12 @@ class MarianCore:
     backend = "marian"
 
     def __init__(self, model_dir: Path | None = None, *, device: str = "cpu",
-                 options: DecodeOptions | None = None) -> None:
+                 options: DecodeOptions | None = None, tier: Tier = DEFAULT_TIER) -> None:
         self.model_dir = model_dir
         self.device = device
         self.options = options or DecodeOptions()
-        self._models: PairModels[PairModel] = PairModels(model_dir, self._load)
+        self.tier = tier  # the registry tier whose models this backend serves
+        self._models: PairModels[PairModel] = PairModels(model_dir, self._load, tier=tier)
 
     # -- backend hooks -----------------------------------------------------------------------
     def _open(self, r: ResolvedModel) -> tuple[Any, dict[str, Any], int | None]:
@@ -203,7 +204,7 @@ class MarianCore:
     def identity(self, source: Lang, target: Lang) -> ModelIdentity:
         """From the pair's files (or hub revision): never loads the weights."""
         r = self._models.resolved(source, target)
-        return ModelIdentity(r.model_id, r.revision, r.checksum, self._options_key())
+        return ModelIdentity(r.model_id, r.revision, r.checksum, self._options_key(), tier=r.spec.tier)
 
     def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
         if not texts:

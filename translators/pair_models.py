@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from translators.base import ModelLoadFailed, ModelMissing, UnsupportedPair
-from translators.registry import REGISTRY, ResolvedModel, resolve
+from translators.registry import DEFAULT_TIER, REGISTRY, ResolvedModel, Tier, resolve
 
 __all__ = ["PairModels", "count_generation", "model_loads", "model_work"]
 
@@ -81,8 +81,9 @@ class PairModels(Generic[M]):
     (``backoff`` seconds, doubling per failure up to ``max_backoff``)."""
 
     def __init__(self, model_dir: Path | None, load: Callable[[ResolvedModel], M], *,
-                 backoff: float = 10.0, max_backoff: float = 600.0) -> None:
+                 backoff: float = 10.0, max_backoff: float = 600.0, tier: Tier = DEFAULT_TIER) -> None:
         self.model_dir = model_dir
+        self.tier = tier  # which of the registry's tiers these models are
         self._load = load
         self._models: dict[str, M] = {}
         self._resolved: dict[str, ResolvedModel] = {}
@@ -95,7 +96,7 @@ class PairModels(Generic[M]):
         pair = f"{source}-{target}"
         r = self._resolved.get(pair)
         if r is None:
-            r = self._resolved[pair] = self._attempt(pair, lambda: resolve(source, target, self.model_dir),
+            r = self._resolved[pair] = self._attempt(pair, lambda: resolve(source, target, self.model_dir, self.tier),
                                                      settles=False)
         return r
 

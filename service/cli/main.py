@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
 import typer
 
 from service.cli.config import load_settings
-from translators.registry import LANGUAGES, SOURCE_CHOICES, language_list
+from translators.registry import (
+    LANGUAGES,
+    QUALITIES,
+    REGISTRY,
+    SOURCE_CHOICES,
+    TIERED,
+    TIERS,
+    ModelSpec,
+    Tier,
+    language_list,
+)
 
 if TYPE_CHECKING:
     from service.engines import Engines
@@ -41,6 +51,8 @@ def _fail(exc: Exception) -> NoReturn:
 SourceOpt = Annotated[str, typer.Option("--source-lang", "-s", help=", ".join(SOURCE_CHOICES))]
 TargetOpt = Annotated[str, typer.Option("--target-lang", "-t", help=", ".join(LANGUAGES))]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text or html (default: by file suffix)")]
+QualityOpt = Annotated[str, typer.Option("--quality", "-q", help="best (the best published model, default) or "
+                                         "fast (a smaller, faster one)")]
 
 
 def _format(path: str, fmt: str | None) -> Literal["text", "html"]:
@@ -84,17 +96,20 @@ def serve(host: str = "127.0.0.1", port: Annotated[int, typer.Option(help="0: an
             raise typer.Exit(3)
 
 
-def _translate_file(path: str, source_lang: str, target_lang: str, fmt: str) -> tuple[Engines, DocumentResult]:
+def _translate_file(path: str, source_lang: str, target_lang: str, fmt: str,
+                    quality: str = "best") -> tuple[Engines, DocumentResult]:
     """The engines (built as the service builds them) and the translation of one file; a bad
     input exits 2 with its problem type."""
     from service.engines import build_engines
     from service.pipeline.flow import Document
 
+    if quality not in QUALITIES:
+        raise typer.BadParameter(f"--quality must be one of {', '.join(QUALITIES)}")
     text = _read(path)
     engines = build_engines(load_settings(), coalesce=False)
     try:
         return engines, engines.pipeline.translate(
-            Document(text, source_lang, target_lang, _format(path, fmt)))  # type: ignore[arg-type]
+            Document(text, source_lang, target_lang, _format(path, fmt), quality=quality))  # type: ignore[arg-type]
     except Exception as exc:
         _fail(exc)
 
@@ -102,11 +117,12 @@ def _translate_file(path: str, source_lang: str, target_lang: str, fmt: str) -> 
 @app.command()
 def translate(path: Annotated[str, typer.Argument(help="A file, or - for standard input")] = "-",
               source_lang: SourceOpt = "auto", target_lang: TargetOpt = "en", fmt: FormatOpt = "",
+              quality: QualityOpt = "best",
               as_json: Annotated[bool, typer.Option("--json", help="Print the full JSON response")] = False) -> None:
     """Translate one text or HTML file; prints the translation (or the full response with --json)."""
     from service.views import to_model
 
-    _, result = _translate_file(path, source_lang, target_lang, fmt)
+    _, result = _translate_file(path, source_lang, target_lang, fmt, quality)
     if as_json:
         typer.echo(to_model(result, "codepoint").model_dump_json(indent=2))
     else:
@@ -120,11 +136,12 @@ def summarize(path: Annotated[str, typer.Argument(help="A file, or - for standar
               source_lang: SourceOpt = "auto", target_lang: TargetOpt = "en", fmt: FormatOpt = "",
               max_sentences: Annotated[int | None, typer.Option(help="Most sentences in the summary")] = None,
               ratio: Annotated[float | None, typer.Option(help="Share of sentences to keep")] = None,
+              quality: QualityOpt = "best",
               as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Summarize a text in the target language; quotes are listed with their original wording."""
     from service.views import summary_model
 
-    engines, result = _translate_file(path, source_lang, target_lang, fmt)
+    engines, result = _translate_file(path, source_lang, target_lang, fmt, quality)
     out = engines.pipeline.summarize(result, max_sentences=max_sentences, ratio=ratio)
     if as_json:
         typer.echo(summary_model(out, "codepoint").model_dump_json(indent=2))
@@ -158,39 +175,59 @@ def detect(path: Annotated[str, typer.Argument(help="A file, or - for standard i
         typer.echo(f"{d.lang}\t{d.confidence:.2f}\t{span.text}")
 
 
+TierOpt = Annotated[list[str] | None, typer.Option("--tier", help="quality, fast (repeat for both; default: both)")]
+
+
+def _tiers(tiers: list[str] | None) -> list[Tier]:
+    wanted = tiers or list(TIERS)
+    unknown = [t for t in wanted if t not in TIERS]
+    if unknown:
+        raise typer.BadParameter(f"unknown tier {', '.join(unknown)}: use {', '.join(TIERS)}")
+    return wanted  # type: ignore[return-value]
+
+
+def _specs(pairs: list[str] | None, tiers: list[str] | None) -> list[ModelSpec]:
+    """The registry entries named by pairs x tiers (all by default), pair by pair."""
+    known = list(REGISTRY)
+    wanted = pairs or known
+    unknown = [p for p in wanted if p not in known]
+    if unknown:
+        raise typer.BadParameter(f"unknown pair {', '.join(unknown)} (known: {', '.join(known)})")
+    return [TIERED[t][p] for p in wanted for t in _tiers(tiers) if p in TIERED[t]]
+
+
 @models_app.command("list")
 def models_list() -> None:
-    """Each pair, its hub id, and whether it loads from NEWSBRIDGE_MODEL_DIR."""
-    from translators.registry import PIVOT, REGISTRY, available_pairs, pivot_pairs
+    """Each pair's model per tier (quality: the best published; fast: a smaller one), its pinned
+    revision, its published scores (from the model card and the OPUS-MT-leaderboard, not measured
+    here), and where it loads from (NEWSBRIDGE_MODEL_DIR/<pair>[.fast]/ or the hub)."""
+    from translators.registry import PIVOT, available_pairs, pivot_pairs
 
     settings = load_settings()
-    where = available_pairs(settings.model_dir)
-    for pair, spec in REGISTRY.items():
-        origin = f"{settings.model_dir}/{pair}" if where[pair] == "local" else f"hub: {spec.hub_id}"
+    where = {t: available_pairs(settings.model_dir, t) for t in TIERS}
+    for spec in _specs(None, None):
+        origin = f"{settings.model_dir}/{spec.folder}" if where[spec.tier][spec.pair] == "local" else "hub"
         prefix = f" (prefix {spec.prefix.strip()})" if spec.prefix else ""
-        typer.echo(f"{pair}\t{origin}{prefix}")
+        published = "; ".join(str(score) for score in spec.scores)
+        typer.echo(f"{spec.pair}\t{spec.tier}\t{spec.hub_id}{prefix}\trevision {spec.revision[:12] or 'main'}"
+                   f"\tpublished {published}\t{origin}")
     for source, target in pivot_pairs():
         typer.echo(f"{source}-{target}\tpivot through {PIVOT}")
 
 
 @models_app.command("pull")
 def models_pull(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs, e.g. pl-en (default: all)")] = None,
-                into_model_dir: Annotated[bool, typer.Option(help="Copy into NEWSBRIDGE_MODEL_DIR/<pair>/")] = False
-                ) -> None:
-    """Download models from the Hugging Face hub (into its cache, or the model folder)."""
+                tier: TierOpt = None,
+                into_model_dir: Annotated[bool, typer.Option(
+                    help="Copy into NEWSBRIDGE_MODEL_DIR/<pair>[.fast]/")] = False) -> None:
+    """Download models at their pinned revisions from the Hugging Face hub (into its cache, or
+    the model folder: pl-en/ for the quality tier, pl-en.fast/ for the fast tier)."""
     import os
 
-    from translators.registry import REGISTRY
-
     settings = load_settings()
-    wanted = pairs or list(REGISTRY)
     failed = 0
-    for pair in wanted:
-        spec = REGISTRY.get(pair)
-        if spec is None:
-            typer.echo(f"{pair}: unknown pair (known: {', '.join(REGISTRY)})", err=True)
-            failed += 1
-            continue
+    for spec in _specs(pairs, tier):
+        name = f"{spec.pair} ({spec.tier})"
         try:
             from huggingface_hub import snapshot_download
 
@@ -198,16 +235,16 @@ def models_pull(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs, e
             if into_model_dir:
                 if settings.model_dir is None:
                     raise typer.BadParameter("--into-model-dir needs NEWSBRIDGE_MODEL_DIR")
-                kwargs["local_dir"] = str(Path(settings.model_dir) / pair)
-            path = snapshot_download(spec.hub_id, **kwargs)
-            typer.echo(f"{pair}: {spec.hub_id} -> {path}")
+                kwargs["local_dir"] = str(Path(settings.model_dir) / spec.folder)
+            path = snapshot_download(spec.hub_id, revision=spec.revision or None, **kwargs)
+            typer.echo(f"{name}: {spec.hub_id}@{spec.revision[:12]} -> {path}")
         except typer.BadParameter:
             raise
         except Exception as exc:
             offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
             why = "HF_HUB_OFFLINE is set" if offline else f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
-            typer.echo(f"{pair}: could not download {spec.hub_id} ({why}). Without the hub, copy the Marian model "
-                       f"folder to NEWSBRIDGE_MODEL_DIR/{pair}/ (currently "
+            typer.echo(f"{name}: could not download {spec.hub_id} ({why}). Without the hub, copy the Marian model "
+                       f"folder to NEWSBRIDGE_MODEL_DIR/{spec.folder}/ (currently "
                        f"{settings.model_dir or 'unset'}).", err=True)
             failed += 1
     if failed:
@@ -215,20 +252,20 @@ def models_pull(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs, e
 
 
 @models_app.command("check")
-def models_check(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs (default: all)")] = None) -> None:
+def models_check(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs (default: all)")] = None,
+                 tier: TierOpt = None) -> None:
     """Load each model's config, tokenizer and weights the way the service does; check they agree."""
     from translators.model_check import check_resolved
-    from translators.registry import REGISTRY, resolve
+    from translators.registry import resolve
 
     settings = load_settings()
     failed = 0
-    for pair in pairs or list(REGISTRY):
-        src, _, tgt = pair.partition("-")
+    for spec in _specs(pairs, tier):
         try:
-            problems = check_resolved(resolve(src, tgt, settings.model_dir))
+            problems = check_resolved(resolve(spec.source, spec.target, settings.model_dir, spec.tier))
         except Exception as exc:
             problems = [str(exc)]
-        typer.echo(f"{pair}: {'ok' if not problems else '; '.join(problems)}")
+        typer.echo(f"{spec.pair} ({spec.tier}): {'ok' if not problems else '; '.join(problems)}")
         failed += bool(problems)
     if failed:
         raise typer.Exit(1)
@@ -236,20 +273,19 @@ def models_check(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs (
 
 @models_app.command("convert")
 def models_convert(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs (default: all available)")] = None,
-                   compute_type: Annotated[str | None, typer.Option(help="int8, int8_float32, float32, ...")] = None
-                   ) -> None:
+                   compute_type: Annotated[str | None, typer.Option(help="int8, int8_float32, float32, ...")] = None,
+                   tier: TierOpt = None) -> None:
     """Convert models to CTranslate2 ahead of time (otherwise done on first use)."""
     from translators.ct2 import convert_pair
-    from translators.registry import REGISTRY
 
     settings = load_settings()
     failed = 0
-    for pair in pairs or list(REGISTRY):
+    for spec in _specs(pairs, tier):
         try:
-            path = convert_pair(pair, settings.model_dir, compute_type or settings.ct2_compute_type)
-            typer.echo(f"{pair}: {path}")
+            path = convert_pair(spec.pair, settings.model_dir, compute_type or settings.ct2_compute_type, spec.tier)
+            typer.echo(f"{spec.pair} ({spec.tier}): {path}")
         except Exception as exc:
-            typer.echo(f"{pair}: {exc}", err=True)
+            typer.echo(f"{spec.pair} ({spec.tier}): {exc}", err=True)
             failed += 1
     if failed:
         raise typer.Exit(1)

@@ -32,6 +32,7 @@ from service.http.compat_common import (
 )
 from service.http.limits import check_request
 from service.pipeline.flow import Document, DocumentResult
+from translators.registry import Quality
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v2", tags=["DeepL-compatible"])
@@ -41,6 +42,10 @@ VARIANTS: dict[str, tuple[str, ...]] = {"en": ("EN-GB", "EN-US")}
 # DeepL: the prefer_ values fall back to the default where a language has no formality, as
 # every language here (Weblate's "Formal"/"Informal" send them)
 DEFAULT_FORMALITY = ("", "default", "prefer_more", "prefer_less")
+# DeepL's ``model_type`` -> the quality tier serving it. Every pair has a quality-tier model, so
+# ``prefer_quality_optimized`` always gets it, as DeepL does where it has one.
+MODEL_TYPES: dict[str, Quality] = {"quality_optimized": "best", "prefer_quality_optimized": "best",
+                                   "latency_optimized": "fast"}
 
 
 class DeepLError(DialectError):
@@ -93,6 +98,23 @@ def _source(value: Any) -> str:
     return code
 
 
+def _quality(model_type: Any) -> Quality:
+    if model_type is None or model_type == "":
+        return "best"
+    quality = MODEL_TYPES.get(str(model_type).strip().lower())
+    if quality is None:
+        raise DeepLError(400, "Value for 'model_type' not supported.")
+    return quality
+
+
+def _model_type_used(result: DocumentResult | None, quality: Quality) -> str:
+    """``latency_optimized`` when the fast tier's models served the text (every leg of a pivot),
+    else ``quality_optimized``; an empty text (nothing translated) reports the tier it asked for."""
+    tiers = {leg.tier for legs in result.models.values() for leg in legs} if result is not None else set()
+    fast = tiers == {"fast"} if tiers else quality == "fast"
+    return "latency_optimized" if fast else "quality_optimized"
+
+
 def _tags(params: Params, name: str, *, xml: bool) -> frozenset[str]:
     """A list of tag names (a JSON list, repeated form fields, or comma-separated); HTML's are
     case-insensitive, XML's are not."""
@@ -116,7 +138,8 @@ def _flag(params: Params, name: str, default: bool) -> bool:
     raise DeepLError(400, f"Value for '{name}' not supported.")
 
 
-def _documents(params: Params, texts: list[str], source: str, target: str) -> list[Document]:
+def _documents(params: Params, texts: list[str], source: str, target: str,
+               quality: Quality = "best") -> list[Document]:
     """One document per text, with DeepL's tag handling: ``html``, or ``xml`` with its options
     (``ignore_tags``, ``splitting_tags``, ``non_splitting_tags``, ``outline_detection``)."""
     tag_handling = str(params.get("tag_handling") or "").strip().lower()
@@ -127,7 +150,7 @@ def _documents(params: Params, texts: list[str], source: str, target: str) -> li
         options |= {"splitting_tags": _tags(params, "splitting_tags", xml=True),
                     "non_splitting_tags": _tags(params, "non_splitting_tags", xml=True),
                     "outline_detection": _flag(params, "outline_detection", True)}
-    return [Document(t, source, target, fmt, **options) for t in texts]  # type: ignore[arg-type]
+    return [Document(t, source, target, fmt, quality=quality, **options) for t in texts]  # type: ignore[arg-type]
 
 
 def _check_unsupported(params: Params) -> None:
@@ -150,7 +173,9 @@ async def deepl_translate(request: Request) -> Response:
     `split_sentences`, `preserve_formatting`, `context` are accepted.
     `formality` other than `default`, `prefer_more`, `prefer_less` (which fall back to the default)
     and `glossary_id` are refused (400). Weblate's settings check (`test`, EN to DE) comes back as
-    sent, untranslated (header `X-Newsbridge-Untranslated`)."""
+    sent, untranslated (header `X-Newsbridge-Untranslated`). `model_type` (`quality_optimized`,
+    `prefer_quality_optimized`: the quality tier; `latency_optimized`: the fast tier) picks the model
+    tier, and each translation reports `model_type_used`."""
 
     async def handle(params: Params) -> dict[str, Any] | Response:
         texts = params.getlist("text")
@@ -165,16 +190,17 @@ async def deepl_translate(request: Request) -> Response:
         target = _target(params.get("target_lang"))
         source = _source(params.get("source_lang"))
         _check_unsupported(params)
+        model_type = params.get("model_type")
+        quality = _quality(model_type)
         chars = check_request(texts, running_of(request).settings)
         todo = [i for i, t in enumerate(texts) if t.strip()]  # DeepL returns empty texts as they are
-        docs = _documents(params, [texts[i] for i in todo], source, target)
+        docs = _documents(params, [texts[i] for i in todo], source, target, quality)
         ticket = await admit(request, chars, _credential(request, params))
         results = await translate(request, docs, ticket) if docs else []
         for r in results:
             if isinstance(r, Exception):
                 raise _from_error(r, request)
         by_index = dict(zip(todo, results, strict=True))
-        model_type = params.get("model_type")
         out = []
         for i, text in enumerate(texts):
             r = by_index.get(i)
@@ -185,7 +211,7 @@ async def deepl_translate(request: Request) -> Response:
                 "billed_characters": len(text),
             }
             if model_type:
-                item["model_type_used"] = str(model_type)
+                item["model_type_used"] = _model_type_used(r if isinstance(r, DocumentResult) else None, quality)
             out.append(item)
         return {"translations": out}
 

@@ -27,7 +27,7 @@ from service.responses import (
     TranslationModel,
 )
 from service.views import detect_model, summary_model, to_model
-from translators.registry import LANGUAGES, PIVOT, REGISTRY, available_pairs, pivot_pairs
+from translators.registry import DEFAULT_TIER, LANGUAGES, PIVOT, REGISTRY, TIERED, TIERS, available_pairs, pivot_pairs
 
 router = APIRouter()
 
@@ -40,7 +40,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def _documents(req: TranslateRequest) -> list[Document]:
-    return [Document(t, req.source_lang, req.target_lang, req.format) for t in req.items()]
+    return [Document(t, req.source_lang, req.target_lang, req.format, quality=req.quality) for t in req.items()]
 
 
 def _record(metrics: Metrics, results: list[DocumentResult | Exception]) -> None:
@@ -116,10 +116,15 @@ async def detect(req: DetectRequest, request: Request, running: RunningDep) -> R
 
 @router.get("/v1/languages", tags=["meta"])
 def languages(running: RunningDep) -> dict[str, Any]:
-    """Supported languages and pairs, with the model each direct pair uses."""
-    where = available_pairs(running.settings.model_dir)
-    pairs = [{"source": s.source, "target": s.target, "model": s.hub_id, "source_of_files": where[p],
-              "pivot": None} for p, s in REGISTRY.items()]
-    pairs += [{"source": a, "target": b, "model": None, "source_of_files": None, "pivot": PIVOT}
+    """Supported languages and pairs, with the model each direct pair uses (`model`: the default
+    tier's; `tiers`: each tier's model, pinned revision and where its files come from)."""
+    model_dir = running.settings.model_dir
+    where = {t: available_pairs(model_dir, t) for t in TIERS}
+    pairs = [{"source": s.source, "target": s.target, "model": s.hub_id, "source_of_files": where[DEFAULT_TIER][p],
+              "pivot": None,
+              "tiers": {t: {"model": TIERED[t][p].hub_id, "revision": TIERED[t][p].revision,
+                            "source_of_files": where[t][p]} for t in TIERS if p in TIERED[t]}}
+             for p, s in REGISTRY.items()]
+    pairs += [{"source": a, "target": b, "model": None, "source_of_files": None, "pivot": PIVOT, "tiers": None}
               for a, b in pivot_pairs()]
     return {"languages": [{"code": code, "name": name} for code, name in LANGUAGES.items()], "pairs": pairs}

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from service.responses import Offsets, TargetLang
 from translators.base import Lang
+from translators.registry import Quality
 
 SourceLang = Literal["auto", Lang]
 
@@ -27,6 +28,9 @@ class TranslateRequest(BaseModel):
     target_lang: TargetLang = "en"
     format: Literal["text", "html"] = "text"
     offsets: Offsets = Field(default="codepoint", description="Span unit: code points, or UTF-16 code units for JS.")
+    quality: Quality = Field(default="best", description=(
+        "Model tier: `best` (the best published model per direction, the default) or `fast` (a smaller, faster "
+        "published model: lower published scores). Each response's `model` names the tier that served it."))
 
     @model_validator(mode="after")
     def _one_of(self) -> TranslateRequest:

@@ -10,7 +10,8 @@ same model batches (the batch CLI and request coalescing rely on this).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from service.pipeline.assemble import assemble
@@ -27,6 +28,7 @@ from service.pipeline.results import (
 from service.pipeline.summarize import SummaryOut, make_summary
 from service.pipeline.translate import translate_units
 from translators.base import Detection, Detector, Lang, Span, Summarizer, Translator
+from translators.registry import DEFAULT_TIER, Tier, tier_of
 
 __all__ = ["DetectionResult", "Document", "DocumentResult", "Format", "Pipeline", "QuoteOut", "SentenceOut",
            "SummaryOut", "detect_text", "segment"]
@@ -35,12 +37,17 @@ __all__ = ["DetectionResult", "Document", "DocumentResult", "Format", "Pipeline"
 class Pipeline:
     """The steps of the flow over one set of engines. Every text is checked once, here
     (``checks.py``: ``max_chars``, ``max_html_depth``); ``summary_method`` names the
-    summarizer's kind in a summary (``extractive`` or ``abstractive``: ``NEWSBRIDGE_SUMMARIZER``)."""
+    summarizer's kind in a summary (``extractive`` or ``abstractive``: ``NEWSBRIDGE_SUMMARIZER``).
+
+    ``translator`` serves the default (quality) tier; ``tiers`` the others (``fast``): a
+    document's ``quality`` picks its tier's translator, and a tier without one of its own is
+    served by ``translator``."""
 
     def __init__(self, translator: Translator, detector: Detector, summarizer: Summarizer | None = None,
                  *, max_chars: int = DEFAULT_MAX_CHARS, max_html_depth: int = DEFAULT_MAX_HTML_DEPTH,
-                 summary_method: str = "extractive") -> None:
+                 summary_method: str = "extractive", tiers: Mapping[Tier, Translator] | None = None) -> None:
         self.translator = translator
+        self.tiers: dict[Tier, Translator] = {**(tiers or {}), DEFAULT_TIER: translator}
         self.detector = detector
         self.summarizer = summarizer
         self.max_chars = max_chars
@@ -62,7 +69,13 @@ class Pipeline:
                 plans.append(plan_document(doc, self.detector, self.max_chars, self.max_html_depth))
             except Exception as exc:  # reported per document
                 plans.append(exc)
-        failures = translate_units(self.translator, [p for p in plans if isinstance(p, DocPlan)])
+        by_tier: dict[Tier, list[DocPlan]] = defaultdict(list)
+        for p in plans:
+            if isinstance(p, DocPlan):
+                by_tier[tier_of(p.doc.quality)].append(p)
+        failures: dict[int, Exception] = {}
+        for tier, tier_plans in by_tier.items():  # one model batch per pair and tier
+            failures.update(translate_units(self.translator_for(tier), tier_plans))
         out: list[DocumentResult | Exception] = []
         for p in plans:
             if isinstance(p, Exception):
@@ -70,8 +83,12 @@ class Pipeline:
             elif id(p) in failures:
                 out.append(failures[id(p)])
             else:
-                out.append(assemble(p, self.translator))
+                out.append(assemble(p, self.translator_for(tier_of(p.doc.quality))))
         return out
+
+    def translator_for(self, tier: Tier) -> Translator:
+        """The translator serving ``tier`` (the default one when the tier has none of its own)."""
+        return self.tiers.get(tier, self.translator)
 
     def summarize(self, result: DocumentResult, *, max_sentences: int | None = None,
                   ratio: float | None = None) -> SummaryOut:

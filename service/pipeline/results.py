@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from translators.base import DetectedLang, Detection, Lang, ModelIdentity, Span
+from translators.registry import Quality, tier_of
 
 __all__ = ["DetectionResult", "Document", "DocumentResult", "Format", "QuoteOut", "SentenceOut"]
 
@@ -23,6 +24,10 @@ class Document:
     splitting_tags: frozenset[str] = frozenset()  # XML: elements that always split sentences (DeepL's option)
     non_splitting_tags: frozenset[str] = frozenset()  # XML: elements that never do
     outline_detection: bool = True  # XML: elements outside running text are structure (DeepL's default)
+    quality: Quality = "best"  # the model tier: best (the best published model) or fast (a smaller one)
+
+    def __post_init__(self) -> None:
+        tier_of(self.quality)  # an unknown quality is refused here, not half-way through a batch
 
 
 @dataclass
