@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from summarizers.extractive import check_length_options
+from summarizers.length import check_length_options
 from translators.base import Lang, SummaryResult
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")

@@ -12,12 +12,17 @@ uniformly; ``position_weight=0`` is plain (continuous) LexRank. The prior breaks
 it does not outweigh a clearly more central unit.
 
 Units are picked by score (ties: earlier first), skipping near-duplicates of an already
-picked unit, and returned in document order, joined with one space.
+picked unit, and returned in document order, each keeping its boundary
+(:mod:`summarizers.joining`: a space after a sentence, a line break after a unit without
+sentence-final punctuation, such as a headline).
+
+Which units are offered is the caller's choice: the pipeline's summary step
+(``service/pipeline/summarize.py``) offers the article's sentences and leaves headings and
+flagged sentences out while it has enough others (its docstring says why).
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 
@@ -25,39 +30,14 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from summarizers.joining import join_units
+from summarizers.length import DEFAULT_MAX_SENTENCES, check_length_options, summary_length
 from translators.base import Lang, SummaryResult
 from translators.text.patterns import URL
 
-DEFAULT_MAX_SENTENCES = 3
+__all__ = ["DEFAULT_MAX_SENTENCES", "CentralitySummarizer", "check_length_options", "summary_length"]
 
 _NON_WORD = re.compile(r"[\W_]+")
-
-
-def check_length_options(max_sentences: int | None, ratio: float | None) -> None:
-    """``ValueError`` for ``max_sentences < 1`` or a ``ratio`` outside (0, 1] (both summarizers)."""
-    if max_sentences is not None and max_sentences < 1:
-        raise ValueError(f"max_sentences must be >= 1, got {max_sentences}")
-    if ratio is not None and not 0.0 < ratio <= 1.0:
-        raise ValueError(f"ratio must be in (0, 1], got {ratio}")
-
-
-def summary_length(n_units: int, max_sentences: int | None, ratio: float | None,
-                   default: int = DEFAULT_MAX_SENTENCES) -> int:
-    """How many units a summary of ``n_units`` keeps.
-
-    ``ratio`` keeps ``ceil(ratio * n_units)`` units (at least 1); ``max_sentences`` caps the
-    count; given both, the smaller wins; given neither, ``default``. Never more than
-    ``n_units``. Raises ``ValueError`` for ``max_sentences < 1`` or ``ratio`` outside (0, 1].
-    """
-    check_length_options(max_sentences, ratio)
-    if n_units == 0:
-        return 0
-    limits = []
-    if max_sentences is not None:
-        limits.append(max_sentences)
-    if ratio is not None:
-        limits.append(max(1, math.ceil(ratio * n_units - 1e-9)))
-    return min(n_units, min(limits) if limits else default)
 
 
 def _content(unit: str) -> str:
@@ -110,7 +90,7 @@ class CentralitySummarizer:
         n = len(units)
         k = summary_length(n, max_sentences, ratio, self.default_max_sentences)
         picked = list(range(n)) if k >= n else self._pick(units, k)
-        return SummaryResult(text=" ".join(units[i] for i in picked), picked=picked)
+        return SummaryResult(text=join_units([units[i] for i in picked]), picked=picked)
 
     def scores(self, units: Sequence[str]) -> np.ndarray:
         """Centrality of each unit (a PageRank probability; units without words score 0)."""

@@ -1,13 +1,35 @@
 """Summaries made from a translation: units that never cut a quote, provenance, quotes kept.
 
-The step ``Pipeline.summarize`` (``flow.py``) runs; callers go through the pipeline."""
+The step ``Pipeline.summarize`` (``flow.py``) runs; callers go through the pipeline.
+
+Which units the summarizer may pick, in order of preference:
+
+1. the article's sentences whose translation carries no quality flag;
+2. flagged sentences (``SentenceOut.flags``: a number missing, a capped or split output, an
+   untranslated or low-confidence sentence, ...), only to fill the summary's length when the
+   unflagged ones are too few: an editor reading a summary cannot see that a sentence of it
+   was doubtful, so a doubtful sentence goes in only when there is no choice;
+3. headings, only when the text has nothing else (a headline-only item). A heading is a
+   line of its own without sentence-final punctuation (a headline, a dateline, a section
+   title): it is not a sentence of the article, it repeats the words of the lead (so
+   centrality favours it while it adds nothing) and the CMS shows it anyway.
+
+Picked units keep their boundaries (:mod:`summarizers.joining`): a space after a sentence, a
+line break after a unit without sentence-final punctuation, so no heading or fragment is ever
+glued to the next sentence; the spans of ``summary_sentences`` cover each unit exactly."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from service.pipeline.results import DocumentResult, QuoteOut
+import regex
+
+from service.pipeline.results import DocumentResult, QuoteOut, SentenceOut
+from summarizers.joining import ends_sentence, separator
+from summarizers.length import summary_length
 from translators.base import Span, Summarizer
+
+_LINE_END = regex.compile(r"[ \t]*(?:\r?\n|$)")
 
 
 @dataclass
@@ -58,22 +80,66 @@ def summary_units(result: DocumentResult) -> list[list[int]]:
     return units
 
 
+def is_heading(result: DocumentResult, unit: list[int]) -> bool:
+    """A unit that is a line of its own (a line break, or the start of the text, before it; a
+    line break after it, with more text to come) and does not end a sentence: a headline, a
+    dateline, a section title. A last line without a full stop (a tweet) is not one."""
+    text = result.translation_text
+    first, last = result.sentences[unit[0]].target, result.sentences[unit[-1]].target
+    before = text[:first.start].rstrip(" \t")
+    after = text[last.end:]
+    starts_line = not before or before.endswith("\n")
+    ends_line = bool(after.strip()) and after.lstrip(" \t").startswith(("\n", "\r"))
+    return starts_line and ends_line and not ends_sentence(last.text)
+
+
+def sentence_flags(sentence: SentenceOut) -> list[str]:
+    """The quality flags of a sentence (``SentenceOut.flags``; a capped output counts too)."""
+    flags = list(getattr(sentence, "flags", None) or [])
+    if sentence.capped and "capped" not in flags:
+        flags.append("capped")
+    return flags
+
+
+def _candidates(result: DocumentResult, units: list[list[int]], k: int) -> list[tuple[list[int], int | None]]:
+    """(unit indices, how many to pick among them) in order of preference: unflagged sentences,
+    then flagged ones to fill; headings only when there is nothing else."""
+    body = [u for u, unit in enumerate(units) if not is_heading(result, unit)]
+    pool = body or list(range(len(units)))
+    clean = [u for u in pool if not any(sentence_flags(result.sentences[i]) for i in units[u])]
+    if len(clean) >= k:
+        return [(clean, k)]
+    flagged = [u for u in pool if u not in set(clean)]
+    return [(clean, len(clean)), (flagged, k - len(clean))]
+
+
 def make_summary(result: DocumentResult, summarizer: Summarizer, *, max_sentences: int | None = None,
-              ratio: float | None = None, method: str = "extractive") -> SummaryOut:
+                 ratio: float | None = None, method: str = "extractive") -> SummaryOut:
     units = summary_units(result)
     translation = result.translation_text
     texts = [translation[result.sentences[u[0]].target.start:result.sentences[u[-1]].target.end] for u in units]
-    picked = summarizer.summarize(texts, result.target_lang, max_sentences=max_sentences, ratio=ratio)
-    if picked.picked is None:
-        return _abstractive(result, picked.text, method)
+    k = summary_length(len(units), max_sentences, ratio)
+    groups = _candidates(result, units, k)
+    if groups == [(list(range(len(units))), k)]:  # nothing left out: the caller's own length options
+        groups = [(groups[0][0], None)]
+    chosen: list[int] = []
+    for subset, want in groups:
+        if want == 0 or (not subset and units):
+            continue
+        lengths = {"max_sentences": max_sentences, "ratio": ratio} if want is None else {"max_sentences": want}
+        picked = summarizer.summarize([texts[u] for u in subset], result.target_lang, **lengths)
+        if picked.picked is None:  # abstractive: it writes from the preferred units
+            return _abstractive(result, picked.text, method)
+        chosen += [subset[i] for i in picked.picked]
     parts: list[str] = []
     sentences: list[SummarySentenceOut] = []
     placed: list[tuple[int, int, int]] = []  # (start in the translation, end, start in the summary)
     pos = 0
-    for ui in picked.picked:
+    for ui in sorted(chosen):
         if parts:
-            parts.append(" ")
-            pos += 1
+            gap = separator(parts[-1])
+            parts.append(gap)
+            pos += len(gap)
         text = texts[ui]
         unit_start = result.sentences[units[ui][0]].target.start
         sentences.append(SummarySentenceOut(Span(pos, pos + len(text), text), list(units[ui])))
