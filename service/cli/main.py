@@ -1,4 +1,4 @@
-"""The ``newsbridge`` command: serve, translate, summarize, detect, batch, models, db, cache, bench."""
+"""The ``newsbridge`` command: serve, translate, summarize, detect, batch, models, eval, db, cache, bench."""
 
 from __future__ import annotations
 
@@ -332,6 +332,9 @@ def _mount_optional() -> None:
     from service.cli.batch import batch_command
 
     app.command("batch")(batch_command)
+    from service.cli.eval import mount as mount_eval
+
+    mount_eval(app)
 
 
 _mount_optional()
