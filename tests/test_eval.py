@@ -22,7 +22,7 @@ N = 10
 
 @pytest.fixture
 def test_set(tmp_path: Path) -> tuple[Path, Path, list[str], list[str]]:
-    sources = corpus("pl")[:N] + ["", "Rzecznik: https://example.com/komunikat @MSWiA_GOV_PL"]  # a blank line too
+    sources = [*corpus("pl")[:N], "", "Rzecznik: https://example.com/komunikat @MSWiA_GOV_PL"]  # a blank line too
     references = [*corpus("en")[:N], "", "Spokesman: https://example.com/komunikat @MSWiA_GOV_PL"]
     src, ref = tmp_path / "src.pl", tmp_path / "ref.en"
     src.write_text("\n".join(sources) + "\n", encoding="utf-8")
