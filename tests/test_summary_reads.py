@@ -106,6 +106,8 @@ def test_flagged_sentences_only_when_there_is_no_choice(tmp_path: Path) -> None:
     # any quality flag counts (SentenceOut.flags), not only the cap
     for s in result.sentences:
         s.capped = False
-    result.sentences[3].flags = ["low_confidence"]  # type: ignore[attr-defined]
+    result.sentences[3].flags = ["low_confidence"]
     flagged = pipeline.summarize(result, max_sentences=2)
     assert [3] not in [x.sources for x in flagged.sentences]
+    result.sentences[3].flags = ["markup_placement_uncertain"]  # the markup's, not the words': no matter
+    assert [x.sources for x in pipeline.summarize(result, max_sentences=2).sentences] == [[0], [1]]

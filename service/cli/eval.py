@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from service.settings import Settings
+from service.cli.config import load_settings
 
 _CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True}
 
@@ -38,7 +38,7 @@ def eval_command(
     installed, and throughput, side by side. Exit status 2 for a bad test set or setting."""
     from service.evaluation import EvalProblem, evaluate, parse_setting, render
 
-    base = Settings()
+    base = load_settings()
     names = [*(compare or []), *ctx.args]  # --compare a b c: click gives the first to the option
     try:
         settings = [parse_setting(n, base) for n in names] or [parse_setting(base.backend.replace(

@@ -6,7 +6,8 @@ Which units the summarizer may pick, in order of preference:
 
 1. the article's sentences whose translation carries no quality flag;
 2. flagged sentences (``SentenceOut.flags``: a number missing, a capped or split output, an
-   untranslated or low-confidence sentence, ...), only to fill the summary's length when the
+   untranslated or low-confidence sentence, ...; not the markup's flags, the summary being plain
+   text), only to fill the summary's length when the
    unflagged ones are too few: an editor reading a summary cannot see that a sentence of it
    was doubtful, so a doubtful sentence goes in only when there is no choice;
 3. headings, only when the text has nothing else (a headline-only item). A heading is a
@@ -93,9 +94,14 @@ def is_heading(result: DocumentResult, unit: list[int]) -> bool:
     return starts_line and ends_line and not ends_sentence(last.text)
 
 
+# Flags about the markup, not the words: a summary is plain text, so they do not count against it.
+MARKUP_FLAGS = frozenset({"markup_placement_uncertain"})
+
+
 def sentence_flags(sentence: SentenceOut) -> list[str]:
-    """The quality flags of a sentence (``SentenceOut.flags``; a capped output counts too)."""
-    flags = list(getattr(sentence, "flags", None) or [])
+    """The quality flags of a sentence's words (``SentenceOut.flags`` but the markup's; a capped
+    output counts too)."""
+    flags = [f for f in sentence.flags if f not in MARKUP_FLAGS]
     if sentence.capped and "capped" not in flags:
         flags.append("capped")
     return flags
