@@ -9,6 +9,7 @@ import re
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
+from tests.scaling import LINEAR, superlinearity
 from translators.text.html import parse_html
 from translators.text.html_render import project_html
 from translators.text.markup import BlockTranslation, Rendered
@@ -202,3 +203,23 @@ def test_xml_placeholders_in_place_with_the_copy_alignment() -> None:
                                                                                ("czeka", "Waiting")]))])
     assert done.markup.count('<x id="6"></x>') == 1 and done.markup.count('<x id="10"/>') == 1
     assert done.markup == 'Waiting <x id="6"></x>, <x id="10"/> hello.'  # each beside its aligned neighbour
+
+
+def test_a_long_paragraph_full_of_links_is_placed_in_linear_time() -> None:
+    """One block with a link every few words: placement grows with the block, not its square."""
+    words = ["Straż", "Graniczna", "zatrzymała", "w", "nocy", "kilka", "osób", "przy", "granicy", "z", "Białorusią."]
+
+    def block(n: int) -> tuple[str, BlockTranslation]:
+        source_words = (words * (n // len(words) + 1))[:n]
+        parts = [f'<a href="/{i}">{w}</a>' if i % 4 == 1 else w for i, w in enumerate(source_words)]
+        text = " ".join(source_words)
+        copy = [(a, b, a, b) for a, b in tokens(text)]
+        return f"<p>{' '.join(parts)}</p>", BlockTranslation(text.upper(), copy)
+
+    def place(case: tuple[str, BlockTranslation]) -> None:
+        html, translation = case
+        done = project_html(parse_html(html), [translation])
+        assert not done.uncertain
+
+    growth = superlinearity(place, block(1_000), block(4_000), 4)
+    assert growth < LINEAR, f"4x the words cost {growth:.1f}x more than linear"

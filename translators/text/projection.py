@@ -179,11 +179,11 @@ class _Projector:
         spans: dict[int, tuple[int, int]] = {}  # id(mark) -> target token range [a, b)
         empty: dict[int, int] = {}  # id(mark) -> character position
         if marks:
-            owner = self._owners(parent, marks, lo, hi)
+            owner, weights = self._owners(parent, marks, lo, hi)
             taken = [False] * (hi - lo)
             unplaced: list[Mark] = []
             for j, m in enumerate(marks):
-                best = self._best_stretch(j, m, parent, owner, lo, hi)
+                best = self._best_stretch(j, m, parent, owner, weights[j], lo, hi)
                 if best is None:
                     unplaced.append(m)
                     continue
@@ -219,41 +219,47 @@ class _Projector:
                 self._place_empty(m, self._outside(empty[id(m)], m.order, marks, ranges, empty), True)
         return todo
 
-    def _owners(self, parent: Mark, marks: Sequence[Mark], lo: int, hi: int) -> dict[int, int]:
+    def _owners(self, parent: Mark, marks: Sequence[Mark], lo: int, hi: int
+                ) -> tuple[dict[int, int], list[dict[int, int]]]:
         """Target token -> index of the sibling that links to it most (``-1``: the parent's own
-        text); ties go to a mark over the parent's text, then to the first mark."""
+        text), ties going to a mark over the parent's text, then to the first mark; and each
+        mark's weight per target token."""
         covered: set[int] = set()
         best: dict[int, tuple[int, int]] = {}  # k -> (weight, -rank)
+        weights: list[dict[int, int]] = []
         for j, m in enumerate(marks):
             mine = self.src.covering(m.start, m.end)
             covered.update(i for i in mine if m.start <= self.src.starts[i] and self.src.ends[i] <= m.end)
-            for k, w in self._weights(mine, lo, hi).items():
+            weights.append(self._weights(mine, lo, hi))
+            for k, w in weights[-1].items():
                 if (w, -j) > best.get(k, (0, 0)):
                     best[k] = (w, -j)
         own = [i for i in self.src.covering(parent.start, parent.end) if i not in covered]
         for k, w in self._weights(own, lo, hi).items():
             if w > best.get(k, (0, 0))[0]:
                 best[k] = (w, 1)
-        return {k: (-r if r <= 0 else -1) for k, (_, r) in best.items()}
+        return {k: (-r if r <= 0 else -1) for k, (_, r) in best.items()}, weights
 
-    def _best_stretch(self, j: int, m: Mark, parent: Mark, owner: dict[int, int],
+    def _best_stretch(self, j: int, m: Mark, parent: Mark, owner: dict[int, int], weights: dict[int, int],
                       lo: int, hi: int) -> tuple[int, int] | None:
         """The stretch of target tokens ``[a, b)`` that mark ``j`` owns with the most weight,
         bridging unowned tokens and stopping at tokens owned by others."""
-        weights = self._weights(self.src.covering(m.start, m.end), lo, hi)
+        owned = sorted(k for k in weights if owner.get(k) == j)
+        if not owned:
+            return None
         span = max(1, parent.end - parent.start)
         expected = lo + (m.start - parent.start) / span * (hi - lo)
         best: tuple[float, float, int, int] | None = None
         first = last = -1
         score = 0
-        for k in [*range(lo, hi), hi]:
-            o = owner.get(k) if k < hi else -2
-            if k < hi and o == j:
+        for k in range(owned[0], owned[-1] + 2):
+            o = owner.get(k) if k <= owned[-1] else -2
+            if o == j:
                 if first < 0:
                     first = k
                 last = k
                 score += weights.get(k, 0)
-            elif k == hi or (o is not None and o != j):
+            elif o is not None:  # another's token, or past the last owned one
                 if first >= 0:
                     key = (score, -abs((first + last) / 2 - expected), first, last + 1)
                     if best is None or key[:2] > best[:2]:
