@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("command line", ("service.cli",)),
     ("HTTP", ("service.http",)),
     ("jobs over HTTP", ("service.jobs",)),
-    ("batch", ("service.batch",)),
+    ("runs over many documents", ("service.batch", "service.evaluation")),
     ("what a client sees", ("service.views", "service.responses")),
     ("engines from settings", ("service.engines",)),
     ("pipeline", ("service.pipeline",)),

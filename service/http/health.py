@@ -17,7 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from service.engines import Engines
 from service.http.state import StateDep
 from service.settings import Settings
-from translators.registry import REGISTRY, available_pairs
+from translators.registry import DEFAULT_TIER, TIERED, TIERS, Tier, available_pairs
 
 router = APIRouter(tags=["meta"])
 READY_CHECK_TIMEOUT = 2.0
@@ -31,13 +31,18 @@ async def healthz() -> dict[str, str]:
 
 def configuration(settings: Settings) -> dict[str, Any]:
     """What serves: the language detector, the backend and its compute type, and each direct
-    pair's model (where its files come from); read from the settings and the registry, nothing
+    pair's model (where its files come from: its folder, or its hub id), of the default tier
+    (``models``) and of every tier (``tiers``); read from the settings and the registry, nothing
     loaded. ``compute_type`` ``auto`` (transformers): each checkpoint's own dtype (OPUS-MT: float32)."""
-    where = available_pairs(settings.model_dir)
-    models = {pair: f"{settings.model_dir}/{pair}" if where[pair] == "local" else where[pair] for pair in REGISTRY}
+
+    def located(tier: Tier) -> dict[str, str]:
+        where = available_pairs(settings.model_dir, tier)
+        return {pair: f"{settings.model_dir}/{spec.folder}" if where[pair] == "local" else where[pair]
+                for pair, spec in TIERED[tier].items()}
+
     return {"detector": settings.detector, "backend": settings.backend,
             "compute_type": settings.ct2_compute_type if settings.backend == "ctranslate2" else "auto",
-            "models": models}
+            "models": located(DEFAULT_TIER), "tiers": {tier: located(tier) for tier in TIERS}}
 
 
 def _state(engines: Engines) -> dict[str, Any]:
