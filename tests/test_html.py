@@ -234,3 +234,9 @@ def test_deep_nesting_does_not_recurse() -> None:
     doc = parse_html(html)
     assert doc.text == "deep text"
     assert parse_html(render_html(doc, ["głęboki tekst"])).text == "głęboki tekst"
+
+
+def test_blocks_say_whether_they_hold_inline_markup() -> None:
+    doc = parse_html('<h1>Tytuł</h1><p>Straż <b>zatrzymała</b> ich.</p><p>Zdjęcie <img src="a.png"></p><p>Nic</p>')
+    assert [(b.span.text, b.markup) for b in doc.blocks] == [
+        ("Tytuł", False), ("Straż zatrzymała ich.", True), ("Zdjęcie", True), ("Nic", False)]

@@ -333,24 +333,28 @@ def test_a_dropped_placeholder_goes_where_its_neighbours_went() -> None:
     assert m.model_text == "Witaj QZ0, QZ1 czeka."
     output = "Hello QZ0, waiting."  # the model dropped QZ1
     links = _links(m.model_text, output, [("Witaj", "Hello"), (",", ","), ("czeka", "waiting"), (".", ".")])
-    assert unmask(place_dropped(output, m, links), m) == "Hello [X6X], [X10X] waiting."
+    placed, moved = place_dropped(output, m, links)
+    assert unmask(placed, m) == "Hello [X6X], [X10X] waiting."
     assert unmask(output, m) == "Hello [X6X], waiting [X10X]."  # without an alignment: in order, at the end
+    # the links follow the text: each still joins the same words, and the placeholder is linked
+    pairs = {(m.model_text[a:b], placed[c:d]) for a, b, c, d in moved}
+    assert pairs == {("Witaj", "Hello"), (",", ","), ("czeka", "waiting"), (".", "."), ("QZ1", "QZ1")}
 
 
 def test_dropped_placeholders_keep_their_order_and_stay_once() -> None:
     m = mask(WEBLATE)
     output = "Waiting, hello."  # both dropped, the words reordered
     links = _links(m.model_text, output, [("Witaj", "hello"), (",", ","), ("czeka", "Waiting")])
-    placed = unmask(place_dropped(output, m, links), m)
+    placed = unmask(place_dropped(output, m, links)[0], m)
     assert placed == "Waiting [X6X], [X10X] hello."
     assert placed.count("[X6X]") == placed.count("[X10X]") == 1
     # a kept placeholder bounds where a dropped one may go (their order is the source's)
     output = "QZ1 waits, hello."
     links = _links(m.model_text, output, [("Witaj", "hello"), ("czeka", "waits")])
-    assert unmask(place_dropped(output, m, links), m) == "[X6X] [X10X] waits, hello."
+    assert unmask(place_dropped(output, m, links)[0], m) == "[X6X] [X10X] waits, hello."
 
 
 def test_place_dropped_changes_nothing_without_links_or_drops() -> None:
     m = mask(WEBLATE)
-    assert place_dropped("Hello QZ0, QZ1 waiting.", m, [(0, 5, 0, 5)]) == "Hello QZ0, QZ1 waiting."
-    assert place_dropped("Hello, waiting.", m, []) == "Hello, waiting."
+    assert place_dropped("Hello QZ0, QZ1 waiting.", m, [(0, 5, 0, 5)]) == ("Hello QZ0, QZ1 waiting.", [(0, 5, 0, 5)])
+    assert place_dropped("Hello, waiting.", m, []) == ("Hello, waiting.", [])

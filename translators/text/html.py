@@ -34,11 +34,13 @@ _FULL_DOCUMENT = re.compile(
 @dataclass(frozen=True, slots=True)
 class Block:
     """One translatable block: ``span`` into :attr:`HtmlDocument.text`, the tag of the
-    element holding it, and the ``lang`` declared on it or its nearest ancestor."""
+    element holding it, and the ``lang`` declared on it or its nearest ancestor. ``markup``:
+    it holds inline elements (or text-less content) to place in its translation."""
 
     span: Span
     tag: str
     lang_hint: str | None = None
+    markup: bool = False
 
 
 @dataclass
@@ -110,7 +112,8 @@ def parse_html(html: str, ignore_tags: frozenset[str] = frozenset()) -> HtmlDocu
     for r in runs:
         if blocks:
             pos += 2
-        blocks.append(Block(Span(pos, pos + len(r.text), r.text), r.tag, r.lang))
+        blocks.append(Block(Span(pos, pos + len(r.text), r.text), r.tag, r.lang,
+                            markup=any(not n.is_text_node for n in r.nodes)))
         pos += len(r.text)
     text = "\n\n".join(r.text for r in runs)
     by_tweet: dict[int, list[int]] = {}

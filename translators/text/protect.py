@@ -206,16 +206,20 @@ def _suffix_start(text: str, spans: Sequence[Protected], floor: int) -> int:
 _TOKEN_RE = regex.compile(rf"[{WORD_CHARS}]+|[^\s{WORD_CHARS}]")
 
 
-def place_dropped(model_output: str, masked: Masked, links: Sequence[tuple[int, int, int, int]]) -> str:
+Link = tuple[int, int, int, int]  # (src_start, src_end, tgt_start, tgt_end): model text <-> model output
+
+
+def place_dropped(model_output: str, masked: Masked, links: Sequence[Link]) -> tuple[str, list[Link]]:
     """``model_output`` with each placeholder the model dropped put back where its neighbours
     went: right after the translation of the word before it in the model text, or right before
     that of the word after it (the nearer one), using ``links`` (word links between
     ``masked.model_text`` and ``model_output``, as the engines return them). It stays between the
     placeholders kept on either side of it (their order is the source's), and one that no aligned
-    neighbour places is left to ``unmask`` (in order, as before)."""
+    neighbour places is left to ``unmask`` (in order, as before). Returns the new output and the
+    links moved into it (plus one from each placeholder put back to where it went)."""
     items = masked.placeholders
     if not items or not masked.model_text or not links:
-        return model_output
+        return model_output, list(links)
     found = [(m.start(), m.end(), _index(m.group(1), len(items))) for m in _PLACEHOLDER_RE.finditer(model_output)]
     kept = _longest_increasing([(k, idx) for k, (_, _, idx) in enumerate(found) if idx is not None])
     at = {found[k][2]: (found[k][0], found[k][1]) for k in kept}
@@ -241,11 +245,16 @@ def place_dropped(model_output: str, masked: Masked, links: Sequence[tuple[int, 
         inserts.append((pos, i))
         floor = pos
     out = model_output
+    moved = list(links)
     for pos, i in sorted(inserts, reverse=True):
         left = " " if pos > 0 and not out[pos - 1].isspace() else ""
+        token = PLACEHOLDER.format(i)
         right = " " if pos < len(out) and not out[pos].isspace() and out[pos] not in _NO_SPACE_BEFORE else ""
-        out = out[:pos] + left + PLACEHOLDER.format(i) + right + out[pos:]
-    return out
+        out = out[:pos] + left + token + right + out[pos:]
+        grow = len(left) + len(token) + len(right)
+        moved = [(a, b, c + grow if c >= pos else c, d + grow if d > pos else d) for a, b, c, d in moved]
+        moved.append((*where[i], pos + len(left), pos + len(left) + len(token)))
+    return out, moved
 
 
 def _aligned(span: tuple[int, int], words: Sequence[tuple[int, int]],

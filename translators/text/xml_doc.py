@@ -269,7 +269,8 @@ def parse_xml(source: str, options: XmlOptions = DEFAULT_OPTIONS) -> XmlDocument
     for r in runs:
         if blocks:
             pos += 2
-        blocks.append(Block(Span(pos, pos + len(r.text), r.text), r.tag, r.lang))
+        blocks.append(Block(Span(pos, pos + len(r.text), r.text), r.tag, r.lang,
+                            markup=any(n.kind != "text" for n in r.nodes)))
         pos += len(r.text)
     return XmlDocument(text="\n\n".join(r.text for r in runs), blocks=blocks, tweets=[], source=source,
                        fragment=fragment, ignore_tags=options.ignore_tags, runs=runs)
