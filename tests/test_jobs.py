@@ -127,7 +127,7 @@ def test_multipart_upload_with_form_fields(client: TestClient) -> None:
     assert r.status_code == 202, r.text
     status = wait_finished(client, r.json()["id"])
     assert (status["state"], status["counts"]["done"], status["counts"]["errors"]) == ("succeeded", 4, 0)
-    assert status["options"] == {"source_lang": "lt", "target_lang": "pl", "summarize": True}
+    assert status["options"] == {"source_lang": "lt", "target_lang": "pl", "summarize": True, "quality": "best"}
     lines = [json.loads(line) for line in client.get(f"/v1/jobs/{status['id']}/results").text.splitlines()]
     assert [rec["id"] for rec in lines] == ["a0", "a1", "a2", "a3"]
     assert all(rec["target_lang"] == "pl" and "summary" in rec for rec in lines)

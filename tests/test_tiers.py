@@ -4,14 +4,18 @@ DeepL's ``model_type``), named in every response's ``model``, kept apart in the 
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from service.batch.records import UsageProblem
+from service.batch.runner import BatchOptions, run_batch
 from service.cli import app as cli
 from service.engines import build_engines
 from service.http.app import create_app
@@ -160,3 +164,44 @@ def test_a_fast_request_loads_only_the_fast_model(model_dir: Path, tmp_path: Pat
     engines.pipeline.translate(Document(TWEET, "pl", quality="fast"))
     assert engines.backends["fast"].loaded_pairs() == ["pl-en"]  # type: ignore[attr-defined]
     assert engines.backends["quality"].loaded_pairs() == []  # type: ignore[attr-defined]
+
+
+# ----------------------------------------------------------------------------- batch and jobs
+
+
+def test_batch_takes_the_tier_and_a_resume_must_repeat_it(model_dir: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "in.jsonl"
+    archive.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n"
+                               for i, t in enumerate([TWEET, "Nikt nie został ranny."])), encoding="utf-8")
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'c.db'}", model_dir=model_dir, coalesce=False)
+    out = tmp_path / "out.jsonl"
+    report = run_batch(BatchOptions(str(archive), str(out), source_lang="pl", quality="fast", progress="none"),
+                       settings=settings)
+    assert report.errors == 0
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 2 and [r["model"]["pl-en"][0]["id"] for r in lines] == ["local:pl-en.fast"] * 2
+    with pytest.raises(UsageProblem):  # the same output, another tier: not a resume of this run
+        run_batch(BatchOptions(str(archive), str(out), source_lang="pl", progress="none"), settings=settings)
+    with pytest.raises(UsageProblem, match="--quality"):
+        run_batch(BatchOptions(str(archive), str(tmp_path / "o2.jsonl"), quality="turbo", progress="none"),
+                  settings=settings)
+
+
+def test_a_job_takes_the_tier(model_dir: Path, tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'c.db'}", model_dir=model_dir, coalesce=False,
+                        jobs_dir=tmp_path / "jobs", job_poll_s=0.2)
+    body = '{"id": "a", "text": "Nikt nie został ranny."}\n'
+    with TestClient(create_app(settings)) as c:
+        bad = c.post("/v1/jobs?quality=turbo&source_lang=pl", content=body,
+                     headers={"content-type": "application/x-ndjson"})
+        assert bad.status_code == 422 and "quality" in bad.json()["detail"]
+        r = c.post("/v1/jobs?quality=fast&source_lang=pl", content=body,
+                   headers={"content-type": "application/x-ndjson"})
+        assert r.status_code == 202, r.text
+        job = r.json()["id"]
+        for _ in range(600):
+            if c.get(f"/v1/jobs/{job}").json()["state"] in ("succeeded", "failed", "cancelled"):
+                break
+            time.sleep(0.2)
+        results = [json.loads(line) for line in c.get(f"/v1/jobs/{job}/results").text.splitlines()]
+    assert [r["model"]["pl-en"][0]["tier"] for r in results] == ["fast"]

@@ -74,11 +74,13 @@ def _translate(engines: Engines, docs: Sequence[Document]) -> list[DocumentResul
 
 
 def process_chunk(engines: Engines, records: Sequence[Record], target_lang: str,
-                  summarize: bool) -> list[Outcome]:
-    """Translate a chunk of records through one ``translate_documents`` call; one outcome per
-    record, in order. Nothing here raises for a single bad record."""
+                  summarize: bool, quality: str = "best") -> list[Outcome]:
+    """Translate a chunk of records through one ``translate_documents`` call (``quality``: the
+    model tier, best or fast); one outcome per record, in order. Nothing here raises for a single
+    bad record."""
     todo = [r for r in records if r.error is None]
-    docs = [Document(r.text or "", r.source_lang, target_lang, r.format) for r in todo]  # type: ignore[arg-type]
+    docs = [Document(r.text or "", r.source_lang, target_lang, r.format, quality=quality)  # type: ignore[arg-type]
+            for r in todo]
     results = dict(zip(map(id, todo), _translate(engines, docs), strict=True)) if docs else {}
     outcomes: list[Outcome] = []
     for rec in records:
@@ -136,18 +138,20 @@ def batch_engines(settings: Settings) -> Engines:
 class LocalEngine:
     """One process: the models are loaded once and each chunk is one ``translate_documents``."""
 
-    def __init__(self, factory: EnginesFactory, settings: Settings, target_lang: str, summarize: bool) -> None:
+    def __init__(self, factory: EnginesFactory, settings: Settings, target_lang: str, summarize: bool,
+                 quality: str = "best") -> None:
         from translators.pair_models import model_loads
 
         self._loads_before = model_loads()
         self.engines = factory(settings)
         self.target_lang = target_lang
         self.summarize = summarize
+        self.quality = quality
         self.stats = EngineStats()
 
     def map_chunks(self, chunks: Iterable[list[Record]]) -> Iterator[list[Outcome]]:
         for chunk in chunks:
-            yield process_chunk(self.engines, chunk, self.target_lang, self.summarize)
+            yield process_chunk(self.engines, chunk, self.target_lang, self.summarize, self.quality)
             self.stats.nodes["local"] += 1
 
     def collect_stats(self) -> EngineStats:

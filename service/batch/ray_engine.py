@@ -49,20 +49,21 @@ class ChunkActor:
     """One Ray actor: builds the engines once from the settings it is given (its thread plan
     included), then translates one chunk per call."""
 
-    def __init__(self, factory: EnginesFactory, settings: Settings, target_lang: str, summarize: bool) -> None:
+    def __init__(self, factory: EnginesFactory, settings: Settings, target_lang: str, summarize: bool,
+                 quality: str = "best") -> None:
         import ray
 
         ctx = ray.get_runtime_context()
         self.node = ctx.get_node_id()
         self.threads = settings.intra_threads * settings.inter_threads
         self.engines = factory(settings)
-        self.target_lang, self.summarize = target_lang, summarize
+        self.target_lang, self.summarize, self.quality = target_lang, summarize, quality
         self.chunks = 0
         log.info("ray actor ready", extra={"node": self.node, "threads": self.threads})
 
     def run(self, records: list[dict[str, Any]]) -> tuple[str, list[tuple[str, bool, int]]]:
         outcomes = process_chunk(self.engines, [Record.from_dict(d) for d in records], self.target_lang,
-                                 self.summarize)
+                                 self.summarize, self.quality)
         self.chunks += 1
         return self.node, [(o.line, o.error, o.cache_hits) for o in outcomes]
 
@@ -188,7 +189,8 @@ class RayEngine:
     (``quiet``: the actors print no model-loading bars)."""
 
     def __init__(self, factory: EnginesFactory, target_lang: str, summarize: bool, *, settings: Settings,
-                 workers: int = 1, cpus_per_worker: int = 1, in_flight: int = 2, quiet: bool = False) -> None:
+                 workers: int = 1, cpus_per_worker: int = 1, in_flight: int = 2, quiet: bool = False,
+                 quality: str = "best") -> None:
         import ray
 
         self.started = ensure_ray()
@@ -212,7 +214,7 @@ class RayEngine:
             env["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
         self._remote = ray.remote(ChunkActor).options(num_cpus=cpus_per_worker, max_restarts=0, max_task_retries=0,
                                                       runtime_env={"env_vars": env})
-        self._args = (factory, settings, target_lang, summarize)
+        self._args = (factory, settings, target_lang, summarize, quality)
         self.actors = [self._start_actor() for _ in range(self.workers)]
 
     def _start_actor(self) -> _Actor:

@@ -22,7 +22,7 @@ from service.batch.output import ResumableOutput
 from service.batch.progress import Progress
 from service.batch.records import FORMATS, SOURCE_LANGS, BrokenInput, ReaderOptions, Source, UsageProblem
 from service.settings import Settings
-from translators.registry import LANGUAGES
+from translators.registry import LANGUAGES, QUALITIES
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ class BatchOptions:
     source_lang: str = "auto"
     target_lang: str = "en"
     summarize: bool = False
+    quality: str = "best"  # the model tier: best or fast
     engine: Literal["local", "ray"] = "local"
     workers: int = 1
     id_column: str = "id"
@@ -63,15 +64,20 @@ class BatchOptions:
     def output_args(self) -> dict[str, Any]:
         """The arguments the output depends on (a resume must repeat them); engine, workers and
         chunk size are free to change."""
-        return {"source_lang": self.source_lang, "target_lang": self.target_lang, "summarize": self.summarize,
+        args = {"source_lang": self.source_lang, "target_lang": self.target_lang, "summarize": self.summarize,
                 "id_column": self.id_column, "text_column": self.text_column, "lang_column": self.lang_column,
                 "format": self.format, "input_format": self.input_format}
+        if self.quality != "best":  # an output started before tiers existed resumes as it was
+            args["quality"] = self.quality
+        return args
 
     def validate(self) -> None:
         if self.source_lang not in SOURCE_LANGS:
             raise UsageProblem(f"--source-lang must be one of {', '.join(SOURCE_LANGS)}")
         if self.target_lang not in TARGET_LANGS:
             raise UsageProblem(f"--target-lang must be one of {', '.join(TARGET_LANGS)}")
+        if self.quality not in QUALITIES:
+            raise UsageProblem(f"--quality must be one of {', '.join(QUALITIES)}")
         if self.format is not None and self.format not in FORMATS:
             raise UsageProblem("--format must be text or html")
         if min(self.batch_records, self.workers, self.cpus_per_worker, self.in_flight) < 1:
@@ -112,12 +118,13 @@ def _make_engine(options: BatchOptions, factory: EnginesFactory, settings: Setti
         from service.batch.ray_engine import RayEngine
 
         return RayEngine(factory, options.target_lang, options.summarize, settings=settings, workers=options.workers,
-                         cpus_per_worker=options.cpus_per_worker, in_flight=options.in_flight, quiet=quiet)
+                         cpus_per_worker=options.cpus_per_worker, in_flight=options.in_flight, quiet=quiet,
+                         quality=options.quality)
     if quiet:
         from translators.pair_models import hide_loading_bars
 
         hide_loading_bars()
-    return LocalEngine(factory, settings, options.target_lang, options.summarize)
+    return LocalEngine(factory, settings, options.target_lang, options.summarize, options.quality)
 
 
 @dataclass

@@ -21,6 +21,8 @@ def batch_command(
                                     help=f"{', '.join(SOURCE_LANGS)} (a record's lang wins)")] = "auto",
     target_lang: Annotated[str, Opt("--target-lang", "-t", help=", ".join(TARGET_LANGS))] = "en",
     summarize: Annotated[bool, Opt("--summarize", help="Add a summary to each record")] = False,
+    quality: Annotated[str, Opt("--quality", "-q", help="best (the best published model per direction) or fast "
+                                "(a smaller, faster one)")] = "best",
     engine: Annotated[str, Opt("--engine", help="local, or ray (RAY_ADDRESS joins a cluster)")] = "local",
     workers: Annotated[int, Opt("--workers", "-w", help="Ray actors, each holding the models")] = 1,
     id_column: Annotated[str, Opt("--id-column", help="Field/column with the record id")] = "id",
@@ -49,7 +51,7 @@ def batch_command(
         typer.echo("error: --engine must be local or ray; --input-format auto, jsonl or csv", err=True)
         raise typer.Exit(2)
     options = BatchOptions(input=input, output=output, source_lang=source_lang, target_lang=target_lang,
-                           summarize=summarize, engine=engine, workers=workers, id_column=id_column,  # type: ignore[arg-type]
+                           summarize=summarize, quality=quality, engine=engine, workers=workers, id_column=id_column,  # type: ignore[arg-type]
                            text_column=text_column, lang_column=lang_column, format=fmt,
                            input_format=input_format, batch_records=batch_records, restart=restart,  # type: ignore[arg-type]
                            progress="none" if no_progress else "auto", log_every=log_every,

@@ -2,7 +2,8 @@
 
 ``POST /v1/jobs`` takes the records of ``newsbridge batch`` as JSONL, either as the body
 (``Content-Type: application/x-ndjson``, options as query parameters) or as a multipart file
-upload (field ``file``, options as form fields), and answers 202 with the job's id and a
+upload (field ``file``, options as form fields: ``source_lang``, ``target_lang``, ``summarize``,
+``quality`` (best or fast: the model tier), ``callback_url``), and answers 202 with the job's id and a
 ``Location``. ``GET /v1/jobs/{id}`` is its state and counts, ``GET /v1/jobs/{id}/results`` the
 NDJSON output so far (in input order, error records included), ``DELETE /v1/jobs/{id}`` cancels
 a queued or running job, or deletes a finished one and its results.
@@ -59,7 +60,7 @@ def _options(fields: Any) -> dict[str, Any]:
     if summarize not in ("true", "false", "1", "0", "yes", "no", ""):
         raise InvalidRequest("summarize must be true or false")
     opts = {"source_lang": fields.get("source_lang") or "auto", "target_lang": fields.get("target_lang") or "en",
-            "summarize": summarize in ("true", "1", "yes")}
+            "summarize": summarize in ("true", "1", "yes"), "quality": fields.get("quality") or "best"}
     try:
         BatchOptions("-", "-", **opts).validate()
     except UsageProblem as exc:

@@ -134,7 +134,8 @@ class JobManager:
         opts = job.options
         options = BatchOptions(str(self.input_path(job.id)), str(self.results_path(job.id)),
                                source_lang=opts["source_lang"], target_lang=opts["target_lang"],
-                               summarize=opts["summarize"], batch_records=self.settings.job_batch_records,
+                               summarize=opts["summarize"], quality=opts.get("quality", "best"),
+                               batch_records=self.settings.job_batch_records,
                                progress="none")
         why = {"stop": ""}
 

@@ -28,7 +28,7 @@ class JobRow(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     state: Mapped[str] = mapped_column(String(16))
-    options: Mapped[str] = mapped_column(Text)  # JSON: source_lang, target_lang, summarize
+    options: Mapped[str] = mapped_column(Text)  # JSON: source_lang, target_lang, summarize, quality
     callback_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     api_key: Mapped[str | None] = mapped_column(String(128), nullable=True)  # who posted it
     total: Mapped[int] = mapped_column(Integer, default=0)
