@@ -80,7 +80,8 @@ def build_backend(settings: Settings, tier: Tier = DEFAULT_TIER) -> Translator:
     from translators.threads import configure_threads
 
     plan = configure_threads(settings.intra_threads, settings.inter_threads, settings.workers, settings.backend)
-    options = DecodeOptions(num_beams=settings.num_beams, max_input_tokens=settings.max_input_tokens,
+    beams = settings.fast_num_beams if tier == "fast" and settings.fast_num_beams else settings.num_beams
+    options = DecodeOptions(num_beams=beams, max_input_tokens=settings.max_input_tokens,
                             batch_size=settings.batch_size, max_batch_tokens=settings.max_batch_tokens,
                             no_repeat_ngram_size=settings.no_repeat_ngram_size,
                             repetition_penalty=settings.repetition_penalty)

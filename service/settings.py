@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=16, gt=0, description="Sentences per model batch.")
     max_batch_tokens: int = Field(default=4096, gt=0, description="Source tokens per model batch.")
     num_beams: int | None = Field(default=None, description="Override the model's own beam size.")
+    fast_num_beams: int | None = Field(default=None, ge=1, description=(
+        "Beam size of the fast tier's models (default: NEWSBRIDGE_NUM_BEAMS, else each model's own: opus-mt-pl-en "
+        "decodes with 6 beams, which makes it no faster than the quality tier's 4; docs/benchmarks.md)."))
     max_input_tokens: int | None = Field(
         default=None, description="Override the model's input limit (tokens, the target-language prefix and </s> "
                                   f"included; at least {MIN_INPUT_TOKENS}).")

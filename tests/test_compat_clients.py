@@ -167,6 +167,21 @@ def test_deepl_sdk_usage_grows_by_the_characters_sent(server: Server) -> None:
     assert after.valid and after.count - before.count == sum(len(t) for t in texts)
 
 
+def test_deepl_sdk_latency_optimized_uses_the_fast_tier_and_says_so(server: Server) -> None:
+    import deepl
+
+    translator = deepl.Translator(server.key, server_url=server.url)
+    fast = translator.translate_text(TWEET_PL, target_lang="EN-GB", model_type="latency_optimized")
+    best = translator.translate_text(TWEET_PL, target_lang="EN-GB", model_type="prefer_quality_optimized")
+    plain = translator.translate_text(TWEET_PL, target_lang="EN-GB")
+    assert (fast.model_type_used, best.model_type_used, plain.model_type_used) == (
+        "latency_optimized", "quality_optimized", None)
+    native = httpx.post(server.url + "/v1/translate", headers={"X-API-Key": server.key}, timeout=120,
+                        json={"text": TWEET_PL, "target_lang": "en", "quality": "fast"}).json()
+    assert native["model"]["pl-en"][0]["id"] == "local:pl-en.fast" and fast.text == native["translation"]
+    assert best.text == plain.text != fast.text  # the default is the quality tier
+
+
 def test_deepl_sdk_languages(server: Server) -> None:
     import deepl
 

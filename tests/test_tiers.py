@@ -205,3 +205,13 @@ def test_a_job_takes_the_tier(model_dir: Path, tmp_path: Path) -> None:
             time.sleep(0.2)
         results = [json.loads(line) for line in c.get(f"/v1/jobs/{job}/results").text.splitlines()]
     assert [r["model"]["pl-en"][0]["tier"] for r in results] == ["fast"]
+
+
+def test_the_fast_tier_may_decode_with_its_own_beam_size(model_dir: Path, tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'c.db'}", model_dir=model_dir, cache_enabled=False,
+                        fast_num_beams=1)
+    engines = build_engines(settings, coalesce=False)
+    fast, best = engines.translators["fast"].identity("pl", "en"), engines.translators["quality"].identity("pl", "en")
+    assert "beams=1;" in fast.options and "beams=model;" in best.options  # part of the cache key, per tier
+    out = engines.pipeline.translate(Document(TWEET, "pl", quality="fast"))
+    assert out.models["pl-en"][0].options == fast.options

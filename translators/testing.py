@@ -4,7 +4,9 @@
 ``MarianConfig`` and a ``MarianMTModel`` with random weights and ``save_pretrained``s both, so the
 folder looks exactly like an OPUS-MT download and loads through the same code path. With
 ``size="opus"`` it has OPUS-MT's shape (d_model 512, 6+6 layers, vocab padded to ~58k, ~74M
-parameters): the honest stand-in for speed measurements.
+parameters): the honest stand-in for speed measurements; ``size="big"`` the tc-big shape of the
+quality tier (d_model 1024, 6+6 layers, 16 heads, FFN 4096, ~235M parameters). ``vocab`` pads the
+vocabulary to a given size (a real model's).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ SHAPES: dict[str, _Shape] = {
     "tiny": _Shape(d_model=32, layers=1, heads=2, ffn=64, vocab=0),
     "small": _Shape(d_model=128, layers=2, heads=4, ffn=256, vocab=0),
     "opus": _Shape(d_model=512, layers=6, heads=8, ffn=2048, vocab=58_101),
+    "big": _Shape(d_model=1024, layers=6, heads=16, ffn=4096, vocab=58_101),
 }
 
 
@@ -56,12 +59,13 @@ def build_marian(
     source_lines: Sequence[str],
     target_lines: Sequence[str],
     *,
-    size: Literal["tiny", "small", "opus"] = "tiny",
+    size: Literal["tiny", "small", "opus", "big"] = "tiny",
     spm_vocab: int = 400,
     seed: int = 0,
     num_beams: int = 2,
     max_length: int = 64,
     prefix: str | None = None,
+    vocab: int | None = None,
 ) -> Path:
     """Write a Marian model folder (config, weights, spm models, vocab) and return its path."""
     import sentencepiece as spm
@@ -71,6 +75,8 @@ def build_marian(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     shape = SHAPES[size]
+    if vocab is not None:
+        shape = _Shape(shape.d_model, shape.layers, shape.heads, shape.ffn, vocab)
     src_model = _train_spm(source_lines, spm_vocab)
     tgt_model = _train_spm(target_lines, spm_vocab)
     (folder / "source.spm").write_bytes(src_model)
