@@ -10,14 +10,19 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from service.pipeline.flow import Pipeline
+from service.pipeline.memory_step import Recall
 from service.settings import Settings
 from translators.base import Detector, Lang, Summarizer, SummaryResult, Translator
 from translators.cached import CachedTranslator, TranslationStore
 from translators.coalesce import CoalescingTranslator
 from translators.pivot import PivotTranslator
 from translators.registry import DEFAULT_TIER, TIERS, Tier, direct_pairs
+
+if TYPE_CHECKING:
+    from service.storage.memory_store import GuardedMemory, TranslationMemory
 
 log = logging.getLogger(__name__)
 _WARM_UP = {"pl": "Dzień dobry, to jest zdanie na rozgrzewkę.", "lt": "Labas rytas, tai apšilimo sakinys.",
@@ -40,6 +45,8 @@ class Engines:
     # ``translator`` above are the default tier's).
     backends: dict[Tier, Translator] = field(default_factory=dict)
     translators: dict[Tier, Translator] = field(default_factory=dict)
+    memory: TranslationMemory | None = None  # the translation memory (None: switched off)
+    memory_guard: GuardedMemory | None = None  # the pipeline's lookups into it, time-limited
 
     def warm_up(self) -> None:
         """Load every direct pair's model and decode once with it, detect once, summarize once
@@ -115,6 +122,31 @@ def build_store(settings: Settings) -> tuple[TranslationStore | None, str]:
     return store, "ok"
 
 
+def build_memory(settings: Settings, *, database_down: bool = False
+                 ) -> tuple[TranslationMemory | None, GuardedMemory | None]:
+    """The translation memory over the service's database, and the guarded view of it the
+    pipeline reads through (``NEWSBRIDGE_MEMORY_ENABLED``; the cache's time limit and breaker
+    settings). A database found down at start (here, or by the cache just before) leaves the
+    memory skipped until its breaker lets a probe through."""
+    if not settings.memory_enabled:
+        return None, None
+    from service.storage.db import DatabaseUnavailable, ensure_schema, get_engine
+    from service.storage.memory_store import GuardedMemory, TranslationMemory
+
+    engine = get_engine(settings.database_url)
+    memory = TranslationMemory(engine, max_chars=settings.memory_max_segment_chars)
+    guard = GuardedMemory(memory, timeout_s=settings.cache_timeout, failures=settings.cache_breaker_failures,
+                          reset_s=settings.cache_breaker_reset)
+    try:
+        if database_down:
+            raise DatabaseUnavailable("the database was unavailable at start")
+        ensure_schema(engine)
+    except DatabaseUnavailable as exc:
+        log.error("translation memory unavailable; translating without it", extra={"error": str(exc)})
+        guard.breaker.trip(exc)
+    return memory, guard
+
+
 def build_detector(settings: Settings) -> Detector:
     """The language detector the API, the CLI and batch use."""
     from translators.text.detectors import make_detector
@@ -154,18 +186,29 @@ class LazySummarizer:
 
 def build_engines(settings: Settings, *, backend: Translator | None = None, detector: Detector | None = None,
                   summarizer: Summarizer | None = None, store: TranslationStore | None = None,
-                  coalesce: bool | None = None, fast_backend: Translator | None = None) -> Engines:
+                  coalesce: bool | None = None, fast_backend: Translator | None = None,
+                  memory: TranslationMemory | None = None) -> Engines:
     """The engines from settings. Each tier (quality, fast) gets its own stack (backend ->
     coalescing -> cache -> pivot) over one shared cache store: the model identity in each cache
     key keeps the tiers apart. A ready-made ``backend`` serves both tiers unless a
-    ``fast_backend`` is given too."""
+    ``fast_backend`` is given too. A ready-made cache ``store`` (a test double) means nothing is
+    built over the database: the translation memory then comes only from ``memory``. The memory
+    is consulted before every tier's stack (an entry is a correction, whichever model it corrects)."""
     if backend is None:
         backends: dict[Tier, Translator] = {t: build_backend(settings, t) for t in TIERS}
     else:
         backends = {DEFAULT_TIER: backend, "fast": fast_backend or backend}
     status = "disabled"
+    guard: GuardedMemory | None = None
+    if memory is not None:
+        from service.storage.memory_store import GuardedMemory
+
+        guard = GuardedMemory(memory, timeout_s=settings.cache_timeout, failures=settings.cache_breaker_failures,
+                              reset_s=settings.cache_breaker_reset)
     if store is None:
         store, status = build_store(settings)
+        if memory is None:
+            memory, guard = build_memory(settings, database_down=status.startswith("degraded"))
     elif settings.cache_enabled:
         status = "ok"
     else:
@@ -186,8 +229,11 @@ def build_engines(settings: Settings, *, backend: Translator | None = None, dete
     translator, cached, coalescer = stacks[id(backends[DEFAULT_TIER])]
     detector = detector or build_detector(settings)
     summarizer = summarizer or LazySummarizer(settings)
+    recall = None
+    if guard is not None:
+        recall = Recall(guard, threshold=settings.memory_fuzzy_threshold, limit=settings.memory_suggestions)
     pipeline = Pipeline(translator, detector, summarizer, max_chars=settings.max_chars,
                         max_html_depth=settings.max_html_depth, summary_method=settings.summarizer,
-                        tiers=translators)
+                        tiers=translators, recall=recall)
     return Engines(settings, backends[DEFAULT_TIER], translator, detector, summarizer, pipeline, store, cached,
-                   status, coalescer, backends, translators)
+                   status, coalescer, backends, translators, memory=memory, memory_guard=guard)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ClientClosed", "DeadlineExceeded", "EmptyText", "HtmlTooDeep", "InvalidMarkup", "InvalidRequest",
-           "InvalidText", "NewsbridgeError", "Overloaded", "RequestTooLarge", "ServiceNotReady", "ShuttingDown",
-           "TextTooLarge", "TooManyTexts", "UnsupportedLanguage", "check_text"]
+__all__ = ["ClientClosed", "DeadlineExceeded", "EmptyText", "Forbidden", "HtmlTooDeep", "InvalidMarkup",
+           "InvalidRequest", "InvalidText", "InvalidTmx", "MemoryConflict", "MemoryEntryNotFound", "MemoryUnavailable",
+           "NewsbridgeError", "Overloaded", "RequestTooLarge", "ServiceNotReady", "ShuttingDown", "TextTooLarge",
+           "TooManyTexts", "UnsupportedLanguage", "check_text"]
 
 
 class NewsbridgeError(Exception):
@@ -90,6 +91,34 @@ class ClientClosed(NewsbridgeError):
     """The client went away; nobody reads this answer."""
 
     type = "client_closed_request"
+
+
+class Forbidden(NewsbridgeError):
+    """The key is valid but its role does not allow this (e.g. a ``translator`` approving memory)."""
+
+    type = "forbidden"
+
+
+class MemoryEntryNotFound(NewsbridgeError):
+    type = "memory_entry_not_found"
+
+
+class MemoryConflict(NewsbridgeError):
+    """The change would make a second approved entry for the same source, languages and scope."""
+
+    type = "memory_conflict"
+
+
+class MemoryUnavailable(NewsbridgeError):
+    """Translation memory is switched off, or its database cannot be used."""
+
+    type = "memory_unavailable"
+
+
+class InvalidTmx(NewsbridgeError):
+    """A TMX file that is not XML, not TMX, or holds no usable segment."""
+
+    type = "invalid_tmx"
 
 
 def check_text(text: str, *, index: int | None = None) -> None:

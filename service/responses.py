@@ -5,6 +5,7 @@ Nothing here knows HTTP: request parsing and routing are ``service/http``'s."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -20,6 +21,24 @@ class SpanOut(BaseModel):
     start: int
     end: int
     text: str
+
+
+class MemoryRefModel(BaseModel):
+    id: int = Field(description="The entry's id (`/v1/memory/{id}`).")
+    who: str | None = Field(description="The API key (its name) that gave the entry its translation; null when the "
+                                        "API was open.")
+    when: datetime = Field(description="When it did (UTC).")
+    scope: str | None = Field(default=None, description="The desk the entry belongs to (null: every desk).")
+
+
+class SuggestionModel(BaseModel):
+    id: int = Field(description="The memory entry's id.")
+    source: str = Field(description="The entry's source segment (compare it with the sentence).")
+    target: str = Field(description="The entry's translation.")
+    score: int = Field(description="Similarity of the entry's source to the sentence, 0-100.")
+    status: Literal["approved", "suggested"]
+    who: str | None = None
+    when: datetime
 
 
 class SentenceModel(BaseModel):
@@ -38,6 +57,14 @@ class SentenceModel(BaseModel):
                              description="Stable codes of what the warnings say, e.g. `markup_placement_uncertain` "
                                          "(an inline element of this sentence that the word alignment could not "
                                          "place was placed by its neighbours; its warning names it).")
+    origin: Literal["memory", "cache", "model"] | None = Field(
+        default=None, description="Where the translation came from: the translation memory (every part of the "
+                                  "sentence), the cache, or the model; null when the sentence was kept as is.")
+    memory: MemoryRefModel | None = Field(
+        default=None, description="The translation memory entry the sentence (or a quote in it) was served from.")
+    suggestions: list[SuggestionModel] = Field(
+        default_factory=list, description="Close translation memory entries (fuzzy matches, best first) offered "
+                                          "beside the model's translation; only when `memory_suggestions` is on.")
 
 
 class QuoteModel(BaseModel):
@@ -85,6 +112,7 @@ class TranslationModel(BaseModel):
     model: dict[str, list[ModelRef]] = Field(description="Models used per pair (two legs for a pivot).")
     cached: CachedCounts
     warnings: list[str]
+    memory_hits: int = Field(default=0, description="Sentences and quotes served from the translation memory.")
 
 
 class ErrorItem(BaseModel):
@@ -142,3 +170,60 @@ class DetectResponse(BaseModel):
     lang: DetectedLang
     confidence: float
     segments: list[DetectSegment]
+
+
+# ----------------------------------------------------------------------------- translation memory
+
+
+class MemoryEntryModel(BaseModel):
+    id: int
+    source_lang: Lang
+    target_lang: Lang
+    source: str
+    target: str
+    status: Literal["approved", "suggested"]
+    origin: Literal["editor", "api", "tmx", "libretranslate", "cli"]
+    scope: str | None = Field(default=None, description="The desk it belongs to (null: every desk).")
+    created_by: str | None = Field(default=None, description="The key (its name) that made it; null: the API was open.")
+    created_at: datetime
+    updated_by: str | None = None
+    updated_at: datetime
+    note: str | None = None
+
+
+class MemoryPage(BaseModel):
+    entries: list[MemoryEntryModel]
+    total: int = Field(description="Entries matching the filters, all pages together.")
+    limit: int
+    offset: int
+
+
+class MemoryRevisionModel(BaseModel):
+    action: Literal["create", "edit", "approve", "reject", "delete", "import"]
+    source: str
+    target: str
+    status: Literal["approved", "suggested"]
+    scope: str | None = None
+    who: str | None = None
+    at: datetime
+
+
+class MemoryHistoryModel(BaseModel):
+    id: int
+    history: list[MemoryRevisionModel] = Field(description="Every state of the entry, newest first.")
+
+
+class MemoryImportReport(BaseModel):
+    units: int = Field(description="Translation units (<tu>) in the file.")
+    entries: int = Field(description="Entries read from them (one per source and target language).")
+    created: int
+    updated: int = Field(description="Approved entries whose target the file changed (their history keeps the old).")
+    unchanged: int
+    languages: dict[str, int] = Field(description="Segments per xml:lang seen in the file.")
+    skipped: dict[str, int] = Field(description="What could not be used, and why.")
+
+
+class MemoryAccessModel(BaseModel):
+    name: str | None = Field(description="The key's name as memory entries record it (null: the API is open).")
+    role: Literal["translator", "editor"]
+    may_approve: bool = Field(description="Whether this key may store approved entries and approve suggestions.")

@@ -117,6 +117,23 @@ class Settings(BaseSettings):
     webhook_attempts: int = Field(default=6, ge=1, description="Deliveries tried per callback.")
     webhook_backoff_s: float = Field(default=1.0, ge=0, description="First retry delay; doubles each time.")
 
+    # -- translation memory (see docs/memory.md) ---------------------------------------------
+    memory_enabled: bool = Field(default=True, description=(
+        "Serve sentences from the translation memory (approved corrections) before the cache and the model."))
+    memory_fuzzy_threshold: int = Field(default=75, ge=1, le=100, description=(
+        "Least similarity (0-100, Damerau-Levenshtein as Weblate scores it) of a memory entry offered as a "
+        "suggestion beside the model's translation."))
+    memory_suggestions: int = Field(default=3, ge=0, le=20, description=(
+        "Most fuzzy suggestions per sentence (0: none)."))
+    memory_max_segment_chars: int = Field(default=2000, gt=0, description=(
+        "Longest source or target segment a memory entry may hold (413 beyond)."))
+    memory_max_import_bytes: int = Field(default=64 * 1024 * 1024, gt=0, description=(
+        "Largest TMX file accepted by POST /v1/memory/import (413 beyond, nothing written)."))
+    memory_lt_suggest: bool = Field(default=True, description=(
+        "Accept LibreTranslate's POST /suggest (stored as `suggested` memory entries)."))
+    api_keys_role: Literal["translator", "editor"] = Field(default="editor", description=(
+        "Role of the NEWSBRIDGE_API_KEYS keys: `editor` may approve memory entries, `translator` only suggest."))
+
     log_level: str = "INFO"
     log_json: bool = False
 

@@ -19,16 +19,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.errors import NewsbridgeError
-from service.pipeline.results import DetectionResult, DocumentResult
+from service.pipeline.results import DetectionResult, DocumentResult, MemoryRef, Suggestion
 from service.pipeline.summarize import SummaryOut
 from service.responses import (
     CachedCounts,
     DetectResponse,
     DetectSegment,
+    MemoryRefModel,
     ModelRef,
     QuoteModel,
     SentenceModel,
     SpanOut,
+    SuggestionModel,
     SummaryModel,
     SummaryQuote,
     SummarySentence,
@@ -71,8 +73,10 @@ def to_model(r: DocumentResult, offsets: str) -> TranslationModel:
         source_text=src, translation=r.translation, translation_text=tgt,
         sentences=[SentenceModel(source=conv.span(s.source, src), target=conv.span(s.target, tgt), lang=s.lang,
                                  confidence=s.confidence, translated=s.translated, split=s.pieces > 1,
-                                 cached=s.cached, capped=s.capped, warnings=s.warnings,
-                                 flags=s.flags) for s in r.sentences],
+                                 cached=s.cached, capped=s.capped, warnings=s.warnings, flags=s.flags,
+                                 origin=s.origin, memory=_memory_ref(s.memory),
+                                 suggestions=[_suggestion(x) for x in s.suggestions])
+                   for s in r.sentences],
         quotes=[QuoteModel(kind=q.kind, lang=q.lang, source=conv.span(q.source, src), outer=conv.span(q.outer, src),
                            target=conv.span(q.target, tgt) if q.target else None, sentences=q.sentences,
                            author=q.author, handle=q.handle, date=q.date, url=q.url, speaker=q.speaker,
@@ -83,7 +87,17 @@ def to_model(r: DocumentResult, offsets: str) -> TranslationModel:
                       for i in ids] for pair, ids in r.models.items()},
         cached=CachedCounts(hits=r.cache_hits, misses=r.cache_misses),
         warnings=r.warnings,
+        memory_hits=r.memory_hits,
     )
+
+
+def _memory_ref(m: MemoryRef | None) -> MemoryRefModel | None:
+    return None if m is None else MemoryRefModel(id=m.id, who=m.who, when=m.when, scope=m.scope)
+
+
+def _suggestion(x: Suggestion) -> SuggestionModel:
+    return SuggestionModel(id=x.id, source=x.source, target=x.target, score=x.score, status=x.status,  # type: ignore[arg-type]
+                           who=x.who, when=x.when)
 
 
 def summary_model(s: SummaryOut, offsets: str) -> SummaryModel:
@@ -118,7 +132,7 @@ def batch_record(rec_id: str, line: int, result: DocumentResult, summary: Summar
     """One success line of a batch output: the record's id and line, the translation (without
     echoing the record's own plain text), the record's reader warnings first, the summary."""
     body: dict[str, Any] = {"id": rec_id, "line": line}
-    model = to_model(result, "codepoint").model_dump()
+    model = to_model(result, "codepoint").model_dump(mode="json")
     if result.format == "text":
         model.pop("source_text")  # the record's own text: source spans index it
     if model["translation_text"] == model["translation"]:
@@ -126,7 +140,7 @@ def batch_record(rec_id: str, line: int, result: DocumentResult, summary: Summar
     model["warnings"] = [*warnings, *model["warnings"]]
     body.update(model)
     if summary is not None:
-        shaped = summary_model(summary, "codepoint").model_dump()
+        shaped = summary_model(summary, "codepoint").model_dump(mode="json")
         shaped.pop("translation")
         body["summary"] = shaped
     return body

@@ -42,11 +42,20 @@ class AccessDenied(Exception):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is charged: a key (``key:<name>``) or, when the API is open, a client address."""
+    """Who is charged: a key (``key:<name>``) or, when the API is open, a client address.
+    ``role``: what the key may do besides translating (``editor``: approve translation memory
+    entries; ``translator``: suggest them); an open API lets anyone act as an editor.
+    ``name``: the key's name as memory entries record it (None when the API is open)."""
 
     subject: str
     chars_per_month: int | None
     requests_per_minute: int | None
+    role: str = "editor"
+    name: str | None = None
+
+    @property
+    def may_approve(self) -> bool:
+        return self.role == "editor"
 
 
 class UsageTally:
@@ -170,17 +179,18 @@ class Access:
         the credential is missing or matches none."""
         rpm = self.settings.rate_limit_per_minute or None
         if not self.keys_configured():
-            return Principal(f"addr:{address}", None, rpm)
+            return Principal(f"addr:{address}", None, rpm, role="editor", name=None)
         if not credential:
             raise AccessDenied("missing_key", "an API key is required")
         digest = hash_key(credential)
         for env_digest, subject in self._env:  # every entry is compared: no early exit on a match
             if hmac.compare_digest(env_digest, digest):
                 quota = self.settings.api_keys_chars_per_month or None
-                return Principal(subject, quota, rpm)
+                return Principal(subject, quota, rpm, role=self.settings.api_keys_role, name=subject)
         stored = self.store.find(digest) if self.store is not None else None
         if stored is not None and hmac.compare_digest(stored.key_hash, digest):
-            return Principal(f"key:{stored.name}", stored.chars_per_month, stored.requests_per_minute or rpm)
+            return Principal(f"key:{stored.name}", stored.chars_per_month, stored.requests_per_minute or rpm,
+                             role=stored.role, name=stored.name)
         log.info("request with an unknown API key refused", extra={"key_digest": digest[:8]})
         raise AccessDenied("invalid_key", "the API key is not valid")
 

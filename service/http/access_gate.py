@@ -27,7 +27,8 @@ from service.views import Problem
 
 log = logging.getLogger(__name__)
 PROTECTED_PREFIX = "/v1/"
-STREAMED_PREFIXES = ("/v1/jobs",)  # bodies not read here (characters not counted per request)
+# bodies not read here (characters not counted per request): archives, and TMX files (their own size limit)
+STREAMED_PREFIXES = ("/v1/jobs", "/v1/memory/import")
 KEY_SUBJECTS = ("key:", "env:")  # principals that are API keys (an open API charges addresses)
 _OWNER = "newsbridge_key"  # where the request's scope state holds the key that owns what it makes
 
@@ -113,11 +114,13 @@ class NativeAccessMiddleware:
         """The request's charge, or None once its refusal (401, 429) has been sent."""
         conn = HTTPConnection(scope)
         try:
-            return await run_in_threadpool(access.admit, header_credential(conn),
-                                           client_address(conn, access.settings), chars)
+            charge: Charge = await run_in_threadpool(access.admit, header_credential(conn),
+                                                     client_address(conn, access.settings), chars)
         except AccessDenied as denied:
             await _send_problem(scope, receive, send, denied)
             return None
+        scope.setdefault("state", {})["principal"] = charge.principal  # who: the memory routes check its role
+        return charge
 
 
 def key_owner(conn: HTTPConnection) -> str | None:

@@ -23,6 +23,7 @@ from service.http.editor import router as editor_router
 from service.http.health import router as health_router
 from service.http.jobs import router as jobs_router
 from service.http.lifecycle import Lifecycle
+from service.http.memory_api import router as memory_router
 from service.http.middleware import BodyLimit, RequestContext
 from service.http.problems import PROBLEM_JSON, error_response, install_handlers, problem_response
 from service.http.routes import router
@@ -64,7 +65,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
         lifespan=lifespan,
     )
     app.state.newsbridge = state
-    for r in (router, libretranslate_router, deepl_router, jobs_router, health_router, editor_router):
+    for r in (router, libretranslate_router, deepl_router, jobs_router, memory_router, health_router, editor_router):
         app.include_router(r)
     install_handlers(app, state.metrics)
     _add_middleware(app, settings, state.metrics)
@@ -119,10 +120,12 @@ def _add_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
     """The middlewares, innermost first."""
     # keys, quotas, rate limits of /v1; overload refused before the rest of the path
     app.add_middleware(NativeAccessMiddleware, render=lambda exc, scope: error_response(exc, scope, metrics))
+    # jobs stream to disk under NEWSBRIDGE_MAX_JOB_BYTES; a TMX import has NEWSBRIDGE_MEMORY_MAX_IMPORT_BYTES
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes,
-                       exempt_prefixes=("/v1/jobs",))  # jobs stream to disk under NEWSBRIDGE_MAX_JOB_BYTES
+                       exempt_prefixes=("/v1/jobs", "/v1/memory/import"))
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["GET", "POST", "PUT", "DELETE"],
                            allow_headers=["Authorization", "Content-Type", "X-API-Key"],
                            expose_headers=["Retry-After", "X-Request-ID"])
     app.add_middleware(RequestContext, metrics=metrics)  # outer: every response has a request id

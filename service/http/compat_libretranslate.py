@@ -1,5 +1,6 @@
 """LibreTranslate-compatible API (as LibreTranslate 1.9 answers): ``POST /translate``,
-``POST /detect``, ``GET|POST /languages``.
+``POST /detect``, ``GET|POST /languages``, ``POST /suggest`` (stored as translation memory
+suggestions).
 
 Bodies are JSON or form-encoded; ``api_key`` travels in the body (where LibreTranslate clients
 put it) or in a header. Errors are ``{"error": "..."}`` with LibreTranslate's status codes:
@@ -16,6 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from service.errors import NewsbridgeError
 from service.http.access import AccessDenied
 from service.http.compat_common import (
     DialectError,
@@ -178,3 +180,53 @@ async def lt_languages(request: Request) -> Response:
         return [{"code": code, "name": language_name(code), "targets": targets(code)} for code in language_codes()]
 
     return await _answer(request, handle)
+
+
+@router.post("/suggest", summary="Suggest a better translation (LibreTranslate-compatible)")
+async def lt_suggest(request: Request) -> JSONResponse:
+    """Body (form or JSON, as LibreTranslate's page and clients send it): `q` (the original),
+    `s` (the suggested translation), `source` (a code, or `auto`), `target`, `api_key`. Stored as
+    `suggested` translation memory entries (one per sentence when `q` and `s` have as many
+    sentences, else one for the whole text) that an editor approves. Returns `{"success": true}`."""
+
+    async def handle(params: Params) -> dict[str, Any]:
+        engines = engines_of(request)
+        if engines.memory is None or not engines.settings.memory_lt_suggest:
+            raise LtError(403, "Suggestions are disabled on this server.")
+        q, s = _required(params, "q"), _required(params, "s")
+        if not isinstance(q, str) or not isinstance(s, str):
+            raise LtError(400, "Invalid request: q and s must be strings")
+        source = _language(params, "source", auto=True)
+        target = _language(params, "target", auto=False)
+        ticket = await admit(request, 0, params.get("api_key"))
+        if source == "auto":
+            detected = await run_in_threadpool(engines.pipeline.detect, q)
+            if detected.whole.lang == "other":
+                raise LtError(400, "Could not detect the language of q: give source")
+            source = detected.whole.lang
+        pairs = _sentence_pairs(q, s, source, target)
+        try:
+            await run_in_threadpool(_store_suggestions, engines, pairs, source, target, ticket.principal.name)
+        except NewsbridgeError as exc:
+            raise _from_error(exc, request) from None
+        return {"success": True}
+
+    return await _answer(request, handle)
+
+
+def _sentence_pairs(q: str, s: str, source: str, target: str) -> list[tuple[str, str]]:
+    """The suggestion sentence by sentence when both sides have as many sentences, else whole."""
+    from translators.text.segment import split_sentences
+
+    qs, ss = split_sentences(q, source), split_sentences(s, target)
+    if len(qs) > 1 and len(qs) == len(ss):
+        return [(a.text, b.text) for a, b in zip(qs, ss, strict=True)]
+    return [(q, s)]
+
+
+def _store_suggestions(engines: Any, pairs: list[tuple[str, str]], source: str, target: str,
+                       who: str | None) -> None:
+    from service.storage.memory_store import NewEntry
+
+    engines.memory.import_many([NewEntry(source, target, a, b) for a, b in pairs], status="suggested",
+                               origin="libretranslate", who=who)

@@ -69,6 +69,12 @@ STATUS: dict[str, tuple[str, int]] = {
     "unauthorized": ("Unauthorized", 401),
     "rate_limited": ("Too many requests", 429),
     "quota_exceeded": ("Quota exceeded", 429),
+    # translation memory (service/http/memory_api.py)
+    "forbidden": ("Forbidden", 403),
+    "memory_entry_not_found": ("Memory entry not found", 404),
+    "memory_conflict": ("Memory conflict", 409),
+    "memory_unavailable": ("Translation memory unavailable", 503),
+    "invalid_tmx": ("Invalid TMX", 422),
     # the request itself (the handlers below)
     "invalid_encoding": ("Invalid encoding", 400),
     "too_deeply_nested": ("Too deeply nested", 400),

@@ -40,7 +40,8 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def _documents(req: TranslateRequest) -> list[Document]:
-    return [Document(t, req.source_lang, req.target_lang, req.format, quality=req.quality) for t in req.items()]
+    return [Document(t, req.source_lang, req.target_lang, req.format, quality=req.quality,
+                     memory_scope=req.memory_scope, memory_suggestions=req.memory_suggestions) for t in req.items()]
 
 
 def _record(metrics: Metrics, results: list[DocumentResult | Exception]) -> None:

@@ -12,6 +12,7 @@ from translators.base import Lang
 from translators.registry import Quality
 
 SourceLang = Literal["auto", Lang]
+SCOPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 
 
 class TranslateRequest(BaseModel):
@@ -31,6 +32,10 @@ class TranslateRequest(BaseModel):
     quality: Quality = Field(default="best", description=(
         "Model tier: `best` (the best published model per direction, the default) or `fast` (a smaller, faster "
         "published model: lower published scores). Each response's `model` names the tier that served it."))
+    memory_scope: str | None = Field(default=None, pattern=SCOPE_PATTERN, max_length=64, description=(
+        "A desk: its own translation memory entries are used first, then the global ones."))
+    memory_suggestions: bool = Field(default=True, description=(
+        "Return close translation memory entries (`suggestions`) beside the model's sentences."))
 
     @model_validator(mode="after")
     def _one_of(self) -> TranslateRequest:
@@ -54,3 +59,29 @@ class DetectRequest(BaseModel):
     text: str
     format: Literal["text", "html"] = "text"
     offsets: Offsets = "codepoint"
+
+
+class MemoryCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "source_lang": "pl", "target_lang": "en", "source": "Sytuacja jest pod kontrolą.",
+        "target": "The situation is under control.", "status": "approved"}]})
+
+    source_lang: Lang
+    target_lang: Lang
+    source: str = Field(description="The source segment (a sentence), as it appears in texts.")
+    target: str = Field(description="Its translation.")
+    status: Literal["approved", "suggested"] = Field(default="approved", description=(
+        "`approved` (an editor's: served from then on instead of the model) or `suggested` (waits for an editor)."))
+    scope: str | None = Field(default=None, pattern=SCOPE_PATTERN, max_length=64, description=(
+        "A desk the entry belongs to (null: every desk)."))
+    origin: Literal["api", "editor"] = Field(default="api", description="`editor`: saved from the editor page.")
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class MemoryUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: str | None = None
+    target: str | None = None
+    scope: str | None = Field(default=None, pattern=r"^(?:[A-Za-z0-9][A-Za-z0-9_.:-]{0,63})?$", max_length=64,
+                              description='A desk; `""` makes the entry global; absent: unchanged.')

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from service.pipeline.nesting import parents
 from service.pipeline.place_markup import render_markup
 from service.pipeline.plan import DocPlan, Unit
-from service.pipeline.results import DocumentResult, QuoteOut, SentenceOut
+from service.pipeline.results import DocumentResult, Origin, QuoteOut, SentenceOut
 from translators.base import Lang, ModelIdentity, Span, Translator
 from translators.text.intervals import Intervals, splice
 from translators.text.numbers import check_numbers
@@ -32,7 +32,7 @@ def assemble(plan: DocPlan, translator: Translator) -> DocumentResult:
     cursor = 0  # position in the source
     sentences: list[SentenceOut] = []
     quote_target: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
-    hits = misses = 0
+    hits = misses = memory_hits = 0
     for sp in plan.sentences:
         gap = src[cursor:sp.span.start]
         out.append(gap)
@@ -40,14 +40,19 @@ def assemble(plan: DocPlan, translator: Translator) -> DocumentResult:
         text, where = _render(sp.frame, target)
         for qi, (a, b) in where.items():
             quote_target[qi][len(sentences)] = (pos + a, pos + b)
-        used = [u for u in sp.frame.walk() if u.uses_model]
+        used = [u for u in sp.frame.to_translate() if u.uses_model]
+        recalled = [u for u in sp.frame.walk() if u.memory is not None]
         hits += sum(u.cached for u in used)
         misses += sum(not u.cached for u in used)
+        memory_hits += len(recalled)
         sentences.append(SentenceOut(
             source=sp.span, target=Span(pos, pos + len(text), text), lang=sp.detection.lang,
-            confidence=round(sp.detection.confidence, 4), translated=bool(used),
+            confidence=round(sp.detection.confidence, 4), translated=bool(used or recalled),
             pieces=max([1] + [u.pieces for u in used]), cached=bool(used) and all(u.cached for u in used),
-            capped=any(u.capped for u in used), warnings=[w for u in used for w in u.warnings]))
+            capped=any(u.capped for u in used),
+            warnings=[w for u in used for w in u.warnings] + [n for u in sp.frame.walk() for n in u.memory_notes],
+            origin=_origin(used, recalled), memory=recalled[0].memory if recalled else None,
+            suggestions=list(sp.suggestions)))
         out.append(text)
         pos += len(text)
         cursor = sp.span.end
@@ -68,13 +73,21 @@ def assemble(plan: DocPlan, translator: Translator) -> DocumentResult:
         warnings.append(f"{capped} sentence(s) stopped at the model's output length cap or repeated themselves "
                         "(the loop was cut): their translation may be incomplete")
     models: dict[str, list[ModelIdentity]] = {}
-    for lang in {u.lang for u in plan.units() if u.masked is not None}:
+    for lang in {u.lang for u in plan.units_to_translate() if u.masked is not None}:
         pair = f"{lang}-{target}"
         models[pair] = list(translator.describe(lang, target).legs)  # type: ignore[arg-type]
     return DocumentResult(
         source_lang=plan.doc_lang or "und", target_lang=target, format=plan.doc.format, source_text=src,
         translation_text=translation_text, translation=translation, sentences=sentences, quotes=quotes,
-        models=models, cache_hits=hits, cache_misses=misses, warnings=warnings)
+        models=models, cache_hits=hits, cache_misses=misses, warnings=warnings, memory_hits=memory_hits)
+
+
+def _origin(used: Sequence[Unit], recalled: Sequence[Unit]) -> Origin | None:
+    """Where a sentence's translation came from: the memory (every part of it), else the cache
+    (every part the engines gave), else the model; None when it was kept as is."""
+    if not used:
+        return "memory" if recalled else None
+    return "cache" if all(u.cached for u in used) else "model"
 
 
 def _align_quotes(plan: DocPlan, sentences: Sequence[SentenceOut],
@@ -133,6 +146,9 @@ def _numbers_checked(unit: Unit, target: Lang) -> str:
 def _render(unit: Unit, target: Lang) -> tuple[str, dict[int, tuple[int, int]]]:
     """The unit's translation with its carved quotes' translations in place, and where each
     carved quote (at any depth) lies in it."""
+    if unit.memory is not None:  # the entry's target, its quotations where the carved quotes stand
+        text = unit.memory.target
+        return text, {qi: hole for (_, _, qi), hole in zip(unit.carved, unit.memory_holes, strict=True)}
     rendered = [_render(child, target) for child in unit.children]
     if unit.masked is None:
         text, holes = splice(unit.text, [(a, b, f) for (a, b, _), (f, _) in zip(unit.carved, rendered, strict=True)])

@@ -1,8 +1,8 @@
 """One request or archive record through the whole flow, in three steps like a transformers
 pipeline: *plan* (``plan.py``: segment, detect, carve quotes, protect) -> *translate*
-(``translate.py``: units to the engines, batched, cached) -> *assemble* (``assemble.py``: splice,
-align, offsets); ``summarize`` makes a summary of a result (``summarize.py``), with the
-pipeline's own summarizer.
+(``translate.py``: units to the engines, batched, cached; before it, ``memory_step.py`` serves the
+units the translation memory knows) -> *assemble* (``assemble.py``: splice, align, offsets);
+``summarize`` makes a summary of a result (``summarize.py``), with the pipeline's own summarizer.
 
 ``translate_documents`` takes many documents at once so that sentences of many records fill the
 same model batches (the batch CLI and request coalescing rely on this).
@@ -16,6 +16,7 @@ from typing import Literal
 
 from service.pipeline.assemble import assemble
 from service.pipeline.checks import DEFAULT_MAX_CHARS, DEFAULT_MAX_HTML_DEPTH
+from service.pipeline.memory_step import Recall
 from service.pipeline.plan import DocPlan, detect_text, plan_document, segment
 from service.pipeline.results import (
     DetectionResult,
@@ -45,7 +46,8 @@ class Pipeline:
 
     def __init__(self, translator: Translator, detector: Detector, summarizer: Summarizer | None = None,
                  *, max_chars: int = DEFAULT_MAX_CHARS, max_html_depth: int = DEFAULT_MAX_HTML_DEPTH,
-                 summary_method: str = "extractive", tiers: Mapping[Tier, Translator] | None = None) -> None:
+                 summary_method: str = "extractive", tiers: Mapping[Tier, Translator] | None = None,
+                 recall: Recall | None = None) -> None:
         self.translator = translator
         self.tiers: dict[Tier, Translator] = {**(tiers or {}), DEFAULT_TIER: translator}
         self.detector = detector
@@ -53,6 +55,7 @@ class Pipeline:
         self.max_chars = max_chars
         self.max_html_depth = max_html_depth
         self.summary_method = summary_method
+        self.recall = recall  # the translation memory step (None: no memory)
 
     def translate(self, doc: Document) -> DocumentResult:
         result = self.translate_documents([doc])[0]
@@ -69,10 +72,12 @@ class Pipeline:
                 plans.append(plan_document(doc, self.detector, self.max_chars, self.max_html_depth))
             except Exception as exc:  # reported per document
                 plans.append(exc)
+        planned = [p for p in plans if isinstance(p, DocPlan)]
+        if self.recall is not None:  # memory first: the units it serves go to no model (any tier)
+            self.recall(planned)
         by_tier: dict[Tier, list[DocPlan]] = defaultdict(list)
-        for p in plans:
-            if isinstance(p, DocPlan):
-                by_tier[tier_of(p.doc.quality)].append(p)
+        for p in planned:
+            by_tier[tier_of(p.doc.quality)].append(p)
         failures: dict[int, Exception] = {}
         for tier, tier_plans in by_tier.items():  # one model batch per pair and tier
             failures.update(translate_units(self.translator_for(tier), tier_plans))

@@ -19,7 +19,7 @@ from typing import Literal
 from service.errors import InvalidMarkup, UnsupportedLanguage
 from service.pipeline.checks import DEFAULT_MAX_CHARS, DEFAULT_MAX_HTML_DEPTH, check_input
 from service.pipeline.nesting import carve, quote_forest
-from service.pipeline.results import DetectionResult, Document, Format
+from service.pipeline.results import DetectionResult, Document, Format, MemoryRef, Suggestion
 from translators.base import SUPPORTED_LANGS, DetectedLang, Detection, Detector, Lang, Span
 from translators.text.html import HtmlDocument, parse_html
 from translators.text.intervals import Intervals
@@ -48,6 +48,9 @@ class Unit:
     warnings: list[str] = field(default_factory=list)
     carved: list[tuple[int, int, int]] = field(default_factory=list)  # (start, end) in ``text``, quote index
     children: list[Unit] = field(default_factory=list)  # the carved quotes' units, same order
+    memory: MemoryRef | None = None  # served from the translation memory: ``memory.target`` is its translation
+    memory_holes: list[tuple[int, int]] = field(default_factory=list)  # the carved quotes in ``memory.target``
+    memory_notes: list[str] = field(default_factory=list)  # why an entry for it was not applied
 
     @property
     def uses_model(self) -> bool:
@@ -59,12 +62,21 @@ class Unit:
         for child in self.children:
             yield from child.walk()
 
+    def to_translate(self) -> Iterator[Unit]:
+        """The units of ``walk`` the engines translate: none under a unit the memory serves."""
+        if self.memory is not None:
+            return
+        yield self
+        for child in self.children:
+            yield from child.to_translate()
+
 
 @dataclass
 class SentencePlan:
     span: Span
     detection: Detection
     frame: Unit  # the sentence; its carved quotes (and theirs) are its children
+    suggestions: list[Suggestion] = field(default_factory=list)  # close translation memory entries
 
 
 @dataclass
@@ -80,6 +92,10 @@ class DocPlan:
 
     def units(self) -> list[Unit]:
         return [u for sp in self.sentences for u in sp.frame.walk()]
+
+    def units_to_translate(self) -> list[Unit]:
+        """Every unit but those the translation memory serves (and the quotes inside them)."""
+        return [u for sp in self.sentences for u in sp.frame.to_translate()]
 
 
 def markup_options(doc: Document) -> XmlOptions:

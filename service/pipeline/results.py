@@ -4,14 +4,17 @@ and quotes (spans on both sides), and a detection."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from translators.base import DetectedLang, Detection, Lang, ModelIdentity, Span
 from translators.registry import Quality, tier_of
 
-__all__ = ["DetectionResult", "Document", "DocumentResult", "Format", "QuoteOut", "SentenceOut"]
+__all__ = ["DetectionResult", "Document", "DocumentResult", "Format", "MemoryRef", "Origin", "QuoteOut", "SentenceOut",
+           "Suggestion"]
 
 Format = Literal["text", "html", "xml"]
+Origin = Literal["memory", "cache", "model"]
 
 
 @dataclass(frozen=True)
@@ -25,9 +28,36 @@ class Document:
     non_splitting_tags: frozenset[str] = frozenset()  # XML: elements that never do
     outline_detection: bool = True  # XML: elements outside running text are structure (DeepL's default)
     quality: Quality = "best"  # the model tier: best (the best published model) or fast (a smaller one)
+    memory_scope: str | None = None  # a desk: its own translation memory entries first, then the global ones
+    memory_suggestions: bool = False  # look up close (fuzzy) memory entries of the model's sentences
 
     def __post_init__(self) -> None:
         tier_of(self.quality)  # an unknown quality is refused here, not half-way through a batch
+
+
+@dataclass(frozen=True)
+class MemoryRef:
+    """The translation memory entry a translation came from."""
+
+    id: int
+    who: str | None  # the key that gave the entry its target
+    when: datetime  # when it did
+    scope: str | None
+    source: str  # the entry's source segment as stored
+    target: str
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A close memory entry offered beside the model's translation of a sentence."""
+
+    id: int
+    source: str
+    target: str
+    score: int  # 0-100
+    status: str  # approved | suggested
+    who: str | None
+    when: datetime
 
 
 @dataclass
@@ -42,6 +72,9 @@ class SentenceOut:
     capped: bool = False  # the model's output stopped at its length cap or was repetition-guarded
     warnings: list[str] = field(default_factory=list)  # e.g. a number of the source not in the translation
     flags: list[str] = field(default_factory=list)  # stable codes of the newer warnings ("markup_placement_uncertain")
+    origin: Origin | None = None  # None: kept as is (no translation)
+    memory: MemoryRef | None = None  # the memory entry of the sentence (or of a quote in it)
+    suggestions: list[Suggestion] = field(default_factory=list)
 
 
 @dataclass
@@ -74,6 +107,7 @@ class DocumentResult:
     cache_hits: int = 0
     cache_misses: int = 0
     warnings: list[str] = field(default_factory=list)
+    memory_hits: int = 0  # units (sentences or quotes) served from the translation memory
 
 
 @dataclass

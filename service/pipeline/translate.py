@@ -20,7 +20,7 @@ def translate_units(translator: Translator, plans: Sequence[DocPlan]) -> dict[in
     """Translate every unit of every plan, grouped by pair and de-duplicated."""
     groups: dict[tuple[str, str], dict[str, list[tuple[Unit, DocPlan]]]] = defaultdict(dict)
     for plan in plans:
-        for unit in plan.units():
+        for unit in plan.units_to_translate():
             if unit.masked is None:
                 continue
             if not unit.masked.model_text.strip():

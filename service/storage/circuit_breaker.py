@@ -35,7 +35,8 @@ class CircuitBreaker:
     """Closed -> (``failures`` in a row) -> open -> (``reset_s``) -> half-open -> closed/open."""
 
     def __init__(self, failures: int = 3, reset_s: float = 30.0, *,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, name: str = "cache") -> None:
+        self.name = name  # what it guards, for the log and /readyz ("cache", "translation memory")
         self.failures = max(1, failures)
         self.reset_s = reset_s
         self._clock = clock
@@ -66,7 +67,7 @@ class CircuitBreaker:
     def success(self) -> None:
         with self._lock:
             if self._state != "closed":
-                log.info("cache store answers again; circuit closed")
+                log.info("%s store answers again; circuit closed", self.name)
             self._state, self._count, self._probing = "closed", 0, False
 
     def failure(self, error: BaseException) -> None:
@@ -77,7 +78,7 @@ class CircuitBreaker:
             self._probing = False
             if reopen or self._count >= self.failures:
                 if self._state == "closed":
-                    log.warning("cache store failing; circuit open, serving uncached",
+                    log.warning("%s store failing; circuit open, skipping it", self.name,
                                 extra={"failures": self._count, "skip_s": self.reset_s, "error": self.last_error})
                 self._state, self._opened_at = "open", self._clock()
 
@@ -91,7 +92,7 @@ class CircuitBreaker:
         state = self.state
         if state == "closed":
             return Health()
-        return Health("degraded", f"cache skipped (circuit {state}) after {self._count} failure(s): "
+        return Health("degraded", f"{self.name} skipped (circuit {state}) after {self._count} failure(s): "
                                   f"{self.last_error}")
 
 

@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal, get_args
 
 from sqlalchemy import Engine, Index, Integer, String, delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +21,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from service.storage.db import Base, UTCDateTime, unit_of_work, utcnow
 
 KEY_PREFIX = "nb_"
+Role = Literal["translator", "editor"]  # editor: may also approve translation memory entries
+ROLES: tuple[str, ...] = get_args(Role)
+DEFAULT_ROLE: Role = "translator"
 
 
 class ApiKeyRow(Base):
@@ -32,6 +36,7 @@ class ApiKeyRow(Base):
     chars_per_month: Mapped[int | None] = mapped_column(Integer, nullable=True)
     requests_per_minute: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    role: Mapped[str] = mapped_column(String(16), default=DEFAULT_ROLE, server_default=DEFAULT_ROLE)
 
 
 class UsageRow(Base):
@@ -73,11 +78,12 @@ class StoredKey:
     chars_per_month: int | None
     requests_per_minute: int | None
     created_at: datetime
+    role: str = DEFAULT_ROLE
 
 
 def _stored(row: ApiKeyRow) -> StoredKey:
     return StoredKey(row.name, row.key_hash, row.hint, row.chars_per_month, row.requests_per_minute,
-                     row.created_at)
+                     row.created_at, row.role)
 
 
 class KeyExists(ValueError):
@@ -92,11 +98,13 @@ class KeyStore:
 
     # -- keys ----------------------------------------------------------------------------------
     def create(self, name: str, *, chars_per_month: int | None = None,
-               requests_per_minute: int | None = None) -> tuple[StoredKey, str]:
+               requests_per_minute: int | None = None, role: Role = DEFAULT_ROLE) -> tuple[StoredKey, str]:
         """A new key named ``name``: returns it once, in clear; only its digest is kept."""
+        if role not in ROLES:
+            raise ValueError(f"role {role!r}: use {' or '.join(ROLES)}")
         key = new_key()
         row = ApiKeyRow(name=name, key_hash=hash_key(key), hint=key[:7], chars_per_month=chars_per_month,
-                        requests_per_minute=requests_per_minute, created_at=utcnow())
+                        requests_per_minute=requests_per_minute, created_at=utcnow(), role=role)
         try:
             with unit_of_work(self.engine, write=True) as s:
                 if s.scalar(select(ApiKeyRow.id).where(ApiKeyRow.name == name)) is not None:
@@ -110,6 +118,13 @@ class KeyStore:
     def list(self) -> list[StoredKey]:
         with unit_of_work(self.engine) as s:
             return [_stored(r) for r in s.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at))]
+
+    def set_role(self, name: str, role: Role) -> bool:
+        """Give the key named ``name`` another role; False when there is no such key."""
+        if role not in ROLES:
+            raise ValueError(f"role {role!r}: use {' or '.join(ROLES)}")
+        with unit_of_work(self.engine, write=True) as s:
+            return bool(s.execute(update(ApiKeyRow).where(ApiKeyRow.name == name).values(role=role)).rowcount)
 
     def revoke(self, name: str) -> bool:
         """Revoke the key (its row is deleted; its usage rows stay) named ``name``; False when there is none."""
