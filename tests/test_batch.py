@@ -65,11 +65,13 @@ def read_out(path: Path) -> list[dict]:
 
 
 def without_cache_fields(records: list[dict]) -> list[dict]:
+    """Records without what depends on the cache's state: ``cached``, and a sentence's ``origin``
+    (``cache`` or ``model``)."""
     out = []
     for r in records:
         r = {k: v for k, v in r.items() if k != "cached"}
         if "sentences" in r:
-            r["sentences"] = [{k: v for k, v in s.items() if k != "cached"} for s in r["sentences"]]
+            r["sentences"] = [{k: v for k, v in s.items() if k not in ("cached", "origin")} for s in r["sentences"]]
         out.append(r)
     return out
 

@@ -296,6 +296,39 @@ def test_wagtail_localize_request_shapes(server: Server) -> None:
             _once_each(out, source)
 
 
+def test_libretranslate_suggest_as_its_clients_send_it(server: Server) -> None:
+    """``POST /suggest`` shaped as libretranslatepy shapes its requests (form-encoded params with
+    ``api_key``, through ``urllib``; libretranslatepy 2.1 has no ``suggest`` of its own, so the
+    method here reuses its URL and key handling) and as LibreTranslate's own page sends it
+    (multipart ``FormData``, ``source=auto``): each stores a suggestion an editor approves."""
+    from urllib import parse, request
+
+    from libretranslatepy import LibreTranslateAPI
+
+    class WithSuggest(LibreTranslateAPI):
+        def suggest(self, q: str, s: str, source: str, target: str) -> dict:
+            params = {"q": q, "s": s, "source": source, "target": target}
+            if self.api_key is not None:
+                params["api_key"] = self.api_key
+            req = request.Request(self.url + "suggest", data=parse.urlencode(params).encode())
+            return json.loads(request.urlopen(req, timeout=60).read().decode())
+
+    lt = WithSuggest(server.url, api_key=server.key)
+    assert lt.suggest(TWEET_PL, "Border Guard officers foiled another attempt.", "pl", "en") == {"success": True}
+    page = httpx.post(server.url + "/suggest", files={"q": (None, "Nikt nie został ranny."),
+                                                      "s": (None, "Nobody was hurt."), "source": (None, "auto"),
+                                                      "target": (None, "en"), "api_key": (None, server.key)})
+    assert page.status_code == 200 and page.json() == {"success": True}
+    missing = httpx.post(server.url + "/suggest", data={"q": "Nikt.", "source": "pl", "target": "en",
+                                                        "api_key": server.key})
+    assert missing.status_code == 400 and missing.json() == {"error": "Invalid request: missing s parameter"}
+    listed = httpx.get(server.url + "/v1/memory", params={"status": "suggested"},
+                       headers={"X-API-Key": server.key}).json()
+    stored = {(e["source"], e["target"], e["origin"], e["created_by"]) for e in listed["entries"]}
+    assert (TWEET_PL, "Border Guard officers foiled another attempt.", "libretranslate", "desk") in stored
+    assert ("Nikt nie został ranny.", "Nobody was hurt.", "libretranslate", "desk") in stored
+
+
 def test_mastodon_request_shape(server: Server) -> None:
     """Mastodon's TranslationService::LibreTranslate: JSON, q a list, format html, api_key in the body;
     /languages with a JSON content type and no body; reads translatedText[i], detectedLanguage[i]."""

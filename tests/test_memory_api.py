@@ -244,7 +244,8 @@ def test_roles_translators_suggest_editors_approve(tmp_path: Path, model_dir: Pa
         assert body["sentences"][0]["origin"] == "model"  # a suggestion serves nothing
         assert body["sentences"][0]["suggestions"][0]["id"] == suggestion["id"]  # it is offered, though
         # the translator may fix its own suggestion, not approve it
-        assert c.put(f"/v1/memory/{suggestion['id']}", json={"target": APPEAL_EN + " "}, headers=as_t).status_code == 200
+        r = c.put(f"/v1/memory/{suggestion['id']}", json={"target": APPEAL_EN + " "}, headers=as_t)
+        assert r.status_code == 200
         assert c.post(f"/v1/memory/{suggestion['id']}/approve", headers=as_t).status_code == 403
         waiting = c.get("/v1/memory", params={"status": "suggested"}, headers=as_e).json()
         assert [e["id"] for e in waiting["entries"]] == [suggestion["id"]]
@@ -316,7 +317,8 @@ def test_listing_pages_and_search(client: TestClient) -> None:
     for i in range(7):
         add(client, f"Zdanie numer {i} o granicy.", f"Sentence number {i} about the border.")
     page = client.get("/v1/memory", params={"limit": 3, "offset": 0}).json()
-    assert page["total"] == 7 and len(page["entries"]) == 3 and page["entries"][0]["source"].startswith("Zdanie numer 6")
+    assert page["total"] == 7 and len(page["entries"]) == 3
+    assert page["entries"][0]["source"].startswith("Zdanie numer 6")
     rest = client.get("/v1/memory", params={"limit": 3, "offset": 6}).json()
     assert [e["source"] for e in rest["entries"]] == ["Zdanie numer 0 o granicy."]
     found = client.get("/v1/memory", params={"q": "NUMBER 4"}).json()

@@ -1,4 +1,5 @@
-"""The ``newsbridge`` command: serve, translate, summarize, detect, batch, models, eval, db, cache, bench."""
+"""The ``newsbridge`` command: serve, translate, summarize, detect, batch, models, eval, db, cache, keys,
+memory, bench."""
 
 from __future__ import annotations
 
@@ -328,7 +329,10 @@ def _mount_optional() -> None:
     app.add_typer(cache_app, name="cache", help="Translation cache: stats and pruning.")
     from service.cli.keys import keys_app
 
-    app.add_typer(keys_app, name="keys", help="API keys: create (shown once), list, revoke.")
+    app.add_typer(keys_app, name="keys", help="API keys: create (shown once), list, role, revoke.")
+    from service.cli.memory import memory_app
+
+    app.add_typer(memory_app, name="memory", help="Translation memory: TMX import and export, list entries.")
     from service.cli.batch import batch_command
 
     app.command("batch")(batch_command)

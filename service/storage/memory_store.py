@@ -12,7 +12,8 @@ Tables (migration ``0005_translation_memory``):
 - ``translation_memory_keys``: the fuzzy index. Each entry is filed under up to :data:`FUZZY_KEYS`
   of its word stems (a bottom-k sketch: the stems with the smallest hash, per language pair); a
   query looks up the buckets of its own sketch (each read newest first, at most
-  :data:`BUCKET_READ` ids), ranks the ids by how many buckets they share, and scores the best
+  :data:`BUCKET_READ` ids), ranks the ids by the buckets they share (each weighing 1/its size: a
+  rare stem says more than a common one), and scores the best
   :data:`FUZZY_CANDIDATES` with rapidfuzz (Damerau-Levenshtein, 0-100, as Weblate scores its
   memory). Plain B-tree lookups on SQLite and PostgreSQL alike: measured against pg_trgm's GIN
   ``%`` and SQLite's FTS5 trigram on a million entries (docs/memory.md), both of which took
@@ -37,8 +38,9 @@ from typing import Any, Literal, TypeVar, get_args
 
 import regex
 from rapidfuzz.distance import DamerauLevenshtein
-from sqlalchemy import BigInteger, Engine, Index, Integer, String, Text, delete, func, or_, select, union_all
+from sqlalchemy import BigInteger, Engine, Index, Integer, String, Text, delete, func, or_, select
 from sqlalchemy import text as sql_text
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -259,7 +261,13 @@ def _clean(item: NewEntry) -> NewEntry:
                     item.note, item.status, item.scope)
 
 
-def _entry(row: MemoryRow) -> MemoryEntry:
+_COLUMNS = (MemoryRow.id, MemoryRow.source_lang, MemoryRow.target_lang, MemoryRow.source, MemoryRow.target,
+            MemoryRow.status, MemoryRow.origin, MemoryRow.scope, MemoryRow.created_by, MemoryRow.created_at,
+            MemoryRow.updated_by, MemoryRow.updated_at, MemoryRow.note, MemoryRow.source_norm, MemoryRow.source_hash,
+            MemoryRow.source_len)  # what the lookups read (rows, not ORM objects: they are hot paths)
+
+
+def _entry(row: Any) -> MemoryEntry:
     return MemoryEntry(row.id, row.source_lang, row.target_lang, row.source, row.target, row.status, row.origin,
                        row.scope or None, row.created_by, row.created_at, row.updated_by, row.updated_at, row.note)
 
@@ -365,8 +373,8 @@ class TranslationMemory:
             try:
                 self.check(item.source_lang, item.target_lang, item.source, item.target, sc, st)
             except NewsbridgeError as exc:
-                exc.detail = f"entry {i + 1} ({item.source_lang}->{item.target_lang}): {exc.detail}"
-                raise
+                raise type(exc)(f"entry {i + 1} ({item.source_lang}->{item.target_lang}): {exc.detail}",
+                                **exc.extra) from None
         counts: Counter[bool | None] = Counter()
         now = self.clock()
         with unit_of_work(self.engine, write=True) as s:
@@ -498,20 +506,20 @@ class TranslationMemory:
         wanted: dict[tuple[str, str, str, str | None], str] = {q: _hash(memory_text(q[0])) for q in queries}
         if not wanted:
             return {}
-        rows: dict[str, list[MemoryRow]] = defaultdict(list)
-        with unit_of_work(self.engine) as s:
+        rows: dict[str, list[Any]] = defaultdict(list)
+        with self.engine.connect() as conn:
             for chunk in _chunks(sorted(set(wanted.values())), _CHUNK):
-                for row in s.scalars(select(MemoryRow).where(MemoryRow.source_hash.in_(chunk),
-                                                             MemoryRow.status == "approved")):
+                for row in conn.execute(select(*_COLUMNS).where(MemoryRow.source_hash.in_(chunk),
+                                                                MemoryRow.status == "approved")):
                     rows[row.source_hash].append(row)
-            found: dict[tuple[str, str, str, str | None], MemoryEntry] = {}
-            for (text, sl, tl, scope), digest in wanted.items():
-                norm = memory_text(text)
-                fits = [r for r in rows.get(digest, ()) if r.source_lang == sl and r.target_lang == tl
-                        and r.source_norm == norm and r.scope in ("", scope or "")]
-                if fits:
-                    found[(text, sl, tl, scope)] = _entry(max(fits, key=lambda r: r.scope != ""))
-            return found
+        found: dict[tuple[str, str, str, str | None], MemoryEntry] = {}
+        for (text, sl, tl, scope), digest in wanted.items():
+            norm = memory_text(text)
+            fits = [r for r in rows.get(digest, ()) if r.source_lang == sl and r.target_lang == tl
+                    and r.source_norm == norm and r.scope in ("", scope or "")]
+            if fits:
+                found[(text, sl, tl, scope)] = _entry(max(fits, key=lambda r: r.scope != ""))
+        return found
 
     def fuzzy(self, queries: Sequence[tuple[str, str, str, str | None]], *, threshold: int = 75,
               limit: int = 3) -> list[list[FuzzyMatch]]:
@@ -520,47 +528,49 @@ class TranslationMemory:
         every = sorted({k for sk in sketches for k in sk})
         if not every:
             return [[] for _ in queries]
-        with unit_of_work(self.engine) as s:
-            bucket = self._buckets(s, every)
+        with self.engine.connect() as conn:
+            bucket = self._buckets(conn, every)
             shortlists: list[list[int]] = []
             for sketch in sketches:
-                votes: Counter[int] = Counter()
+                votes: dict[int, float] = defaultdict(float)
                 for k in sketch:
-                    votes.update(bucket.get(k, ()))
+                    ids = bucket.get(k, ())
+                    for i in ids:  # a stem few entries share says more than a common one
+                        votes[i] += 1.0 / len(ids)
                 shortlists.append([i for i, _ in sorted(votes.items(), key=lambda kv: (-kv[1], -kv[0]))
                                    [:FUZZY_CANDIDATES]])
             ids = sorted({i for short in shortlists for i in short})
-            rows: dict[int, MemoryRow] = {}
+            rows: dict[int, Any] = {}
             for chunk in _chunks(ids, _CHUNK):
-                rows.update({r.id: r for r in s.scalars(select(MemoryRow).where(MemoryRow.id.in_(chunk)))})
-            out: list[list[FuzzyMatch]] = []
-            for (text, sl, tl, scope), short in zip(queries, shortlists, strict=True):
-                norm = memory_text(text)
-                lo, hi = len(norm) * threshold / 100, len(norm) * 100 / threshold
-                scored = []
-                for i in short:
-                    row = rows.get(i)
-                    if row is None or row.source_lang != sl or row.target_lang != tl \
-                            or row.scope not in ("", scope or "") or not lo <= row.source_len <= hi:
-                        continue
-                    score = similarity(norm, row.source_norm)
-                    if score >= threshold:
-                        scored.append(FuzzyMatch(_entry(row), score))
-                scored.sort(key=lambda m: (-m.score, m.entry.status != "approved", -m.entry.id))
-                out.append(scored[:limit])
-            return out
+                rows.update({r.id: r for r in conn.execute(select(*_COLUMNS).where(MemoryRow.id.in_(chunk)))})
+        out: list[list[FuzzyMatch]] = []
+        for (text, sl, tl, scope), short in zip(queries, shortlists, strict=True):
+            norm = memory_text(text)
+            lo, hi = len(norm) * threshold / 100, len(norm) * 100 / threshold
+            scored = []
+            for i in short:
+                row = rows.get(i)
+                if row is None or row.source_lang != sl or row.target_lang != tl \
+                        or row.scope not in ("", scope or "") or not lo <= row.source_len <= hi:
+                    continue
+                score = similarity(norm, row.source_norm)
+                if score >= threshold:
+                    scored.append(FuzzyMatch(_entry(row), score))
+            scored.sort(key=lambda m: (-m.score, m.entry.status != "approved", -m.entry.id))
+            out.append(scored[:limit])
+        return out
 
     # -- helpers ---------------------------------------------------------------------------
     @staticmethod
-    def _buckets(s: Session, keys: Sequence[int]) -> dict[int, list[int]]:
-        """Entry ids filed under each key: the newest ``BUCKET_READ`` of each."""
+    def _buckets(conn: Connection, keys: Sequence[int]) -> dict[int, list[int]]:
+        """Entry ids filed under each key: the newest ``BUCKET_READ`` of each (one statement per
+        ``_KEYS_PER_QUERY`` keys: a UNION ALL of index range scans, each stopped by its LIMIT)."""
         out: dict[int, list[int]] = defaultdict(list)
         for chunk in _chunks(keys, _KEYS_PER_QUERY):
-            parts = [select(MemoryKeyRow.key, MemoryKeyRow.entry_id).where(MemoryKeyRow.key == k)
-                     .order_by(MemoryKeyRow.entry_id.desc()).limit(BUCKET_READ).subquery().select()
-                     for k in chunk]
-            stmt = parts[0] if len(parts) == 1 else union_all(*parts)
-            for key, entry_id in s.execute(stmt):
+            sql = " UNION ALL ".join(
+                f"SELECT * FROM (SELECT key, entry_id FROM translation_memory_keys WHERE key = :k{i} "
+                f"ORDER BY entry_id DESC LIMIT {BUCKET_READ}) AS b{i}" for i in range(len(chunk)))
+            for key, entry_id in conn.execute(sql_text(sql), {f"k{i}": k for i, k in enumerate(chunk)}):
                 out[key].append(entry_id)
         return out
 

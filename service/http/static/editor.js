@@ -4,6 +4,7 @@
 import {Newsbridge, NewsbridgeError} from './newsbridge.js';
 import {describe} from './messages.js';
 import {el, focusSentence, langName, linkPanes, percent, renderPane, tweetLabel} from './render.js';
+import {initMemory} from './memory.js';
 
 const KEY_STORE = 'newsbridge.apiKey';
 const $ = (id) => document.getElementById(id);
@@ -23,6 +24,7 @@ function storedKey() {
 
 const client = new Newsbridge({baseUrl: '', apiKey: storedKey(), timeout: 180000});
 let running = null;
+let lastMode = 'translate';
 
 // ---------- key ----------
 function showKeybox(open) {
@@ -37,6 +39,7 @@ ui.keyform.addEventListener('submit', (e) => {
     localStorage.setItem(KEY_STORE, client.apiKey);
   } catch { /* private mode: the key lives for this page only */ }
   setStatus(client.apiKey ? 'API key saved in this browser.' : 'No API key set.');
+  memory.refresh();
 });
 ui.forgetkey.addEventListener('click', () => {
   client.apiKey = '';
@@ -45,6 +48,7 @@ ui.forgetkey.addEventListener('click', () => {
     localStorage.removeItem(KEY_STORE);
   } catch { /* nothing stored */ }
   setStatus('API key forgotten.');
+  memory.refresh();
 });
 if (client.apiKey) showKeybox(false);
 
@@ -99,6 +103,7 @@ function chosenFormat(text) {
 // ---------- run ----------
 async function run(mode) {
   running?.abort();
+  if (mode !== 'detect') lastMode = mode;
   const ctrl = new AbortController();
   running = ctrl;
   const text = ui.text.value;
@@ -172,6 +177,7 @@ function showTranslation(r, summary) {
   showSummary(summary);
   showQuotes(r, summary);
   showMeta(r);
+  memory.show(r);
 }
 
 function showHtml(r) {
@@ -284,8 +290,10 @@ const links = linkPanes([ui.source, ui.target], (sent) => {
   ui.info.textContent = sent.title || '';
 });
 ui['show-langs'].addEventListener('change', () => ui.panes.classList.toggle('show-langs', ui['show-langs'].checked));
+const memory = initMemory({client, target: ui.target, rerun: () => run(lastMode), setStatus, showProblem});
 
 // ---------- start ----------
+memory.refresh();
 client.languages().then((l) => {
   const targets = new Set(l.pairs.map((p) => p.target));
   for (const opt of ui.target_lang.options) opt.disabled = !targets.has(opt.value);
