@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     model_median = None
     if args.engine != "none":
         backend, _, compute = args.engine.partition(":")
-        translator = make_translator(backend, opus_model_dir() / "pl-en", compute_type=compute or "int8")
+        translator = make_translator(backend, opus_model_dir(), compute_type=compute or "int8")
         translator.translate_batch([queries[0]], "pl", "en")  # load and warm
         times = []
         for s in queries:

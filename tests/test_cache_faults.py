@@ -174,6 +174,8 @@ def test_unreachable_database_through_the_api(unreachable_db: str, tmp_path: Pat
             assert r.json()["cached"]["hits"] == 0
     assert ready["status"] == "degraded" and "circuit open" in ready["cache"]
     assert counting.calls == 0  # the start found it down: no request (nor /readyz) waits for it
+    assert ready["memory"].startswith("degraded: translation memory skipped")  # the same database
+    assert any(w.startswith("memory_unavailable:") for w in r.json()["warnings"])  # said, not silent
 
 
 def test_hanging_database_through_the_api(hanging_db: str) -> None:

@@ -169,6 +169,7 @@ def test_scopes_desk_entries_first_then_global(client: TestClient) -> None:
     assert translate(client, APPEAL, memory_scope="politics")["translation_text"] == "Global."
     page = client.get("/v1/memory", params={"scope": "sport"}).json()
     assert page["total"] == 1 and page["entries"][0]["scope"] == "sport"
+    assert client.get("/readyz").json()["memory"] == "ok"
 
 
 def test_every_path_serves_the_correction(client: TestClient) -> None:

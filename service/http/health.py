@@ -49,8 +49,10 @@ def _state(engines: Engines) -> dict[str, Any]:
     cache = engines.cache_state()
     backend = engines.translator.describe().backend
     failed = dict(backend.failed_pairs)
-    degraded = cache.startswith("degraded") or bool(failed) or not backend.health.ok
-    return {"status": "degraded" if degraded else "ok", "cache": cache, **configuration(engines.settings),
+    memory = "disabled" if engines.memory_guard is None else str(engines.memory_guard.health())
+    degraded = cache.startswith("degraded") or memory.startswith("degraded") or bool(failed) or not backend.health.ok
+    return {"status": "degraded" if degraded else "ok", "cache": cache, "memory": memory,
+            **configuration(engines.settings),
             "models_loaded": list(backend.loaded_pairs), "models_failed": failed}
 
 
@@ -58,7 +60,8 @@ def _state(engines: Engines) -> dict[str, Any]:
                                                        "or the check timed out"}})
 async def readyz(state: StateDep) -> JSONResponse:
     """Ready to serve: `ok`; `degraded` while still serving: the cache is unavailable (requests
-    are translated uncached) or a model failed to load (`models_failed` names each such pair,
+    are translated uncached), the translation memory is skipped (`memory`: requests are
+    translated without it), or a model failed to load (`models_failed` names each such pair,
     with why; the others serve). Names the language detector, the backend and its compute type,
     and each pair's model.
 
@@ -68,13 +71,14 @@ async def readyz(state: StateDep) -> JSONResponse:
     `degraded`."""
     running = state.running
     if running is None or running.lifecycle.draining:
-        return JSONResponse({"status": "not_ready", "cache": "unknown", **configuration(state.settings),
+        return JSONResponse({"status": "not_ready", "cache": "unknown", "memory": "unknown",
+                             **configuration(state.settings),
                              "models_loaded": [], "models_failed": {}}, status_code=503)
     engines = running.engines
     try:
         ready = await asyncio.wait_for(asyncio.to_thread(_state, engines), READY_CHECK_TIMEOUT)
     except TimeoutError:
-        return JSONResponse({"status": "degraded", "cache": "degraded: health check timed out",
+        return JSONResponse({"status": "degraded", "cache": "degraded: health check timed out", "memory": "unknown",
                              **configuration(engines.settings), "models_loaded": [], "models_failed": {}},
                             status_code=503)
     return JSONResponse(ready)
