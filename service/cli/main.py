@@ -330,7 +330,7 @@ def _mount_optional() -> None:
     from service.cli.keys import keys_app
 
     app.add_typer(keys_app, name="keys", help="API keys: create (shown once), list, role, revoke.")
-    from service.cli.memory import memory_app
+    from service.cli.translation_memory import memory_app
 
     app.add_typer(memory_app, name="memory", help="Translation memory: TMX import and export, list entries.")
     from service.cli.batch import batch_command

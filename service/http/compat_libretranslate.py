@@ -183,14 +183,14 @@ async def lt_languages(request: Request) -> Response:
 
 
 @router.post("/suggest", summary="Suggest a better translation (LibreTranslate-compatible)")
-async def lt_suggest(request: Request) -> JSONResponse:
+async def lt_suggest(request: Request) -> Response:
     """Body (form or JSON, as LibreTranslate's page and clients send it): `q` (the original),
     `s` (the suggested translation), `source` (a code, or `auto`), `target`, `api_key`. Stored as
     `suggested` translation memory entries (one per sentence when `q` and `s` have as many
     sentences, else one for the whole text) that an editor approves. Returns `{"success": true}`."""
 
     async def handle(params: Params) -> dict[str, Any]:
-        engines = engines_of(request)
+        engines = running_of(request).engines
         if engines.memory is None or not engines.settings.memory_lt_suggest:
             raise LtError(403, "Suggestions are disabled on this server.")
         q, s = _required(params, "q"), _required(params, "s")

@@ -19,10 +19,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.engines import Engines
-from service.errors import Forbidden, InvalidRequest, MemoryUnavailable, RequestTooLarge, ServiceNotReady
+from service.errors import Forbidden, InvalidRequest, MemoryUnavailable, RequestTooLarge
 from service.http.access import Principal
 from service.http.schemas import SCOPE_PATTERN, MemoryCreate, MemoryUpdate
+from service.http.state import RunningDep, state_of
 from service.responses import (
     MemoryAccessModel,
     MemoryEntryModel,
@@ -54,10 +54,8 @@ def principal_of(request: Request) -> Principal:
     return found if isinstance(found, Principal) else Principal("anonymous", None, None)
 
 
-async def get_memory(request: Request) -> TranslationMemory:
-    engines: Engines | None = getattr(request.app.state, "engines", None)
-    if engines is None:
-        raise ServiceNotReady("the service is starting or stopping")
+async def get_memory(running: RunningDep) -> TranslationMemory:
+    engines = running.engines
     if engines.memory is None:
         raise MemoryUnavailable("the translation memory is switched off (NEWSBRIDGE_MEMORY_ENABLED=false)")
     return engines.memory
@@ -130,7 +128,7 @@ async def export_tmx(memory: MemoryDep, source_lang: Lang | None = None, target_
                      status: Literal["approved", "suggested"] | None = None,
                      scope: Annotated[str | None, Query(pattern=SCOPE_PATTERN)] = None) -> StreamingResponse:
     """The memory (or the part the filters select) as TMX 1.4b, streamed."""
-    from service.tmx import write_tmx
+    from service.storage.tmx import write_tmx
 
     entries = memory.iter_entries(source_lang=source_lang, target_lang=target_lang, status=status, scope=scope)
     return StreamingResponse(write_tmx(entries, srclang=source_lang), media_type=TMX_MEDIA_TYPE,
@@ -147,7 +145,7 @@ async def import_tmx(request: Request, memory: MemoryDep,
     who = principal_of(request)
     if status == "approved":
         _must_approve(who, "import approved entries (import with ?status=suggested)")
-    limit = request.app.state.settings.memory_max_import_bytes
+    limit = state_of(request.app).settings.memory_max_import_bytes
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > limit:
         raise RequestTooLarge(f"the TMX has {int(length)} bytes; the limit is {limit} "
@@ -160,7 +158,7 @@ async def import_tmx(request: Request, memory: MemoryDep,
                                   "split it, or use `newsbridge memory import`")
     if not data.strip():
         raise InvalidRequest("the request body is empty: send the TMX file as the body")
-    from service.tmx import read_tmx
+    from service.storage.tmx import read_tmx
 
     content = await run_in_threadpool(read_tmx, bytes(data))
     report = await run_in_threadpool(memory.import_many, content.entries, status=status, origin="tmx",

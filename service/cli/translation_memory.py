@@ -63,7 +63,7 @@ def import_tmx(path: Annotated[Path, typer.Argument(help="A TMX file", exists=Tr
                url: UrlOption = None) -> None:
     """Import a TMX file: every segment pair in languages the service knows; nothing is written
     unless every entry is good. Units the file marks as suggestions stay suggestions."""
-    from service.tmx import read_tmx
+    from service.storage.tmx import read_tmx
 
     if status not in ("approved", "suggested"):
         raise typer.BadParameter("use approved or suggested", param_hint="--status")
@@ -85,7 +85,7 @@ def export_tmx(path: Annotated[str, typer.Argument(help="Where to write the TMX 
                source_lang: LangOption = None, target_lang: LangOption = None, status: StatusOption = None,
                scope: ScopeOption = None, url: UrlOption = None) -> None:
     """Write the memory (or the part the options select) as TMX 1.4b."""
-    from service.tmx import write_tmx
+    from service.storage.tmx import write_tmx
 
     memory = _memory(url)
     entries = memory.iter_entries(source_lang=source_lang, target_lang=target_lang, status=status, scope=scope)
