@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
+from service.pipeline.memory_step import MEMORY_NOT_APPLIED
 from service.pipeline.nesting import parents
 from service.pipeline.place_markup import render_markup
 from service.pipeline.plan import DocPlan, Unit
@@ -51,6 +52,7 @@ def assemble(plan: DocPlan, translator: Translator) -> DocumentResult:
             pieces=max([1] + [u.pieces for u in used]), cached=bool(used) and all(u.cached for u in used),
             capped=any(u.capped for u in used),
             warnings=[w for u in used for w in u.warnings] + [n for u in sp.frame.walk() for n in u.memory_notes],
+            flags=[MEMORY_NOT_APPLIED] if any(u.memory_notes for u in sp.frame.walk()) else [],
             origin=_origin(used, recalled), memory=recalled[0].memory if recalled else None,
             suggestions=list(sp.suggestions)))
         out.append(text)

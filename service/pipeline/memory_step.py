@@ -36,7 +36,10 @@ from translators.text.quotes import find_quotes
 if TYPE_CHECKING:
     from service.storage.memory_store import FuzzyMatch, MemoryEntry
 
-__all__ = ["MemoryLookup", "Recall", "misfit"]
+__all__ = ["MEMORY_NOT_APPLIED", "MEMORY_UNAVAILABLE", "MemoryLookup", "Recall", "misfit"]
+
+MEMORY_NOT_APPLIED = "memory_not_applied"  # a sentence's flag: an entry matched but did not fit
+MEMORY_UNAVAILABLE = "memory_unavailable"  # a document's warning: the memory could not be read
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +141,7 @@ class Recall:
             if why is None and holes is not None:
                 unit.memory, unit.memory_holes = _ref(entry), holes
                 return
-            unit.memory_notes.append(f"memory_not_applied: memory entry {entry.id} not used ({why}); "
+            unit.memory_notes.append(f"{MEMORY_NOT_APPLIED}: memory entry {entry.id} not used ({why}); "
                                      "translated by the model")
         for child in unit.children:
             self._serve(child, plan, found)
@@ -148,7 +151,7 @@ class Recall:
         log.warning("translation memory unavailable; translating without it",
                     extra={"op": what, "error": f"{type(exc).__name__}: {exc}"})
         for plan in plans:
-            plan.warnings.append(f"memory_unavailable: the translation memory could not be read ({what}); "
+            plan.warnings.append(f"{MEMORY_UNAVAILABLE}: the translation memory could not be read ({what}); "
                                  "translated without it")
 
 
