@@ -326,3 +326,15 @@ def test_listing_pages_and_search(client: TestClient) -> None:
     found = client.get("/v1/memory", params={"q": "NUMBER 4"}).json()
     assert found["total"] == 1 and found["entries"][0]["target"] == "Sentence number 4 about the border."
     assert client.get("/v1/memory", params={"limit": 500}).status_code == 422
+
+
+def test_html_sentences_come_from_memory_with_their_markup(client: TestClient) -> None:
+    add(client, APPEAL, APPEAL_EN)
+    html = f"<article><h1>Komunikat</h1><p>{APPEAL} <b>Granica</b> jest zamknięta.</p></article>"
+    r = client.post("/v1/translate", json={"text": html, "target_lang": "en", "format": "html"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert_spans_slice(body)
+    s = sentence(body, APPEAL)
+    assert s["origin"] == "memory" and s["target"]["text"] == APPEAL_EN
+    assert f"<p>{APPEAL_EN} " in body["translation"] and body["translation"].count("<b>") == 1
