@@ -49,21 +49,28 @@ class Engines:
     memory_guard: GuardedMemory | None = None  # the pipeline's lookups into it, time-limited
 
     def warm_up(self) -> None:
-        """Load every direct pair's model and decode once with it, detect once, summarize once
-        (``NEWSBRIDGE_PRELOAD``). Loading the weights is not enough: transformers imports its
-        generation code on the first decode, and the summarizer its libraries on first use, each
-        holding the GIL for seconds; done here, no request waits for them and the event loop does
-        not stall under the first traffic. A pair that fails is logged here and remembered by the
-        backend (``/readyz`` names it)."""
+        """Convert (CTranslate2) and load every direct pair's model and decode once with it, detect
+        once, summarize once (``NEWSBRIDGE_PRELOAD``). Loading the weights is not enough: the
+        first decode and the summarizer's libraries cost seconds on first use; done here, no
+        request waits for them. Pairs whose model is ready on disk come first (they serve within a
+        second), then those that need converting (``/readyz`` lists them meanwhile). A pair that
+        fails is logged here and remembered by the backend (``/readyz`` names it)."""
         self.detector.detect("Dzień dobry. Labas rytas. Good morning.")
         for tier in self.settings.preload_tiers:
             backend = self.backends.get(tier, self.backend)  # type: ignore[call-overload]
-            for pair in direct_pairs():
-                src, tgt = pair.split("-")
+            is_prepared = getattr(backend, "is_prepared", None)
+            pairs = [tuple(p.split("-")) for p in direct_pairs()]
+            if is_prepared is not None:  # the ones ready on disk first: they serve within a second
+                pairs.sort(key=lambda st, ready=is_prepared: not ready(*st))
+            prepare = getattr(backend, "prepare", None)
+            for src, tgt in pairs:
                 try:
+                    if prepare is not None:
+                        prepare(src, tgt)  # converted (CTranslate2) if needed; /readyz lists it meanwhile
                     backend.translate_batch([_WARM_UP[src]], src, tgt)  # uncached, uncoalesced
                 except Exception as exc:  # a missing or broken model: reported by /readyz, not fatal
-                    log.warning("could not preload model", extra={"pair": pair, "tier": tier, "error": str(exc)})
+                    log.warning("could not preload model", extra={"pair": f"{src}-{tgt}", "tier": tier,
+                                                                  "error": str(exc)})
         self.summarizer.summarize([_WARM_UP["en"], "Nothing else happened."], "en", max_sentences=1)
 
     def cache_state(self, *, probe: bool = True) -> str:
@@ -81,8 +88,12 @@ class Engines:
         return "ok"
 
 
-def build_backend(settings: Settings, tier: Tier = DEFAULT_TIER) -> Translator:
-    """The configured backend serving the registry's ``tier`` (its models load on first use)."""
+def build_backend(settings: Settings, tier: Tier = DEFAULT_TIER, *, background_conversion: bool = False
+                  ) -> Translator:
+    """The configured backend serving the registry's ``tier`` (its models load on first use).
+    ``background_conversion`` (a server): a CTranslate2 model not converted yet is converted in the
+    background and its requests are told to come back (``ModelConverting``) instead of waiting;
+    otherwise (CLI, batch) the first use converts."""
     from translators.marian import DecodeOptions
     from translators.threads import configure_threads
 
@@ -97,7 +108,8 @@ def build_backend(settings: Settings, tier: Tier = DEFAULT_TIER) -> Translator:
 
         return CTranslate2Translator(settings.model_dir, device=settings.device, options=options,
                                      compute_type=settings.ct2_compute_type,
-                                     intra_threads=plan.intra, inter_threads=plan.inter, tier=tier)
+                                     intra_threads=plan.intra, inter_threads=plan.inter, tier=tier,
+                                     background_conversion=background_conversion)
     from translators.marian import MarianTranslator
 
     return MarianTranslator(settings.model_dir, device=settings.device, options=options, tier=tier)
@@ -187,15 +199,17 @@ class LazySummarizer:
 def build_engines(settings: Settings, *, backend: Translator | None = None, detector: Detector | None = None,
                   summarizer: Summarizer | None = None, store: TranslationStore | None = None,
                   coalesce: bool | None = None, fast_backend: Translator | None = None,
-                  memory: TranslationMemory | None = None) -> Engines:
+                  memory: TranslationMemory | None = None, background_conversion: bool = False) -> Engines:
     """The engines from settings. Each tier (quality, fast) gets its own stack (backend ->
     coalescing -> cache -> pivot) over one shared cache store: the model identity in each cache
     key keeps the tiers apart. A ready-made ``backend`` serves both tiers unless a
     ``fast_backend`` is given too. A ready-made cache ``store`` (a test double) means nothing is
     built over the database: the translation memory then comes only from ``memory``. The memory
-    is consulted before every tier's stack (an entry is a correction, whichever model it corrects)."""
+    is consulted before every tier's stack (an entry is a correction, whichever model it corrects).
+    ``background_conversion``: see ``build_backend`` (a server's)."""
     if backend is None:
-        backends: dict[Tier, Translator] = {t: build_backend(settings, t) for t in TIERS}
+        backends: dict[Tier, Translator] = {t: build_backend(settings, t, background_conversion=background_conversion)
+                                            for t in TIERS}
     else:
         backends = {DEFAULT_TIER: backend, "fast": fast_backend or backend}
     status = "disabled"

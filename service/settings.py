@@ -40,12 +40,16 @@ class Settings(BaseSettings):
                                        description="Seconds the cache is skipped once the circuit is open.")
     model_dir: Path | None = Field(default=None,
                                    description="Folder with one sub-folder per pair (pl-en/, lt-en/, ...).")
-    backend: Literal["transformers", "ctranslate2"] = "transformers"
+    backend: Literal["transformers", "ctranslate2"] = Field(
+        default="ctranslate2", description="ctranslate2 (int8, no PyTorch in the serving process; models are "
+                                           "converted once, ahead of requests) or transformers (PyTorch).")
     ct2_compute_type: str = "int8"
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    preload: bool = Field(default=False, description="At start, load every available pair and decode once with "
-                                                     "it, and load the detectors and the summarizer, instead of on "
-                                                     "first use.")
+    preload: bool = Field(default=False, description="At start, convert (CTranslate2) and load every available pair "
+                                                     "and decode once with it, and load the detectors and the "
+                                                     "summarizer, instead of on first use; /readyz answers 503 "
+                                                     "`starting` until done. `newsbridge serve` turns it on unless "
+                                                     "set; an app built in-process (tests) leaves it off.")
     preload_tiers: CommaList = Field(default_factory=lambda: ["quality"], description=(
         "Model tiers NEWSBRIDGE_PRELOAD loads at start (quality, fast); the others load on first use."))
 
@@ -109,11 +113,18 @@ class Settings(BaseSettings):
     max_job_bytes: int = Field(default=256 * 1024 * 1024, gt=0, description="Largest job input (413 above).")
     job_batch_records: int = Field(default=16, gt=0, description="Records per chunk of a job.")
     job_workers: int = Field(default=1, ge=0, description="Jobs run at once by this process (0: none).")
+    job_queue_share: float = Field(default=0.5, gt=0, le=1, description=(
+        "Share of NEWSBRIDGE_MAX_QUEUE_CHARS that job work may hold at once: the rest (and a request slot) "
+        "stays for interactive requests, which a running job never crowds out."))
     job_lease_s: float = Field(default=60.0, gt=0, description="A running job whose process is silent this "
                                "long is taken over by another server process.")
     job_poll_s: float = Field(default=1.0, gt=0, description="How often idle job workers look for work.")
     webhook_secret: SecretStr | None = Field(default=None, description="Standard Webhooks secret (whsec_...) "
                                              "signing job callbacks.")
+    webhook_allow: CommaList = Field(default_factory=list, description=(
+        "Comma-separated addresses or networks (127.0.0.1, 10.1.0.0/16, fd00::/8) a job's callback_url may "
+        "resolve to although they are not public: loopback, private, link-local, carrier-grade NAT, ... are "
+        "refused otherwise (server-side request forgery)."))
     webhook_attempts: int = Field(default=6, ge=1, description="Deliveries tried per callback.")
     webhook_backoff_s: float = Field(default=1.0, ge=0, description="First retry delay; doubles each time.")
 
@@ -149,7 +160,7 @@ class Settings(BaseSettings):
     cors_origins: CommaList = Field(default_factory=list,
                                     description="Origins allowed to call the API from a browser (`*` for any).")
 
-    @field_validator("api_keys", "cors_origins", "preload_tiers", mode="before")
+    @field_validator("api_keys", "cors_origins", "preload_tiers", "webhook_allow", mode="before")
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -162,6 +173,19 @@ class Settings(BaseSettings):
         unknown = [t for t in value if t not in ("quality", "fast")]
         if unknown:
             raise ValueError(f"unknown tier(s) {', '.join(unknown)}: use quality, fast")
+        return value
+
+    @field_validator("webhook_allow")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"NEWSBRIDGE_WEBHOOK_ALLOW: {entry!r} is not an address or network "
+                                 "(e.g. 127.0.0.1, 10.1.0.0/16, ::1)") from None
         return value
 
     @field_validator("max_input_tokens")

@@ -29,7 +29,10 @@ def corpus(lang: str) -> list[str]:
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A NEWSBRIDGE_MODEL_DIR with a tiny random-weight Marian model per direct pair and tier:
-    ``pl-en/`` (quality tier) and ``pl-en.fast/`` (fast tier, other weights)."""
+    ``pl-en/`` (quality tier) and ``pl-en.fast/`` (fast tier, other weights), converted for the
+    default backend (CTranslate2 int8) as `newsbridge models convert` does: a server never converts
+    inside a request, so its tests start from converted models."""
+    from translators.ct2_convert import convert_pair
     from translators.testing import build_marian
 
     root = tmp_path_factory.mktemp("models")
@@ -37,6 +40,8 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         src, tgt = pair.split("-")
         build_marian(root / pair, corpus(src), corpus(tgt), seed=seed, spm_vocab=300, max_length=24)
         build_marian(root / f"{pair}.fast", corpus(src), corpus(tgt), seed=100 + seed, spm_vocab=300, max_length=24)
+        convert_pair(pair, root, "int8")
+        convert_pair(pair, root, "int8", tier="fast")
     return root
 
 

@@ -1,6 +1,7 @@
 """Real servers for tests: ``newsbridge serve`` processes (a free loopback port, a log file,
-readiness), and uvicorn serving an app of this process (``serve_in_thread``: when the test must
-see inside it, e.g. count model calls).
+readiness: ``/readyz`` past ``starting``, the models converted, loaded and warmed up), and uvicorn
+serving an app of this process (``serve_in_thread``: when the test must see inside it, e.g. count
+model calls).
 
 The one way the tests (and ``benchmarks/bench_load.py``) start a server (the CLI, the clients, the
 browser, restarts, replicas, load)."""
@@ -49,11 +50,12 @@ class Server:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError(f"newsbridge serve exited {self.proc.returncode}:\n{self.tail()}")
-            try:
-                if httpx.get(self.base + "/healthz", timeout=2).status_code == 200:
+            try:  # ready: started and its models prepared (/readyz answers 503 `starting` until then)
+                if httpx.get(self.base + "/readyz", timeout=5).status_code != 503:
                     return
             except httpx.HTTPError:
-                time.sleep(0.3)
+                pass
+            time.sleep(0.2)
         self.stop()
         raise AssertionError(f"newsbridge serve not up after {timeout} s:\n{self.tail()}")
 

@@ -93,6 +93,7 @@ def test_changed_weights_miss_every_old_entry(settings: Settings, model_dir: Pat
     """Same folder name, different weights: the cache must not serve the old translations."""
     import shutil
 
+    from translators.ct2_convert import convert_pair
     from translators.testing import build_marian
 
     local = tmp_path / "models"
@@ -106,6 +107,7 @@ def test_changed_weights_miss_every_old_entry(settings: Settings, model_dir: Pat
     english = (Path(__file__).parent / "fixtures" / "corpus" / "en.txt").read_text().splitlines()
     shutil.rmtree(local / "pl-en")
     build_marian(local / "pl-en", corpus, english, seed=99, spm_vocab=300, max_length=24)
+    convert_pair("pl-en", local, "int8")  # as `newsbridge models convert` after replacing a model
     with TestClient(create_app(settings)) as c:
         second = c.post("/v1/translate", json={"text": text}).json()
     assert first["cached"]["misses"] > 0

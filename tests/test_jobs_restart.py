@@ -28,7 +28,8 @@ def test_job_resumes_after_sigkill_and_finishes_exactly_once(model_dir: Path, tm
                    for i, rid in enumerate(ids))
     env = {"NEWSBRIDGE_MODEL_DIR": str(model_dir), "NEWSBRIDGE_DATABASE_URL": f"sqlite:///{tmp_path / 'nb.db'}",
            "NEWSBRIDGE_JOBS_DIR": str(tmp_path / "jobs"), "NEWSBRIDGE_JOB_BATCH_RECORDS": "2",
-           "NEWSBRIDGE_JOB_POLL_S": "0.2", "NEWSBRIDGE_WEBHOOK_SECRET": SECRET, "NEWSBRIDGE_LOG_LEVEL": "WARNING"}
+           "NEWSBRIDGE_JOB_POLL_S": "0.2", "NEWSBRIDGE_WEBHOOK_SECRET": SECRET, "NEWSBRIDGE_LOG_LEVEL": "WARNING",
+           "NEWSBRIDGE_WEBHOOK_ALLOW": "127.0.0.1"}  # the receiver listens on loopback: allowed explicitly
     receiver = Receiver([])
     server = Server(env, tmp_path / "server.log")
     try:

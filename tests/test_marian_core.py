@@ -19,7 +19,7 @@ from service.engines import build_engines
 from service.http.app import create_app
 from service.settings import Settings
 from translators.base import ModelLoadFailed, TranslatorError
-from translators.ct2 import CTranslate2Translator
+from translators.ct2 import CTranslate2Translator, convert_pair
 from translators.marian import DecodeOptions, MarianTranslator
 from translators.marian_core import MarianCore, collapse_loops
 
@@ -41,16 +41,18 @@ def truncate_weights(folder: Path) -> None:
 
 @pytest.fixture
 def models(model_dir: Path, tmp_path: Path) -> Path:
-    """A private copy of the tiny models (tests here change files)."""
+    """A private copy of the tiny models, with their CTranslate2 conversions (tests here change files)."""
     root = tmp_path / "models"
     for pair in ("pl-en", "en-pl", "lt-en"):
-        shutil.copytree(model_dir / pair, root / pair, ignore=shutil.ignore_patterns("ct2-*"))
+        shutil.copytree(model_dir / pair, root / pair)
     return root
 
 
 # -- identity and cache keys ----------------------------------------------------------------------
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_identity_comes_from_files_without_loading_weights(backend: str, models: Path) -> None:
+    for converted in (models / "pl-en").glob("ct2-*"):
+        shutil.rmtree(converted)
     tr = make(backend, models)
     ident = tr.identity("pl", "en")
     assert ident.checksum and ident.model_id == "local:pl-en"
@@ -79,7 +81,7 @@ def test_a_fully_cached_request_loads_no_model(settings: Settings, models: Path)
     settings = settings.model_copy(update={"model_dir": models})
     first = _translate(settings)
     assert first["cached"]["misses"] > 0
-    fresh = MarianTranslator(models)  # a fresh process's backend: nothing loaded yet
+    fresh = CTranslate2Translator(models)  # a fresh process's (default) backend: nothing loaded yet
     second = _translate(settings, fresh)
     assert second["cached"]["misses"] == 0 and second["cached"]["hits"] == first["cached"]["misses"]
     assert second["translation"] == first["translation"]
@@ -105,6 +107,7 @@ def test_changing_an_input_of_the_translation_misses_old_entries(change: str, se
         settings = settings.model_copy(update={"max_input_tokens": 40})
     else:
         (models / "en-pl" / "newsbridge.json").write_text(json.dumps({"prefix": "▁"}), encoding="utf-8")
+        convert_pair("en-pl", models, "int8")  # new files: converted again, ahead (`newsbridge models convert`)
     after = run(settings)
     assert first["cached"]["misses"] > 0
     assert after["cached"]["hits"] == 0 and after["cached"]["misses"] == first["cached"]["misses"]
@@ -142,9 +145,16 @@ def test_truncated_weights_are_a_503_naming_the_pair(settings: Settings, models:
     truncate_weights(models / "pl-en")
     settings = settings.model_copy(update={"model_dir": models, "cache_enabled": False})
     with TestClient(create_app(settings)) as c:
+        # new files: the server converts them in the background, and says so instead of waiting
+        first = c.post("/v1/translate", json={"text": "Ala ma kota.", "source_lang": "pl"})
+        assert first.status_code == 503 and first.json()["type"].endswith("/model_converting"), first.text
+        assert first.json()["pair"] == "pl-en" and int(first.headers["retry-after"]) >= 1
+        assert c.get("/readyz").json()["models_converting"] == ["pl-en"]
+        c.app.state.engines.backend.conversions.wait("pl-en", timeout=120)  # the conversion fails
         bodies = [c.post("/v1/translate", json={"text": "Ala ma kota.", "source_lang": "pl"}) for _ in range(2)]
         ready = c.get("/readyz").json()
     assert ready["status"] == "degraded" and list(ready["models_failed"]) == ["pl-en"]
+    assert ready["models_converting"] == []
     assert "SafetensorError" in ready["models_failed"]["pl-en"]
     for r in bodies:
         assert r.status_code == 503, r.text
@@ -201,6 +211,7 @@ def test_output_stopped_by_the_cap_says_so(backend: str, models: Path) -> None:
 
 def test_a_capped_sentence_says_so_in_the_response(settings: Settings, models: Path) -> None:
     bias_end_token(models / "pl-en", -50.0)
+    convert_pair("pl-en", models, "int8")  # changed weights: converted ahead, as a server wants them
     settings = settings.model_copy(update={"model_dir": models})
     body = _translate(settings)
     assert body["sentences"] and all(s["capped"] for s in body["sentences"] if s["translated"])

@@ -111,6 +111,7 @@ class EngineInfo:
     loaded_pairs: tuple[str, ...] = ()  # backends: pairs whose model is loaded
     failed_pairs: Mapping[str, str] = field(default_factory=dict)  # backends: pair -> why it failed
     health: Health = Health()  # this layer's own state (e.g. the cache layer's store)
+    converting_pairs: tuple[str, ...] = ()  # backends: pairs being converted (CTranslate2), not served yet
 
     def layers(self) -> list[EngineInfo]:
         """This layer and every layer under it, outermost first."""
@@ -149,12 +150,13 @@ class Translator(Protocol):
 
 
 def describe_backend(engine: Translator, kind: str, source: Lang | None, target: Lang | None, *,
-                     loaded: Sequence[str] = (), failed: Mapping[str, str] | None = None) -> EngineInfo:
+                     loaded: Sequence[str] = (), failed: Mapping[str, str] | None = None,
+                     converting: Sequence[str] = ()) -> EngineInfo:
     """``describe()`` for an innermost engine: its own identity is its only leg."""
     legs = (engine.identity(source, target),) if source is not None and target is not None else ()
     failed = dict(failed or {})
     health = Health("degraded", "failed to load: " + ", ".join(sorted(failed))) if failed else Health()
-    return EngineInfo(kind, None, legs, tuple(loaded), failed, health)
+    return EngineInfo(kind, None, legs, tuple(loaded), failed, health, tuple(converting))
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,3 +209,17 @@ class ModelLoadFailed(ModelMissing):
         super().__init__(message)
         self.pair = pair
         self.extra = {"pair": pair} if pair else {}
+
+
+class ModelConverting(TranslatorError):
+    """The pair's model is being converted to CTranslate2 in the background: nothing waits for
+    it; the caller is told to come back after ``retry_after`` seconds (503 with ``Retry-After``)."""
+
+    type = "model_converting"
+
+    def __init__(self, message: str, *, pair: str = "", retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.pair = pair
+        self.retry_after = retry_after
+        self.extra = {"pair": pair} if pair else {}
+        self.headers = {"Retry-After": str(retry_after)}

@@ -4,6 +4,12 @@ The same weights as the transformers backend, converted once (:mod:`translators.
 Everything else is the shared core's (:mod:`translators.marian_core`), so both backends give
 the same output at float32. CTranslate2 sorts and batches each cap group by tokens itself
 (``max_batch_size`` + ``batch_type="tokens"``), its batches running on ``inter_threads`` workers.
+
+Nothing here imports torch or transformers: the tokenizer is ``MarianVocab`` (sentencepiece and
+the vocabulary files) and the generation settings are read as JSON. With
+``background_conversion`` (a server), a pair not converted yet is converted in the background and
+its requests get ``ModelConverting`` (503 ``model_converting``, ``Retry-After``) meanwhile;
+without it (the CLI, batch), the first use converts and waits.
 """
 
 from __future__ import annotations
@@ -13,7 +19,15 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from translators.ct2_convert import convert_pair, ensure_converted, is_ct2_folder
+from translators.ct2_convert import (
+    CONVERTER_VERSION,
+    Conversions,
+    convert_pair,
+    ensure_converted,
+    find_converted,
+    is_ct2_folder,
+)
+from translators.generation_config import read_generation_config
 from translators.marian_core import DecodeOptions, Decoding, MarianCore, PairModel, pick_device
 from translators.registry import DEFAULT_TIER, ResolvedModel, Tier
 from translators.threads import thread_plan
@@ -36,35 +50,63 @@ class CTranslate2Translator(MarianCore):
 
     def __init__(self, model_dir: Path | None = None, *, device: str = "auto",
                  options: DecodeOptions | None = None, compute_type: str = "int8",
-                 intra_threads: int = 0, inter_threads: int = 1, tier: Tier = DEFAULT_TIER) -> None:
+                 intra_threads: int = 0, inter_threads: int = 1, tier: Tier = DEFAULT_TIER,
+                 background_conversion: bool = False) -> None:
         super().__init__(model_dir, device=pick_device(device, _cuda_devices), options=options, tier=tier)
         self.compute_type = compute_type
         plan = thread_plan()
         self.intra_threads = intra_threads or plan.intra
         self.inter_threads = inter_threads or plan.inter
+        self.conversions = Conversions(compute_type) if background_conversion else None
 
     def _options_key(self) -> str:
-        return f"{self.backend};compute={self.compute_type};{self.options.canonical()}"
+        return f"{self.backend};compute={self.compute_type};converter={CONVERTER_VERSION};{self.options.canonical()}"
 
     def convert(self, source: str, target: str) -> Path:
-        """Convert (if not yet) the pair's model and return the CTranslate2 folder."""
+        """Convert (if not yet) the pair's model and return the CTranslate2 folder (blocking)."""
         return ensure_converted(self._models.resolved(source, target), self.compute_type)
+
+    def prepare(self, source: str, target: str) -> None:
+        """Convert the pair's model if needed and wait for it: in the background when requests are
+        being served (``/readyz`` lists the pair as converting meanwhile), else here."""
+        r = self._models.resolved(source, target)
+        if find_converted(r, self.compute_type) is not None:
+            return
+        if self.conversions is None:
+            ensure_converted(r, self.compute_type)
+            return
+        self.conversions.request(r)
+        self.conversions.wait(r.spec.pair)
+        if find_converted(r, self.compute_type) is None:
+            self.conversions.request(r)  # raises the conversion's error (and clears it)
+
+    def is_prepared(self, source: str, target: str) -> bool:
+        """The pair's CTranslate2 model is on disk (loading it takes no conversion)."""
+        try:
+            return find_converted(self._models.resolved(source, target), self.compute_type) is not None
+        except Exception:  # a pair without files: nothing to prepare; its load reports why
+            return True
+
+    def converting_pairs(self) -> list[str]:
+        return self.conversions.converting() if self.conversions is not None else []
 
     def _open(self, r: ResolvedModel) -> tuple[Any, dict[str, Any], int | None]:
         import ctranslate2
-        from transformers import GenerationConfig
 
-        path = ensure_converted(r, self.compute_type)
+        path = find_converted(r, self.compute_type)
+        if path is None:
+            if self.conversions is not None:  # a request never waits for a conversion
+                raise self.conversions.request(r)
+            path = ensure_converted(r, self.compute_type)
         log.info("loading model", extra={"pair": r.spec.pair, "path": str(path), "model": r.model_id,
                                          "backend": self.backend, "compute_type": self.compute_type})
         translator = ctranslate2.Translator(str(path), device=self.device, compute_type=self.compute_type,
                                             inter_threads=self.inter_threads, intra_threads=self.intra_threads)
-        folder = next((f for f in (r.path, path) if (f / "generation_config.json").is_file()), None)
-        generation = (GenerationConfig.from_pretrained(folder) if folder else GenerationConfig()).to_dict()
-        config = r.path / "config.json"
+        source_config = None if is_ct2_folder(r.path) else r.path / "config.json"
+        generation = read_generation_config(r.path, path, model_config=source_config)
         positions = None
-        if config.is_file() and not is_ct2_folder(r.path):
-            positions = json.loads(config.read_text(encoding="utf-8")).get("max_position_embeddings")
+        if source_config is not None and source_config.is_file():
+            positions = json.loads(source_config.read_text(encoding="utf-8")).get("max_position_embeddings")
         return translator, generation, int(positions) if positions else None
 
     def _generate(self, m: PairModel, rows: list[list[int]], decoding: Decoding) -> list[list[int]]:

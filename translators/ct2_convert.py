@@ -1,28 +1,50 @@
-"""Converting a Marian folder to CTranslate2, once, cached, keyed by the weights' checksum.
+"""Converting a Marian folder to CTranslate2, once, ahead of requests, cached on disk.
 
-Changed weights convert again (a new folder name) and get a new identity. A folder that is
-already a CTranslate2 model (``model.bin``) serves as it is.
+A conversion is keyed by the source folder's checksum (weights, vocabulary, configs) and the
+converter's version (:data:`CONVERTER_VERSION`: the ctranslate2 release and this recipe): changed
+weights or a new converter convert again, into a new folder. A folder that is already a
+CTranslate2 model (``model.bin``) serves as it is.
+
+Converting needs PyTorch and transformers (ctranslate2's ``TransformersConverter`` loads the model
+with them). A process that has not imported torch (a server on the CTranslate2 backend) converts
+in a child process (``python -m translators.ct2_convert``), so libtorch is never mapped into it; a
+process that has it already (the transformers backend, the tests) converts in place.
+
+:class:`Conversions` runs conversions in the background for a server: a request for a pair that is
+converting is answered at once (``ModelConverting``: 503 ``model_converting`` with ``Retry-After``)
+instead of waiting for it, and ``converting()`` tells ``/readyz``.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+from translators.base import ModelConverting
 from translators.registry import DEFAULT_TIER, ResolvedModel, Tier, resolve
+
+__all__ = ["CONVERTER_VERSION", "Conversions", "conversion_dir", "convert_pair", "ensure_converted",
+           "find_converted", "is_ct2_folder"]
 
 log = logging.getLogger(__name__)
 
 # Files the tokenizer and decoding settings need; copied into each conversion so that a
 # conversion folder is a complete pair folder on its own.
-_COPY_FILES = ("source.spm", "target.spm", "vocab.json", "tokenizer_config.json",
-               "special_tokens_map.json", "generation_config.json", "newsbridge.json")
+_COPY_FILES = ("source.spm", "target.spm", "vocab.json", "target_vocab.json", "tokenizer_config.json",
+               "special_tokens_map.json", "added_tokens.json", "generation_config.json", "newsbridge.json")
 CT2_WEIGHTS = "model.bin"
+_RECIPE = 2  # bump when what a conversion folder holds changes
+CONVERTER_VERSION = f"{importlib.metadata.version('ctranslate2')}-r{_RECIPE}"
 # transformers' model loading (meta-device init) is not thread-safe: one conversion at a time
 # per process; across processes the temporary-folder rename keeps the result whole.
 _convert_lock = threading.Lock()
@@ -39,24 +61,33 @@ def is_ct2_folder(folder: Path) -> bool:
 
 
 def conversion_dir(r: ResolvedModel, compute_type: str) -> Path:
-    """``<folder>/ct2-<type>-<checksum>/`` for a local folder, else under :func:`ct2_cache_dir`."""
+    """``<folder>/ct2-<type>-<checksum>-<converter>/`` for a writable local folder, else under
+    :func:`ct2_cache_dir`."""
+    tag = f"{r.checksum}-{CONVERTER_VERSION}"
     if r.revision == "local" and os.access(r.path, os.W_OK):
-        return r.path / f"ct2-{compute_type}-{r.checksum}"
+        return r.path / f"ct2-{compute_type}-{tag}"
     name = r.model_id.replace("/", "--").replace(":", "-")
-    return ct2_cache_dir() / f"{name}-{r.checksum}-{compute_type}"
+    return ct2_cache_dir() / f"{name}-{tag}-{compute_type}"
+
+
+def find_converted(r: ResolvedModel, compute_type: str) -> Path | None:
+    """The CTranslate2 folder for ``r`` if it exists already (nothing is converted)."""
+    if is_ct2_folder(r.path):
+        return r.path
+    final = conversion_dir(r, compute_type)
+    return final if is_ct2_folder(final) else None
 
 
 def ensure_converted(r: ResolvedModel, compute_type: str) -> Path:
-    """Return a CTranslate2 folder for ``r``, converting it first if needed.
+    """Return a CTranslate2 folder for ``r``, converting it first if needed (blocking).
 
     Conversion writes into a temporary folder beside the target and renames it into place,
     so concurrent converters never leave a half-written model: the loser discards its copy.
     """
-    if is_ct2_folder(r.path):
-        return r.path
+    found = find_converted(r, compute_type)
+    if found is not None:
+        return found
     final = conversion_dir(r, compute_type)
-    if is_ct2_folder(final):
-        return final
     with _convert_lock:
         if is_ct2_folder(final):
             return final
@@ -64,16 +95,16 @@ def ensure_converted(r: ResolvedModel, compute_type: str) -> Path:
 
 
 def _convert(r: ResolvedModel, compute_type: str, final: Path) -> Path:
-    from ctranslate2.converters import TransformersConverter
-
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
     started = time.perf_counter()
+    in_process = "torch" in sys.modules
     try:
         copy = [f for f in _COPY_FILES if (r.path / f).is_file()]
-        TransformersConverter(str(r.path), copy_files=copy).convert(
-            str(tmp), quantization=compute_type, force=True
-        )
+        if in_process:
+            convert_folder(r.path, tmp, compute_type, copy)
+        else:
+            _convert_in_child(r.path, tmp, compute_type, copy)
         try:
             os.rename(tmp, final)
         except OSError:
@@ -84,12 +115,112 @@ def _convert(r: ResolvedModel, compute_type: str, final: Path) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     log.info("converted to ctranslate2", extra={"model": r.model_id, "path": str(final),
-                                                "compute_type": compute_type,
+                                                "compute_type": compute_type, "in_process": in_process,
                                                 "seconds": round(time.perf_counter() - started, 2)})
     return final
+
+
+def convert_folder(source: Path, output: Path, compute_type: str, copy: list[str]) -> None:
+    """The conversion itself (imports torch and transformers)."""
+    from ctranslate2.converters import TransformersConverter
+
+    TransformersConverter(str(source), copy_files=copy).convert(str(output), quantization=compute_type, force=True)
+
+
+def _convert_in_child(source: Path, output: Path, compute_type: str, copy: list[str]) -> None:
+    root = str(Path(__file__).resolve().parents[1])  # this checkout's packages first
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, *filter(None, [os.environ.get("PYTHONPATH")])])}
+    done = subprocess.run([sys.executable, "-m", "translators.ct2_convert", str(source), str(output), compute_type,
+                           *copy], env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
+        raise RuntimeError(f"conversion to CTranslate2 failed: {tail[0]}")
 
 
 def convert_pair(pair: str, model_dir: Path | None, compute_type: str = "int8", tier: Tier = DEFAULT_TIER) -> Path:
     """Convert the model serving ``pair`` (e.g. ``"pl-en"``) in ``tier``; for ``newsbridge models convert``."""
     source, _, target = pair.partition("-")
     return ensure_converted(resolve(source, target, model_dir, tier), compute_type)
+
+
+@dataclass
+class _Running:
+    started: float
+    thread: threading.Thread
+    error: Exception | None = None
+    finished: bool = False
+
+
+class Conversions:
+    """Background conversions of one backend, one per pair at a time. ``clock`` is injectable."""
+
+    def __init__(self, compute_type: str, *, clock: Callable[[], float] = time.monotonic,
+                 convert: Callable[[ResolvedModel, str], Path] = ensure_converted) -> None:
+        self.compute_type = compute_type
+        self.clock = clock
+        self._convert = convert
+        self._running: dict[str, _Running] = {}
+        self._lock = threading.Lock()
+        self.last_seconds: float | None = None  # how long the last conversion took (Retry-After)
+
+    def request(self, r: ResolvedModel) -> ModelConverting:
+        """Start converting ``r`` unless it is already under way, and return the error a request
+        for it gets meanwhile. A conversion that failed since is raised (once), so the caller
+        remembers that failure like a failed load and a later request starts afresh."""
+        pair = r.spec.pair
+        with self._lock:
+            running = self._running.get(pair)
+            if running is not None and running.finished:
+                del self._running[pair]
+                if running.error is not None:
+                    raise running.error
+                running = None
+            if running is None:
+                thread = threading.Thread(target=self._run, args=(r,), name=f"newsbridge-convert-{pair}",
+                                          daemon=True)
+                running = self._running[pair] = _Running(self.clock(), thread)
+                thread.start()
+            elapsed = self.clock() - running.started
+        expected = self.last_seconds or 20.0
+        retry = max(1, min(60, round(expected - elapsed)))
+        return ModelConverting(f"the model for {pair} is being converted to CTranslate2 (started {elapsed:.0f} s "
+                               f"ago); retry in {retry} s, or convert ahead with `newsbridge models convert {pair}`",
+                               pair=pair, retry_after=retry)
+
+    def _run(self, r: ResolvedModel) -> None:
+        pair = r.spec.pair
+        started = self.clock()
+        error: Exception | None = None
+        try:
+            self._convert(r, self.compute_type)
+            self.last_seconds = self.clock() - started
+        except Exception as exc:
+            log.error("conversion failed", extra={"pair": pair, "error": f"{type(exc).__name__}: {exc}"})
+            error = exc
+        with self._lock:
+            running = self._running.get(pair)
+            if running is not None:
+                running.error, running.finished = error, True
+
+    def converting(self) -> list[str]:
+        """Pairs being converted now."""
+        with self._lock:
+            return sorted(p for p, r in self._running.items() if not r.finished)
+
+    def wait(self, pair: str, timeout: float | None = None) -> None:
+        """Block until ``pair``'s conversion (if any) has finished (start-up, tests)."""
+        with self._lock:
+            running = self._running.get(pair)
+        if running is not None:
+            running.thread.join(timeout)
+
+
+def main(argv: list[str]) -> int:
+    """``python -m translators.ct2_convert SOURCE OUTPUT COMPUTE_TYPE [FILES TO COPY...]``."""
+    source, output, compute_type, *copy = argv
+    convert_folder(Path(source), Path(output), compute_type, copy)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - run as a child process
+    raise SystemExit(main(sys.argv[1:]))

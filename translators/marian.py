@@ -43,6 +43,12 @@ class MarianTranslator(MarianCore):
                  options: DecodeOptions | None = None, tier: Tier = DEFAULT_TIER) -> None:
         super().__init__(model_dir, device=pick_device(device, _cuda_devices), options=options, tier=tier)
 
+    def _tokenizer(self, r: ResolvedModel) -> Any:
+        """transformers' own ``MarianTokenizer`` (the reference ``MarianVocab`` is checked against)."""
+        from transformers import MarianTokenizer
+
+        return MarianTokenizer.from_pretrained(r.path)
+
     def _open(self, r: ResolvedModel) -> tuple[Any, dict[str, Any], int | None]:
         from transformers import MarianMTModel
 

@@ -5,7 +5,9 @@ lazy loader in :mod:`translators.pair_models`): the pair's identity (computed fr
 without loading weights), tokenization, input limits and splitting of over-long sentences, length caps,
 grouping by cap, the repetition guard, decoding token ids back to text, and device choice.
 A backend subclasses :class:`MarianCore` and implements ``_open`` and ``_generate``, like
-EasyNMT's OPUS-MT adapter.
+EasyNMT's OPUS-MT adapter. Tokenization is :class:`translators.marian_vocab.MarianVocab` (no
+transformers, no torch); the transformers backend uses transformers' own ``MarianTokenizer``,
+which gives the same ids.
 """
 
 from __future__ import annotations
@@ -220,7 +222,7 @@ class MarianCore:
     def describe(self, source: Lang | None = None, target: Lang | None = None) -> EngineInfo:
         """The backend, its loaded pairs and the pairs whose load failed (pair -> why)."""
         return describe_backend(self, self.backend, source, target, loaded=self.loaded_pairs(),
-                                failed=self.failed_pairs())
+                                failed=self.failed_pairs(), converting=self.converting_pairs())
 
     # -- loading -----------------------------------------------------------------------------
     def loaded_pairs(self) -> list[str]:
@@ -229,14 +231,23 @@ class MarianCore:
     def failed_pairs(self) -> dict[str, str]:
         return self._models.failed()
 
+    def converting_pairs(self) -> list[str]:
+        """Pairs whose model is being prepared (converted) and not served yet."""
+        return []
+
     def load(self, source: str, target: str) -> PairModel:
         return self._models.get(source, target)
 
-    def _load(self, r: ResolvedModel) -> PairModel:
-        from transformers import MarianTokenizer
+    def _tokenizer(self, r: ResolvedModel) -> Any:
+        """The pair's tokenizer: ``MarianVocab`` (sentencepiece and the vocabulary files, giving
+        ``MarianTokenizer``'s ids and text without importing transformers)."""
+        from translators.marian_vocab import MarianVocab
 
-        tokenizer = MarianTokenizer.from_pretrained(r.path)
+        return MarianVocab.from_folder(r.path)
+
+    def _load(self, r: ResolvedModel) -> PairModel:
         engine, generation, positions = self._open(r)
+        tokenizer = self._tokenizer(r)
         limit = int(getattr(tokenizer, "model_max_length", 512) or 512)
         limit = self.options.max_input_tokens or min(limit, positions or limit)
         floor = len(tokenizer(r.prefix).input_ids)  # the prefix and </s>

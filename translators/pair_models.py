@@ -3,7 +3,8 @@
 One model per direct pair, resolved (files found, checksum taken) and loaded lazily, once,
 thread-safe. A failed load or resolution is remembered per pair with a back-off, so a broken
 model costs one attempt per back-off period instead of one per request, and ``failed()``
-names each failed pair for ``describe()`` and ``/readyz``.
+names each failed pair for ``describe()`` and ``/readyz``. A model still being converted
+(``ModelConverting``) is not a failure: it is raised as it is and nothing is remembered.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from translators.base import ModelLoadFailed, ModelMissing, UnsupportedPair
+from translators.base import ModelConverting, ModelLoadFailed, ModelMissing, UnsupportedPair
 from translators.registry import DEFAULT_TIER, REGISTRY, ResolvedModel, Tier, resolve
 
 __all__ = ["PairModels", "count_generation", "model_loads", "model_work"]
@@ -125,6 +126,8 @@ class PairModels(Generic[M]):
             raise _again(pair, failure)
         try:
             value = fn()
+        except ModelConverting:  # not a failure: the model is on its way (nothing remembered)
+            raise
         except Exception as exc:
             delay = min(self.max_backoff, failure.delay * 2) if failure else self.backoff
             self._failed[pair] = failure = _Failure(exc, time.monotonic() + delay, delay)

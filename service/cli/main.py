@@ -66,8 +66,10 @@ def _format(path: str, fmt: str | None) -> Literal["text", "html"]:
 def serve(host: str = "127.0.0.1", port: Annotated[int, typer.Option(help="0: any free port (logged)")] = 8000,
           workers: Annotated[int, typer.Option(min=1, help="Server processes; each takes its share of the cores")] = 1,
           log_level: Annotated[str, typer.Option(help="Log level")] = "info") -> None:
-    """Start the HTTP API (OpenAPI docs at /docs). SIGTERM drains within NEWSBRIDGE_SHUTDOWN_GRACE
-    seconds; X-Forwarded-For is believed only from NEWSBRIDGE_TRUSTED_PROXIES."""
+    """Start the HTTP API (OpenAPI docs at /docs). Models are converted and loaded at start
+    (NEWSBRIDGE_PRELOAD, on unless set to false; /readyz answers 503 until they are ready). SIGTERM
+    drains within NEWSBRIDGE_SHUTDOWN_GRACE seconds; X-Forwarded-For is believed only from
+    NEWSBRIDGE_TRUSTED_PROXIES."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
@@ -75,7 +77,12 @@ def serve(host: str = "127.0.0.1", port: Annotated[int, typer.Option(help="0: an
     from service.http.factory import AppFactory
     from service.http.lifecycle import server_grace
 
-    settings = load_settings().model_copy(update={"workers": workers})  # each worker takes its share of the cores
+    settings = load_settings()
+    # each worker takes its share of the cores; a server prepares its models at start (conversion,
+    # loading, a first decode) unless told not to: no client's first request pays for them, and
+    # /readyz says `starting` until they are ready
+    settings = settings.model_copy(update={"workers": workers, "preload": settings.preload
+                                           if "preload" in settings.model_fields_set else True})
     trusted = ",".join(p.strip() for p in settings.trusted_proxies.split(",") if p.strip())
     try:
         trusted_networks(trusted)
@@ -220,10 +227,16 @@ def models_list() -> None:
 def models_pull(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs, e.g. pl-en (default: all)")] = None,
                 tier: TierOpt = None,
                 into_model_dir: Annotated[bool, typer.Option(
-                    help="Copy into NEWSBRIDGE_MODEL_DIR/<pair>[.fast]/")] = False) -> None:
+                    help="Copy into NEWSBRIDGE_MODEL_DIR/<pair>[.fast]/")] = False,
+                convert: Annotated[bool | None, typer.Option(
+                    help="Convert to CTranslate2 after the download (default: when NEWSBRIDGE_BACKEND is "
+                         "ctranslate2, the default)")] = None) -> None:
     """Download models at their pinned revisions from the Hugging Face hub (into its cache, or
-    the model folder: pl-en/ for the quality tier, pl-en.fast/ for the fast tier)."""
+    the model folder: pl-en/ for the quality tier, pl-en.fast/ for the fast tier) and convert them
+    for CTranslate2, so that the server's start-up and first requests need no conversion."""
     import os
+
+    from translators.ct2 import convert_pair
 
     settings = load_settings()
     failed = 0
@@ -248,6 +261,15 @@ def models_pull(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs, e
                        f"folder to NEWSBRIDGE_MODEL_DIR/{spec.folder}/ (currently "
                        f"{settings.model_dir or 'unset'}).", err=True)
             failed += 1
+            continue
+        if convert if convert is not None else settings.backend == "ctranslate2":
+            try:
+                converted = convert_pair(spec.pair, settings.model_dir, settings.ct2_compute_type, spec.tier)
+            except Exception as exc:
+                typer.echo(f"{name}: downloaded, but the conversion to CTranslate2 failed: {exc}", err=True)
+                failed += 1
+                continue
+            typer.echo(f"{name}: converted for CTranslate2 -> {converted}")
     if failed:
         raise typer.Exit(1)
 
@@ -276,7 +298,8 @@ def models_check(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs (
 def models_convert(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs (default: all available)")] = None,
                    compute_type: Annotated[str | None, typer.Option(help="int8, int8_float32, float32, ...")] = None,
                    tier: TierOpt = None) -> None:
-    """Convert models to CTranslate2 ahead of time (otherwise done on first use)."""
+    """Convert models to CTranslate2 ahead of time (`serve` converts what is missing at start-up;
+    the CLI and batch on first use)."""
     from translators.ct2 import convert_pair
 
     settings = load_settings()

@@ -225,6 +225,41 @@ class Access:
                                retry_after=until_next_month)
         return Charge(principal, period, chars, self.store)
 
+    # -- background work (jobs) ---------------------------------------------------------------
+    def principal_of(self, subject: str) -> Principal | None:
+        """The principal ``subject`` (a job's owner, as ``admit`` named it) is now: its quota as
+        configured today; None when its key was revoked or is no longer configured."""
+        rpm = self.settings.rate_limit_per_minute or None
+        if subject.startswith("env:"):
+            if any(s == subject for _, s in self._env):
+                return Principal(subject, self.settings.api_keys_chars_per_month or None, rpm)
+            return None
+        if subject.startswith("key:"):
+            stored = self.store.named(subject.removeprefix("key:")) if self.store is not None else None
+            if stored is None:
+                return None
+            return Principal(subject, stored.chars_per_month, stored.requests_per_minute or rpm)
+        return Principal(subject, None, rpm)
+
+    def charge_work(self, principal: Principal, chars: int) -> Charge:
+        """Charge ``chars`` of background work (a job's chunk, as it is processed) to the principal's
+        month: atomically against the quota (``AccessDenied("quota")`` when it would pass it), not
+        counted as a request, no rate limit. A failing usage database leaves it uncounted."""
+        period, until_next_month = month()
+        if self.store is None:
+            return Charge(principal, period, 0, None)
+        try:
+            if principal.chars_per_month is None and self.tally is not None:
+                self.tally.add(principal.subject, period, chars, requests=0)
+                return Charge(principal, period, chars, None, self.tally)
+            if not self.store.charge(principal.subject, period, chars, principal.chars_per_month, requests=0):
+                raise AccessDenied("quota", f"the monthly quota of {principal.chars_per_month} characters is "
+                                            "used up", retry_after=until_next_month)
+        except SQLAlchemyError as exc:
+            log.warning("usage database failed: job work admitted uncounted", extra={"error": type(exc).__name__})
+            return Charge(principal, period, 0, None)
+        return Charge(principal, period, chars, self.store)
+
     def usage(self, principal: Principal) -> tuple[int, int]:
         """(characters used this month, the monthly limit) of a principal."""
         period, _ = month(self.clock())

@@ -69,7 +69,7 @@ class NativeAccessMiddleware:
             charge = await self._admit(scope, receive, send, running.access, 0)
             if charge is not None:
                 if charge.principal.subject.startswith(KEY_SUBJECTS):  # a key owns the jobs it posts
-                    scope.setdefault("state", {})[_OWNER] = charge.principal.subject
+                    scope.setdefault("state", {})[_OWNER] = charge.principal.subject  # (and pays for them)
                 await self.app(scope, receive, send)
         else:
             await self._guard(scope, receive, send, running)

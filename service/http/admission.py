@@ -52,6 +52,7 @@ class Admission:
         self.requests = 0
         self._rate = 0.0  # characters per second, moving average of finished work
         self._lock = threading.Lock()
+        self._released = threading.Condition(self._lock)  # background work waits on it for room
         self._tickets: dict[int, CancelToken] = {}
 
     def admit(self, chars: int, ticket: CancelToken) -> None:
@@ -69,6 +70,26 @@ class Admission:
             if seconds > 0 and chars > 0 and not ticket.cancelled.is_set():
                 rate = chars / seconds
                 self._rate = rate if self._rate == 0 else 0.8 * self._rate + 0.2 * rate
+            self._released.notify_all()
+
+    def admit_background(self, chars: int, ticket: CancelToken, share: float, wait_s: float) -> bool:
+        """Admit background work (a job's chunk) only while it leaves requests their room: all
+        admitted work stays within ``share`` of the character budget with a request slot to spare
+        (or nothing else is in the server). Waits up to ``wait_s`` for room; False if none came."""
+        with self._released:
+            if not self._background_fits(chars, share):
+                self._released.wait(wait_s)
+                if not self._background_fits(chars, share):
+                    return False
+            self.chars += chars
+            self.requests += 1
+            self._tickets[id(ticket)] = ticket
+            return True
+
+    def _background_fits(self, chars: int, share: float) -> bool:
+        """(Holding the lock.)"""
+        fits = self.chars + chars <= self.max_chars * share and self.requests < self.max_requests - 1
+        return fits or self.requests == 0
 
     def refuse_if_over(self, chars: int) -> None:
         """Raise ``Overloaded`` when ``admit(chars)`` would now (reserving nothing: see ``shed``)."""

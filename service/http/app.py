@@ -6,6 +6,8 @@ import asyncio
 import gc
 import logging
 import sys
+import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -15,7 +17,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from service.engines import Engines, build_engines
 from service.http.access import build_access
 from service.http.access_gate import NativeAccessMiddleware
-from service.http.admission import Admission, WorkRunner
+from service.http.admission import Admission, WorkRunner, lower_priority
 from service.http.compat_deepl import router as deepl_router
 from service.http.compat_libretranslate import router as libretranslate_router
 from service.http.deepl_errors import DeepLErrorShape
@@ -40,14 +42,44 @@ __all__ = ["PROBLEM_JSON", "create_app", "problem_response"]
 log = logging.getLogger(__name__)
 
 
+def _server_engines(settings: Settings) -> Engines:
+    """A server's engines: a CTranslate2 model not converted yet converts in the background
+    (its requests get 503 ``model_converting``), never inside a request."""
+    return build_engines(settings, background_conversion=True)
+
+
+def start_warm_up(engines: Engines, nice: int) -> threading.Event:
+    """Run ``engines.warm_up()`` (conversion, loading, first decodes) in a thread below the event
+    loop's priority; the returned event is set when it is over (``/readyz`` says ``starting`` until then)."""
+    done = threading.Event()
+
+    def run() -> None:
+        lower_priority(nice)
+        started = time.perf_counter()
+        try:
+            engines.warm_up()
+        except Exception:  # the engines report what failed; the server serves what it can
+            log.exception("warm-up failed")
+        finally:
+            gc.collect()
+            gc.freeze()  # the models' objects, as the start-up's above
+            done.set()
+            log.info("models ready", extra={"seconds": round(time.perf_counter() - started, 2),
+                                            "loaded": engines.translator.describe().backend.loaded_pairs})
+
+    threading.Thread(target=run, name="newsbridge-warm-up", daemon=True).start()
+    return done
+
+
 def create_app(settings: Settings | None = None, *, engines: Engines | None = None,
                engine_factory: Callable[[Settings], Engines] | None = None) -> FastAPI:
     """Build the app. ``engines`` (ready-made) or ``engine_factory`` replace the default
-    ``build_engines(settings)``; either way nothing heavy happens before start-up."""
+    ``build_engines(settings, background_conversion=True)``; either way nothing heavy happens
+    before start-up."""
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_json)
     state = AppState(settings, Metrics())
-    build = (lambda _: engines) if engines is not None else (engine_factory or build_engines)
+    build = (lambda _: engines) if engines is not None else (engine_factory or _server_engines)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -73,8 +105,8 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
 
 
 def _start(state: AppState, build: Callable[[Settings], Engines]) -> Running:
-    """What start-up builds, in order: the work runner and lifecycle, the engines (warmed up
-    with ``NEWSBRIDGE_PRELOAD``), the access policy, the job manager."""
+    """What start-up builds, in order: the work runner and lifecycle, the engines (warmed up in the
+    background with ``NEWSBRIDGE_PRELOAD``), the access policy, the job manager."""
     settings, metrics = state.settings, state.metrics
     tune_allocator()  # before the worker threads exist (service/memory.py)
     # Hand the GIL on every 1 ms (default 5): with worker threads running Python, the event
@@ -89,15 +121,15 @@ def _start(state: AppState, build: Callable[[Settings], Engines]) -> Running:
     engines = build(settings)
     metrics.watch_engines(engines)
     access = build_access(settings)
-    if settings.preload:
-        engines.warm_up()
     # What start-up built lives as long as the process: kept out of the collector's full
     # passes, which otherwise walk it all (hundreds of ms, holding the GIL) under load.
     gc.collect()
     gc.freeze()
-    running = Running(settings, metrics, engines, work, lifecycle, access)
+    # NEWSBRIDGE_PRELOAD: in the background; the server answers meanwhile (/readyz: starting)
+    warm_up = start_warm_up(engines, settings.work_nice) if settings.preload else None
+    running = Running(settings, metrics, engines, work, lifecycle, access, warm_up=warm_up)
     try:
-        running.jobs = open_jobs(settings, engines)
+        running.jobs = open_jobs(settings, engines, access=access, admission=admission, ready=warm_up)
     except DatabaseUnavailable as exc:
         log.error("jobs unavailable", extra={"error": str(exc)})
         running.jobs_error = str(exc)

@@ -45,15 +45,17 @@ def configuration(settings: Settings) -> dict[str, Any]:
             "models": located(DEFAULT_TIER), "tiers": {tier: located(tier) for tier in TIERS}}
 
 
-def _state(engines: Engines) -> dict[str, Any]:
+def _state(engines: Engines, starting: bool) -> dict[str, Any]:
     cache = engines.cache_state()
     backend = engines.translator.describe().backend
     failed = dict(backend.failed_pairs)
     memory = "disabled" if engines.memory_guard is None else str(engines.memory_guard.health())
-    degraded = cache.startswith("degraded") or memory.startswith("degraded") or bool(failed) or not backend.health.ok
-    return {"status": "degraded" if degraded else "ok", "cache": cache, "memory": memory,
-            **configuration(engines.settings),
-            "models_loaded": list(backend.loaded_pairs), "models_failed": failed}
+    converting = list(backend.converting_pairs)
+    degraded = (cache.startswith("degraded") or memory.startswith("degraded") or bool(failed) or bool(converting)
+                or not backend.health.ok)
+    status = "starting" if starting else "degraded" if degraded else "ok"
+    return {"status": status, "cache": cache, "memory": memory, **configuration(engines.settings),
+            "models_loaded": list(backend.loaded_pairs), "models_converting": converting, "models_failed": failed}
 
 
 @router.get("/readyz", responses={503: {"description": "Draining after SIGTERM (on a connection already open), "
@@ -61,27 +63,29 @@ def _state(engines: Engines) -> dict[str, Any]:
 async def readyz(state: StateDep) -> JSONResponse:
     """Ready to serve: `ok`; `degraded` while still serving: the cache is unavailable (requests
     are translated uncached), the translation memory is skipped (`memory`: requests are
-    translated without it), or a model failed to load (`models_failed` names each such pair,
-    with why; the others serve). Names the language detector, the backend and its compute type,
-    and each pair's model.
+    translated without it), a model is being converted to CTranslate2 (`models_converting` names
+    each such pair: its requests get 503 `model_converting` with `Retry-After` meanwhile), or a
+    model failed to load (`models_failed` names each such pair, with why; the others serve). Names
+    the language detector, the backend and its compute type, and each pair's model.
 
-    Before start-up is done the server does not listen yet, and from SIGTERM on it accepts no new
-    connection: a load balancer's check is refused then. A check on a connection that was already
-    open while the server drains gets 503 `not_ready`; one whose own check timed out, 503
-    `degraded`."""
+    While the models are prepared at start-up (`NEWSBRIDGE_PRELOAD`, on for `newsbridge serve`:
+    conversion, loading, a first decode) the server answers 503 `starting` (with what is loaded and
+    converting so far). From SIGTERM on it accepts no new connection: a load balancer's check is
+    refused then. A check on a connection that was already open while the server drains gets 503
+    `not_ready`; one whose own check timed out, 503 `degraded`."""
     running = state.running
     if running is None or running.lifecycle.draining:
         return JSONResponse({"status": "not_ready", "cache": "unknown", "memory": "unknown",
                              **configuration(state.settings),
-                             "models_loaded": [], "models_failed": {}}, status_code=503)
-    engines = running.engines
+                             "models_loaded": [], "models_converting": [], "models_failed": {}}, status_code=503)
+    engines, starting = running.engines, running.starting
     try:
-        ready = await asyncio.wait_for(asyncio.to_thread(_state, engines), READY_CHECK_TIMEOUT)
+        ready = await asyncio.wait_for(asyncio.to_thread(_state, engines, starting), READY_CHECK_TIMEOUT)
     except TimeoutError:
         return JSONResponse({"status": "degraded", "cache": "degraded: health check timed out", "memory": "unknown",
-                             **configuration(engines.settings), "models_loaded": [], "models_failed": {}},
-                            status_code=503)
-    return JSONResponse(ready)
+                             **configuration(engines.settings), "models_loaded": [], "models_converting": [],
+                             "models_failed": {}}, status_code=503)
+    return JSONResponse(ready, status_code=503 if starting else 200)
 
 
 @router.get("/metrics", response_class=Response,

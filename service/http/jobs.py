@@ -17,12 +17,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from service.batch.records import UsageProblem
 from service.batch.runner import BatchOptions
 from service.errors import InvalidRequest, NewsbridgeError
 from service.http.access_gate import key_owner
 from service.http.state import state_of
+from service.jobs.callback_guard import CallbackRefused
 from service.jobs.manager import JobManager
 from service.jobs.store import FINISHED
 
@@ -47,6 +49,12 @@ class JobsUnavailable(NewsbridgeError):
     type = "jobs_unavailable"
 
 
+class CallbackUrlRefused(NewsbridgeError):
+    """The callback URL points where the server may not call (its own machine or network)."""
+
+    type = "callback_url_refused"
+
+
 def _manager(request: Request) -> JobManager:
     running = state_of(request.app).running
     if running is None or running.jobs is None:
@@ -68,7 +76,9 @@ def _options(fields: Any) -> dict[str, Any]:
     return opts
 
 
-def _callback(fields: Any, manager: JobManager) -> str | None:
+async def _callback(fields: Any, manager: JobManager) -> str | None:
+    """The job's callback URL, refused (400 ``callback_url_refused``) when it resolves to an address
+    the server may not call (``service.jobs.callback_guard``; checked again at each delivery)."""
     url = fields.get("callback_url") or None
     if url is None:
         return None
@@ -76,6 +86,10 @@ def _callback(fields: Any, manager: JobManager) -> str | None:
         raise InvalidRequest("callback_url must be an http(s) URL")
     if manager.settings.webhook_secret is None:
         raise InvalidRequest("callback_url needs NEWSBRIDGE_WEBHOOK_SECRET on the server to sign the webhook")
+    try:
+        await run_in_threadpool(manager.guard.check, url)  # resolves the name: not on the event loop
+    except CallbackRefused as exc:
+        raise CallbackUrlRefused(str(exc)) from None
     return url
 
 
@@ -118,14 +132,14 @@ async def create_job(request: Request) -> JSONResponse:
     try:
         if ctype in NDJSON:
             fields: Any = request.query_params
-            opts, callback = _options(fields), _callback(fields, manager)
+            opts, callback = _options(fields), await _callback(fields, manager)
             size, total = await _save(request.stream(), path, limit)
         elif ctype == "multipart/form-data":
             form = await request.form()
             upload = form.get("file")
             if upload is None or isinstance(upload, str):
                 raise InvalidRequest("the multipart upload needs a `file` field with the JSONL records")
-            opts, callback = _options(form), _callback(form, manager)
+            opts, callback = _options(form), await _callback(form, manager)
             size, total = await _save(_upload_chunks(upload), path, limit)
         else:
             raise UnsupportedMediaType(f"send the records as application/x-ndjson or multipart/form-data, "

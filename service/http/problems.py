@@ -59,12 +59,14 @@ STATUS: dict[str, tuple[str, int]] = {
     "model_missing": ("Model missing", 503),
     "cancelled": ("Request cancelled", 503),
     "model_load_failed": ("Model failed to load", 503),
+    "model_converting": ("Model being converted", 503),
     "internal_error": ("Internal error", 500),
     # jobs (service/http/jobs.py)
     "job_too_large": ("Job too large", 413),
     "job_not_found": ("Job not found", 404),
     "unsupported_media_type": ("Unsupported media type", 415),
     "jobs_unavailable": ("Jobs unavailable", 503),
+    "callback_url_refused": ("Callback URL refused", 400),
     # access (service/http/access_gate.py)
     "unauthorized": ("Unauthorized", 401),
     "rate_limited": ("Too many requests", 429),

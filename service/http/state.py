@@ -9,6 +9,7 @@ through ``state_of`` and the ``RunningDep`` dependency: the one place that answe
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -40,6 +41,12 @@ class Running:
     access: Access
     jobs: JobManager | None = None  # None: jobs_error says why
     jobs_error: str | None = None
+    warm_up: threading.Event | None = None  # NEWSBRIDGE_PRELOAD: set once the models are prepared
+
+    @property
+    def starting(self) -> bool:
+        """The models are still being prepared at start-up (``/readyz`` answers 503 ``starting``)."""
+        return self.warm_up is not None and not self.warm_up.is_set()
 
 
 @dataclass

@@ -22,34 +22,47 @@ from typing import TYPE_CHECKING, Any
 
 from service.batch.records import UsageProblem
 from service.batch.runner import BatchOptions, Cancelled, run_batch
+from service.http.admission import lower_priority
+from service.jobs.callback_guard import CallbackGuard
+from service.jobs.job_engine import JobBudget, JobEngine, QuotaExhausted
 from service.jobs.store import Job, JobStore
 from service.jobs.webhook import deliver, payload
 from service.settings import Settings, default_jobs_dir
 
 if TYPE_CHECKING:
     from service.engines import Engines
+    from service.http.access import Access
+    from service.http.admission import Admission
 
 log = logging.getLogger(__name__)
 
 
-def open_jobs(settings: Settings, engines: Engines) -> JobManager:
-    """The started job manager of a server (its schema checked). Raises ``DatabaseUnavailable``
-    when the database cannot hold jobs (the server runs without them and says why)."""
+def open_jobs(settings: Settings, engines: Engines, *, access: Access | None = None,
+              admission: Admission | None = None, ready: threading.Event | None = None) -> JobManager:
+    """The started job manager of a server (its schema checked): jobs are charged to their key
+    through ``access`` and admitted into ``admission``, the requests' budget; they start once
+    ``ready`` is set (the models prepared). Raises ``DatabaseUnavailable`` when the database
+    cannot hold jobs (the server runs without them and says why)."""
     from service.storage.db import ensure_schema, get_engine
 
     db = get_engine(settings.database_url)
     ensure_schema(db)
-    manager = JobManager(settings, engines, JobStore(db))
+    manager = JobManager(settings, engines, JobStore(db), access=access, admission=admission, ready=ready)
     manager.start()
     return manager
 
 
 class JobManager:
-    def __init__(self, settings: Settings, engines: Engines, store: JobStore) -> None:
+    def __init__(self, settings: Settings, engines: Engines, store: JobStore, *, access: Access | None = None,
+                 admission: Admission | None = None, ready: threading.Event | None = None) -> None:
         self.settings = settings
         self.engines = engines
         self.store = store
+        self.access = access
+        self.admission = admission
+        self.ready = ready
         self.root = Path(settings.jobs_dir or default_jobs_dir(settings.database_url))
+        self.guard = CallbackGuard(settings.webhook_allow)  # where callbacks may go
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -95,6 +108,10 @@ class JobManager:
         self._wake.set()
 
     def _loop(self) -> None:
+        lower_priority(self.settings.work_nice)  # below the event loop, as the request work threads
+        while self.ready is not None and not self.ready.wait(0.5):  # the models are being prepared
+            if self._stop.is_set():
+                return
         while not self._stop.is_set():
             try:
                 job = self.store.claim(self.settings.job_lease_s)
@@ -148,11 +165,25 @@ class JobManager:
                 return False
             return True
 
+        def stopping() -> str | None:
+            if self._stop.is_set():
+                why["stop"] = "server stopping"
+            elif (now := self.store.get(job.id)) is None or now.cancel_requested:
+                why["stop"] = "cancelled"
+            return why["stop"] or None
+
+        budget = JobBudget(self.access, self.admission, job.api_key, self.settings.job_queue_share, stopping)
+        engine = JobEngine(self.engines, opts["target_lang"], opts["summarize"], budget, job.id)
         log.info("job started", extra={"job": job.id, "done": job.done, "total": job.total})
         beat = threading.Event()
         threading.Thread(target=self._heartbeat, args=(job.id, beat), daemon=True).start()
         try:
-            report = run_batch(options, self._server_engines, settings=self.settings, on_progress=on_progress)
+            report = run_batch(options, self._server_engines, settings=self.settings, on_progress=on_progress,
+                               engine=engine)
+        except QuotaExhausted as exc:  # stopped; what it finished is kept in its results
+            log.info("job stopped: quota", extra={"job": job.id, "error": str(exc)})
+            finished = self.store.finish(job.id, "failed", error=f"quota_exceeded: {exc}; the records done so far "
+                                                                 "are kept in the results")
         except Cancelled:
             if why["stop"] == "server stopping":  # left running: the next start takes it back
                 log.info("job paused for shutdown", extra={"job": job.id})
@@ -185,7 +216,7 @@ class JobManager:
                 "progress": round(job.done / job.total, 4) if job.total else 1.0,
                 "created_at": job.created_at.isoformat(), "updated_at": job.updated_at.isoformat(),
                 "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-                "error": job.error, "callback_url": job.callback_url, "webhook": job.webhook,
+                "error": job.error, "callback_url": job.callback_url, "webhook": _webhook_state(job.webhook),
                 "results_url": f"{job.options.get('base_url', '/')}v1/jobs/{job.id}/results"}
 
     def notify(self, job: Job) -> None:
@@ -194,15 +225,17 @@ class JobManager:
             return
         secret = self.settings.webhook_secret
         if secret is None:
-            self.store.set_webhook(job.id, "failed: NEWSBRIDGE_WEBHOOK_SECRET is not set")
+            log.error("webhook not sent: NEWSBRIDGE_WEBHOOK_SECRET is not set", extra={"job": job.id})
+            self.store.set_webhook(job.id, "failed")
             return
         try:
             body = payload(f"job.{job.state}", self.status(job))
             result = deliver(job.callback_url, secret.get_secret_value(), f"msg_{job.id}", body,
-                             attempts=self.settings.webhook_attempts, backoff_s=self.settings.webhook_backoff_s)
-        except Exception as exc:  # a bad secret or URL: the job itself is done
+                             attempts=self.settings.webhook_attempts, backoff_s=self.settings.webhook_backoff_s,
+                             guard=self.guard)
+        except Exception:  # a bad secret or URL: the job itself is done (the log says why)
             log.exception("webhook failed", extra={"job": job.id})
-            result = f"failed: {type(exc).__name__}: {exc}"
+            result = "failed"
         self.store.set_webhook(job.id, result)
 
     def _redeliver(self) -> None:
@@ -214,3 +247,11 @@ class JobManager:
                 self.notify(job)
         except Exception:
             log.exception("could not redeliver pending webhooks")
+
+
+def _webhook_state(stored: str | None) -> str | None:
+    """What a client may read of a callback: pending, delivered or failed (never why: the far side's
+    answer, or that an address did not answer, is the operator's, in the log)."""
+    if stored is None or stored in ("pending", "delivered"):
+        return stored
+    return "failed"

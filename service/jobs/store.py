@@ -42,7 +42,7 @@ class JobRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    webhook: Mapped[str | None] = mapped_column(String(255), nullable=True)  # pending, delivered, failed: ...
+    webhook: Mapped[str | None] = mapped_column(String(255), nullable=True)  # pending, delivered, failed
 
     __table_args__ = (Index("ix_jobs_state", "state"),)
 

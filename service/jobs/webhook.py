@@ -4,7 +4,13 @@ Headers ``webhook-id`` (the same on every retry of one message), ``webhook-times
 seconds of this attempt) and ``webhook-signature`` (``v1,`` + base64 HMAC-SHA256 of
 ``{id}.{timestamp}.{body}`` with the secret, ``whsec_`` + base64 as the spec gives it).
 Delivery is retried with exponential backoff (tenacity); a 2xx answer is success. A receiver
-that keeps failing never fails the job: the job records ``webhook: failed: ...``.
+that keeps failing never fails the job: the job records ``webhook: failed``. What the far side
+answered (or why it could not be reached) is logged for the operator, never shown to the client
+that posted the job: the status says only ``delivered`` or ``failed``.
+
+Every attempt goes through :class:`service.jobs.callback_guard.CallbackGuard`: the URL's host is
+resolved and checked at connection time and the connection goes to the checked address; no
+redirect is followed. A refused destination is not retried: nothing is sent to it.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from typing import Any
 
 import httpx
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from service.jobs.callback_guard import CallbackGuard, CallbackRefused
 
 log = logging.getLogger(__name__)
 
@@ -58,23 +66,29 @@ def payload(event: str, data: dict[str, Any]) -> str:
                       ensure_ascii=False, separators=(",", ":"))
 
 
-def deliver(url: str, secret: str, msg_id: str, body: str, *, attempts: int, backoff_s: float) -> str:
-    """POST ``body`` until a 2xx answer or ``attempts`` tries; returns the status to record."""
+def deliver(url: str, secret: str, msg_id: str, body: str, *, attempts: int, backoff_s: float,
+            guard: CallbackGuard) -> str:
+    """POST ``body`` until a 2xx answer or ``attempts`` tries; returns ``delivered`` or ``failed``
+    (the reason is logged, not returned: a client reads this status)."""
     retrying = Retrying(stop=stop_after_attempt(attempts),
                         wait=wait_exponential(multiplier=backoff_s, max=max(backoff_s, 300.0)),
                         retry=retry_if_exception_type((httpx.HTTPError, DeliveryFailed)), reraise=False)
     try:
-        for attempt in retrying:
-            with attempt:
-                headers = signed_headers(secret, msg_id, body)  # a fresh timestamp per attempt
-                response = httpx.post(url, content=body.encode(), headers=headers, timeout=TIMEOUT_S)
-                if not 200 <= response.status_code < 300:
-                    raise DeliveryFailed(f"HTTP {response.status_code}")
+        with guard.client(TIMEOUT_S) as client:
+            for attempt in retrying:
+                with attempt:
+                    headers = signed_headers(secret, msg_id, body)  # a fresh timestamp per attempt
+                    response = client.post(url, content=body.encode(), headers=headers)
+                    if not 200 <= response.status_code < 300:
+                        raise DeliveryFailed(f"HTTP {response.status_code}")
+    except CallbackRefused as exc:  # checked again at delivery (e.g. the name now resolves inside)
+        log.warning("webhook refused", extra={"url": url, "webhook_id": msg_id, "error": str(exc)})
+        return "failed"
     except RetryError as exc:
         last = exc.last_attempt.exception()
         why = f"{type(last).__name__}: {last}" if last else "unknown"
         log.warning("webhook not delivered", extra={"url": url, "webhook_id": msg_id, "attempts": attempts,
                                                      "error": why})
-        return f"failed: {why}"
+        return "failed"
     log.info("webhook delivered", extra={"url": url, "webhook_id": msg_id})
     return "delivered"

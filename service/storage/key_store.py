@@ -131,6 +131,11 @@ class KeyStore:
         with unit_of_work(self.engine, write=True) as s:
             return bool(s.execute(delete(ApiKeyRow).where(ApiKeyRow.name == name)).rowcount)
 
+    def named(self, name: str) -> StoredKey | None:
+        with unit_of_work(self.engine) as s:
+            row = s.scalar(select(ApiKeyRow).where(ApiKeyRow.name == name))
+            return _stored(row) if row is not None else None
+
     def find(self, key_hash: str) -> StoredKey | None:
         with unit_of_work(self.engine) as s:
             row = s.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == key_hash))
@@ -141,13 +146,14 @@ class KeyStore:
             return len(s.scalars(select(ApiKeyRow.id)).all())
 
     # -- usage ---------------------------------------------------------------------------------
-    def charge(self, subject: str, period: str, chars: int, limit: int | None) -> bool:
-        """Add one request and ``chars`` characters to the subject's month, unless that would
-        pass ``limit`` characters (then nothing is added and False is returned)."""
+    def charge(self, subject: str, period: str, chars: int, limit: int | None, *, requests: int = 1) -> bool:
+        """Add ``requests`` (one request; none for a job's chunk) and ``chars`` characters to the
+        subject's month, unless that would pass ``limit`` characters (then nothing is added and
+        False is returned)."""
         with unit_of_work(self.engine, write=True) as s:
             _ensure(s, UsageRow, subject=subject, period=period, chars=0, requests=0)
             stmt = (update(UsageRow).where(UsageRow.subject == subject, UsageRow.period == period)
-                    .values(chars=UsageRow.chars + chars, requests=UsageRow.requests + 1))
+                    .values(chars=UsageRow.chars + chars, requests=UsageRow.requests + requests))
             if limit is not None:
                 stmt = stmt.where(UsageRow.chars + chars <= limit)
             return bool(s.execute(stmt).rowcount)
