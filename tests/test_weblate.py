@@ -46,9 +46,6 @@ NEEDS_GLOSSARY_PAIRS = pytest.mark.xfail(
 NEEDS_GLOSSARY_API = pytest.mark.xfail(
     strict=True, reason="DeepL's glossary API (glossary-language-pairs, /v2/glossaries, glossary_id) is the glossary "
                         "helper's part of issue 24, not on main yet")
-NEEDS_PRELOAD = pytest.mark.xfail(
-    strict=True, reason="loading models at start-up by default for serve (the ops helper's part of issue 24) is not "
-                        "on main yet: the first request loads the model and passes Weblate's 5 s")
 
 
 def _wait_ready(base: str) -> None:
@@ -70,7 +67,7 @@ def report(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     # Weblate's own interpreter, without the main environment's import path
     driver_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
     driver_env["CI_BASE_DIR"] = str(tmp / "weblate-data")
-    with Server(env, tmp / "server.log", timeout=120) as server:  # a plain start: no PRELOAD asked for
+    with Server(env, tmp / "server.log", timeout=120) as server:  # a plain start: serve prepares the models
         _wait_ready(server.base)
         out = subprocess.run([str(WEBLATE_PYTHON), str(DRIVER), server.base, key], capture_output=True, text=True,
                              timeout=900, env=driver_env, cwd=tmp)
@@ -189,7 +186,6 @@ def test_deepl_keeps_each_placeholder_once(report: dict[str, Any]) -> None:
 # ----------------------------------------------------------------------------- the first request
 
 
-@NEEDS_PRELOAD
 def test_first_translation_answers_within_weblates_timeout(report: dict[str, Any]) -> None:
     """After a plain `newsbridge serve` (and /readyz), Weblate's first DeepL request, with its own
     5 s timeout, gets its translation."""
