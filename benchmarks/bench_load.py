@@ -2,19 +2,23 @@
 
     python benchmarks/bench_load.py load [--requests 10000] [--clients 50]
     python benchmarks/bench_load.py overload [--clients 200] [--queue-chars 30000] [--timeout 20]
-    python benchmarks/bench_load.py fairness [--article-kb 100]
+    python benchmarks/bench_load.py fairness [--article-kb 100] [--env NEWSBRIDGE_X=value ...]
+    python benchmarks/bench_load.py jobs [--records 200000]
 
 load: mixed pl/lt/en translate/summarize/detect requests; statuses, p50/p99, /healthz p50/p99
 while loaded, RSS after the first and the last 1,000 requests (goal: 0 5xx, growth < 50 MB,
 /healthz p99 < 50 ms). overload: long texts (3-6k chars) against a small queue; every request
 must be answered 200, 503 + Retry-After or 504 within its deadline. fairness: p99 of one-sentence
-requests while a large article translates, against their p99 on the idle server (goal <= 3x).
+requests while a large article translates, against their p99 on the idle server (goal <= 3x), and
+the article's time with them against alone (its throughput may not fall by more than 10%). jobs:
+the same p99 while a large job runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import re
@@ -107,39 +111,87 @@ def bench_overload(args: argparse.Namespace, tmp: Path) -> None:
               f"{within:g} s, of {len(requests)}")
 
 
+def _shorts() -> list[str]:
+    return [s for s in (CORPUS / "pl.txt").read_text(encoding="utf-8").splitlines() if s.strip()]
+
+
+def _one_sentence_times(url: str, shorts: list[str], n: int, offset: int,
+                        while_running: threading.Event | None = None) -> list[float]:
+    """Seconds of ``n`` one-sentence requests, one after the other (stops early once ``while_running`` clears)."""
+    times = []
+    with httpx.Client(base_url=url, timeout=300) as c:
+        for i in range(n):
+            if while_running is not None and not while_running.is_set():
+                break
+            started = time.perf_counter()
+            c.post("/v1/translate", json={"text": shorts[(offset + i) % len(shorts)], "target_lang": "en"}
+                   ).raise_for_status()
+            times.append(time.perf_counter() - started)
+    return times
+
+
 def bench_fairness(args: argparse.Namespace, tmp: Path) -> None:
+    """In one server: the idle p99 of one-sentence requests; a 100 KB article alone (its time);
+    the same article again while one-sentence requests are sent (their p99, the article's time)."""
     article = long_text(args.article_kb * 1000, "pl", seed=11, data=DATA)
-    shorts = [s for s in (CORPUS / "pl.txt").read_text(encoding="utf-8").splitlines() if s.strip()]
-
-    def one_sentence_p99(url: str, n: int, offset: int) -> list[float]:
-        times = []
-        with httpx.Client(base_url=url, timeout=300) as c:
-            for i in range(n):
-                started = time.perf_counter()
-                c.post("/v1/translate", json={"text": shorts[offset + i], "target_lang": "en"}).raise_for_status()
-                times.append(time.perf_counter() - started)
-        return times
-
+    shorts = _shorts()
     extra = {"NEWSBRIDGE_MAX_CHARS": str(len(article) + 10), "NEWSBRIDGE_REQUEST_TIMEOUT": "600",
-             "NEWSBRIDGE_CACHE_ENABLED": "false"}
+             "NEWSBRIDGE_CACHE_ENABLED": "false", **dict(e.split("=", 1) for e in args.env)}
     with serve(tmp, **extra) as server:
-        one_sentence_p99(server.base, 5, 2 * args.n)  # warm-up: model load and first detection are not "idle" latency
-        idle = one_sentence_p99(server.base, args.n, 0)
-        done = threading.Event()
+        _one_sentence_times(server.base, shorts, 5, 2 * args.n)  # warm-up: first detection etc.
+        idle = _one_sentence_times(server.base, shorts, args.n, 0)
+
+        def article_seconds() -> float:
+            started = time.perf_counter()
+            httpx.post(server.base + "/v1/translate", json={"text": article, "target_lang": "en"},
+                       timeout=900).raise_for_status()
+            return time.perf_counter() - started
+
+        alone = article_seconds()
+        running = threading.Event()
+        running.set()
+        took: list[float] = []
 
         def long_one() -> None:
-            httpx.post(server.base + "/v1/translate", json={"text": article, "target_lang": "en"}, timeout=900)
-            done.set()
+            took.append(article_seconds())
+            running.clear()
 
         threading.Thread(target=long_one, daemon=True).start()
-        time.sleep(2.0)  # the article is segmented and its batches queued
-        busy = one_sentence_p99(server.base, args.n, args.n)
-        article_running = not done.is_set()
-        done.wait(900)
+        time.sleep(1.0)  # the article is segmented and its batches queued
+        busy = _one_sentence_times(server.base, shorts, 10 * args.n, args.n, while_running=running)
+        while running.is_set():
+            time.sleep(0.1)
     ratio = percentile(busy, 99) / percentile(idle, 99)
-    print(f"fairness: {args.n} one-sentence requests, idle {summary(idle)}; while a {args.article_kb} KB "
-          f"article translates {summary(busy)} (article still running at the end: {article_running}); "
-          f"p99 ratio {ratio:.2f}x (goal <= 3x)")
+    print(f"fairness [{' '.join(args.env) or 'defaults'}]: idle {summary(idle)}; while a {args.article_kb} KB "
+          f"article translates {summary(busy)}; p99 ratio {ratio:.2f}x (goal <= 3x); article alone {alone:.1f} s, "
+          f"with the short requests {took[0]:.1f} s (throughput {alone / took[0]:.0%} of alone) "
+          f"[load avg {os.getloadavg()[0]:.1f}]")
+
+
+def bench_jobs(args: argparse.Namespace, tmp: Path) -> None:
+    """One-sentence requests while a job of ``--records`` records runs (cancelled after the measurement)."""
+    shorts = _shorts()
+    body = "".join(f'{{"id": "r{i}", "text": {json.dumps(shorts[i % len(shorts)] + f" ({i})")}}}\n'
+                   for i in range(args.records))
+    extra = {"NEWSBRIDGE_CACHE_ENABLED": "false", **dict(e.split("=", 1) for e in args.env)}
+    with serve(tmp, **extra) as server:
+        _one_sentence_times(server.base, shorts, 5, 2 * args.n)
+        idle = _one_sentence_times(server.base, shorts, args.n, 0)
+        r = httpx.post(server.base + "/v1/jobs", content=body.encode(), timeout=300,
+                       headers={"content-type": "application/x-ndjson"})
+        r.raise_for_status()
+        url = server.base + r.headers["location"]
+        while httpx.get(url, timeout=30).json()["counts"]["done"] == 0:
+            time.sleep(0.2)
+        started, done0 = time.perf_counter(), httpx.get(url, timeout=30).json()["counts"]["done"]
+        busy = _one_sentence_times(server.base, shorts, args.n, args.n)
+        status = httpx.get(url, timeout=30).json()
+        rate = (status["counts"]["done"] - done0) / (time.perf_counter() - started)
+        httpx.delete(url, timeout=30)
+    ratio = percentile(busy, 99) / percentile(idle, 99)
+    print(f"jobs: a {args.records}-record job running ({status['state']}, {rate:.0f} records/s meanwhile); "
+          f"one-sentence requests idle {summary(idle)}, during the job {summary(busy)}; p99 ratio {ratio:.2f}x "
+          f"[load avg {os.getloadavg()[0]:.1f}]")
 
 
 def main() -> None:
@@ -155,12 +207,18 @@ def main() -> None:
     p = sub.add_parser("fairness")
     p.add_argument("--article-kb", type=int, default=100)
     p.add_argument("-n", type=int, default=30)
+    p.add_argument("--env", action="append", default=[], help="NEWSBRIDGE_X=value for the server (a choice to try)")
+    p = sub.add_parser("jobs")
+    p.add_argument("--records", type=int, default=200_000)
+    p.add_argument("-n", type=int, default=30)
+    p.add_argument("--env", action="append", default=[], help="NEWSBRIDGE_X=value for the server")
     args = parser.parse_args()
     print(machine_note())
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        {"load": bench_load, "overload": bench_overload, "fairness": bench_fairness}[args.which](args, Path(tmp))
+        {"load": bench_load, "overload": bench_overload, "fairness": bench_fairness,
+         "jobs": bench_jobs}[args.which](args, Path(tmp))
     sys.stdout.flush()
 
 

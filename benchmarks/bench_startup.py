@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 
 from benchmarks.common import machine_note
-from benchmarks.loadgen import CORPUS, rss_mb
+from tests.loadgen import CORPUS, rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST = {"pl": "Premier zwołał posiedzenie rządu.", "en": "The prime minister called a cabinet meeting.",

@@ -235,8 +235,10 @@ def build_engines(settings: Settings, *, backend: Translator | None = None, dete
         inner: Translator = tier_backend
         coalescer = None
         if coalescing:
+            # the express lane: small requests beside a long text's batch, on the engine's parallel workers
+            express = max(0, int(getattr(tier_backend, "inter_threads", 1)) - 1) if settings.express_lane else 0
             inner = coalescer = CoalescingTranslator(tier_backend, wait_ms=settings.coalesce_wait_ms,
-                                                     max_texts=settings.batch_size)
+                                                     max_texts=settings.batch_size, express_slots=express)
         cached = CachedTranslator(inner, store) if store is not None else None
         stacks[id(tier_backend)] = (PivotTranslator(cached or inner), cached, coalescer)
     translators = {t: stacks[id(b)][0] for t, b in backends.items()}

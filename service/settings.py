@@ -76,6 +76,10 @@ class Settings(BaseSettings):
 
     coalesce: bool = Field(default=True, description="Coalesce concurrent requests into shared model batches.")
     coalesce_wait_ms: float = Field(default=5.0, ge=0)
+    express_lane: bool = Field(default=True, description=(
+        "Small requests (a few sentences) run beside a long text's model batch instead of waiting for it, on "
+        "the engine's other parallel worker (CTranslate2 with inter_threads >= 2; transformers runs one call "
+        "at a time and has none)."))
 
     intra_threads: int = Field(default=0, ge=0, description="Threads per model call (0: cores / workers / inter).")
     inter_threads: int = Field(default=0, ge=0,

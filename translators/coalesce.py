@@ -11,6 +11,13 @@ callers (grouped by their ``CancelToken``) shortest-remaining first, each gettin
 equal share per round. A long article is translated in chunks, and a one-sentence request
 that arrives meanwhile waits for at most the chunk in flight, not for the whole article.
 
+Express lane (``express_slots``): a model batch in flight cannot be cut short, so a one-sentence
+request that arrives while an article's batch runs would wait for all of it. When the engine runs
+independent calls in parallel (CTranslate2 with ``inter_threads`` >= 2), up to ``express_slots``
+more calls per pair are kept for small requests (at most ``express_texts`` texts): such a
+request leads a batch of small requests' texts at once, beside the running one, instead of waiting.
+The article keeps its one lane, so its throughput is what it was.
+
 Abandoned work is dropped: texts whose caller's ticket was cancelled or ran past its deadline
 leave the queue before any model call, and that caller gets ``WorkCancelled``.
 """
@@ -67,6 +74,7 @@ class CoalesceStats:
     requests_dropped: int = 0
     texts_dropped: int = 0
     lingered: int = 0  # batches whose leader waited for company (bursty traffic), never a lone caller
+    express_calls: int = 0  # model calls of small requests run beside a running batch
 
 
 @dataclass(eq=False)
@@ -74,6 +82,7 @@ class _PairQueue:
     cond: threading.Condition = field(default_factory=threading.Condition)
     pending: list[_Request] = field(default_factory=list)  # requests with texts not yet taken
     busy: bool = False  # a leader is collecting or running a batch
+    express: int = 0  # express batches (small requests only) running beside it
     lingering: bool = False
     in_flight: int = 0  # callers inside translate_batch for this pair
     last_overlap: float = float("-inf")  # when two callers were last in flight at once
@@ -99,8 +108,11 @@ class CoalescingTranslator:
     (the wrapper has no tokenizer); the inner translator still batches by tokens itself."""
 
     def __init__(self, inner: Translator, *, wait_ms: float = 5.0, max_texts: int = 64,
-                 max_chars: int = 16_000, clock: Callable[[], float] = time.monotonic) -> None:
+                 max_chars: int = 16_000, clock: Callable[[], float] = time.monotonic,
+                 express_slots: int = 0, express_texts: int = 4) -> None:
         self.inner = inner
+        self.express_slots = max(0, express_slots)
+        self.express_texts = max(1, express_texts)
         self.clock = clock  # seconds, monotonic: when callers overlapped, how long a leader lingers
         self.wait_s = max(0.0, wait_ms) / 1000.0
         self.max_texts = max(1, max_texts)
@@ -155,6 +167,9 @@ class CoalescingTranslator:
             if req.ticket is not None and req.ticket.dropped():
                 self._abandon(q, req)
                 break
+            if q.busy and req.taken < len(req.texts) and q.express < self.express_slots and self._small(req):
+                self._lead_express(q, source, target)
+                continue
             if q.busy or req.taken == len(req.texts):  # someone leads, or our texts are in flight
                 q.cond.wait(_POLL_S if req.ticket is not None else None)
                 continue
@@ -174,6 +189,28 @@ class CoalescingTranslator:
                 q.busy = False
                 q.cond.notify_all()
             linger = False
+
+    def _small(self, req: _Request) -> bool:
+        """A small request (a few sentences): may use the express lane."""
+        return len(req.texts) <= self.express_texts
+
+    def _lead_express(self, q: _PairQueue, source: Lang, target: Lang) -> None:
+        """(Holding ``q.cond``) run one batch of small requests' texts beside the main lane's."""
+        q.express += 1
+        try:
+            small = [r for r in q.pending if self._small(r) and not (r.ticket is not None and r.ticket.dropped())]
+            batch = self._mark_taken(q, [(r, i) for r in small for i in range(r.taken, len(r.texts))][: self.max_texts])
+            if batch:
+                self._count(express_calls=1)
+                q.cond.release()
+                try:
+                    outcomes = self._run(batch, source, target)
+                finally:
+                    q.cond.acquire()
+                self._deliver(q, outcomes)
+        finally:
+            q.express -= 1
+            q.cond.notify_all()
 
     def _queue(self, source: str, target: str) -> _PairQueue:
         with self._queues_lock:
