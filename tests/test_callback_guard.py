@@ -170,7 +170,7 @@ def test_a_name_that_rebinds_inside_after_submission_gets_nothing(receiver: Rece
         return next(answers, ["127.0.0.1"])
 
     with make_client(tmp_path, model_dir, webhook_secret=SECRET) as client:
-        client.app.state.jobs.guard = CallbackGuard(resolve=rebinding)
+        client.app.state.newsbridge.running.jobs.guard = CallbackGuard(resolve=rebinding)
         r = client.post("/v1/jobs", content=b'{"id": "1", "text": "Granica"}\n', headers=NDJSON,
                         params={"callback_url": f"http://rebind.example:{port}/hook"})
         assert r.status_code == 202, r.text
@@ -210,5 +210,5 @@ def test_the_allowlist_setting_is_checked_at_start() -> None:
 def test_client_is_only_told_delivered_or_failed(tmp_path: Path, model_dir: Path) -> None:
     with make_client(tmp_path, model_dir, webhook_secret=SECRET, job_workers=0) as client:
         job_id = client.post("/v1/jobs", content=b'{"id": "1", "text": "Granica"}\n', headers=NDJSON).json()["id"]
-        client.app.state.jobs.store.set_webhook(job_id, "failed: ConnectError: [Errno 111] Connection refused")
+        client.app.state.newsbridge.running.jobs.store.set_webhook(job_id, "failed: ConnectError: [Errno 111] Connection refused")
         assert client.get(f"/v1/jobs/{job_id}").json()["webhook"] == "failed"  # an old row's detail stays inside

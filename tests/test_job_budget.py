@@ -84,7 +84,7 @@ def test_job_chunks_are_admitted_within_their_share_of_the_work_budget(tmp_path:
         backend.gate.set()
         assert c.post("/v1/translate", json={"text": "Rozgrzewka, bez znaczenia."}).status_code == 200
         backend.gate.clear()
-        admission = c.app.state.work.admission
+        admission = c.app.state.newsbridge.running.work.admission
 
         # a request holding more than the jobs' share: the job's chunk waits for it
         long = " ".join([SENTENCE] * 18)  # 611 characters > 500

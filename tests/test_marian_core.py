@@ -150,7 +150,7 @@ def test_truncated_weights_are_a_503_naming_the_pair(settings: Settings, models:
         assert first.status_code == 503 and first.json()["type"].endswith("/model_converting"), first.text
         assert first.json()["pair"] == "pl-en" and int(first.headers["retry-after"]) >= 1
         assert c.get("/readyz").json()["models_converting"] == ["pl-en"]
-        c.app.state.engines.backend.conversions.wait("pl-en", timeout=120)  # the conversion fails
+        c.app.state.newsbridge.running.engines.backend.conversions.wait("pl-en", timeout=120)  # the conversion fails
         bodies = [c.post("/v1/translate", json={"text": "Ala ma kota.", "source_lang": "pl"}) for _ in range(2)]
         ready = c.get("/readyz").json()
     assert ready["status"] == "degraded" and list(ready["models_failed"]) == ["pl-en"]

@@ -10,6 +10,7 @@ names each failed pair for ``describe()`` and ``/readyz``. A model still being c
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -49,10 +50,14 @@ _texts = 0  # texts (pieces) decoded in them
 
 def hide_loading_bars() -> None:
     """Loading a model prints no progress bars (transformers' "Loading weights", the hub's
-    downloads) in this process: what ``newsbridge batch --no-progress`` asks for."""
-    from transformers.utils import logging as transformers_logging
+    downloads) in this process: what ``newsbridge batch --no-progress`` asks for. transformers is
+    not imported for it (the CTranslate2 backend never needs it): it reads the hub's switch when it
+    is imported, and is told directly only when it is loaded already."""
+    from huggingface_hub.utils import disable_progress_bars
 
-    transformers_logging.disable_progress_bar()  # the hub's bars too
+    disable_progress_bars()
+    if "transformers.utils.logging" in sys.modules:
+        sys.modules["transformers.utils.logging"].disable_progress_bar()
 
 
 def model_work() -> tuple[int, int]:

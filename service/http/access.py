@@ -22,6 +22,7 @@ from typing import Literal
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import HTTPConnection
 
+from service.jobs.job_engine import QuotaExhausted
 from service.settings import Settings
 from service.storage.key_store import KeyStore, hash_key
 
@@ -260,6 +261,9 @@ class Access:
             return Charge(principal, period, 0, None)
         return Charge(principal, period, chars, self.store)
 
+    def job_payer(self) -> JobPayer:
+        return JobPayer(self)
+
     def usage(self, principal: Principal) -> tuple[int, int]:
         """(characters used this month, the monthly limit) of a principal."""
         period, _ = month(self.clock())
@@ -267,6 +271,28 @@ class Access:
             self.tally.flush()
         used = self.store.usage(principal.subject, period)[0] if self.store is not None else 0
         return used, principal.chars_per_month or UNLIMITED
+
+
+class JobPayer:
+    """Charges a job's chunks to the key that posted it (``service.jobs.job_engine.Payer``)."""
+
+    def __init__(self, access: Access) -> None:
+        self.access = access
+
+    def charge(self, owner: str, chars: int) -> Callable[[int], None]:
+        principal = self.access.principal_of(owner)
+        if principal is None:
+            raise QuotaExhausted(f"the API key that posted the job ({owner}) is no longer valid")
+        try:
+            charge = self.access.charge_work(principal, chars)
+        except AccessDenied as exc:
+            raise QuotaExhausted(exc.message) from None
+
+        def refund(failed: int) -> None:
+            charge.chars = min(failed, charge.chars)
+            charge.refund()
+
+        return refund
 
 
 def build_access(settings: Settings) -> Access:

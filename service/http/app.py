@@ -129,7 +129,8 @@ def _start(state: AppState, build: Callable[[Settings], Engines]) -> Running:
     warm_up = start_warm_up(engines, settings.work_nice) if settings.preload else None
     running = Running(settings, metrics, engines, work, lifecycle, access, warm_up=warm_up)
     try:
-        running.jobs = open_jobs(settings, engines, access=access, admission=admission, ready=warm_up)
+        running.jobs = open_jobs(settings, engines, payer=access.job_payer(), admission=admission, ready=warm_up,
+                                 thread_init=lambda: lower_priority(settings.work_nice))
     except DatabaseUnavailable as exc:
         log.error("jobs unavailable", extra={"error": str(exc)})
         running.jobs_error = str(exc)

@@ -2,8 +2,8 @@
 
 Each chunk of a job (``NEWSBRIDGE_JOB_BATCH_RECORDS`` records), before it runs:
 
-- its characters are **charged to the key that posted the job** (its monthly quota, atomically:
-  ``service.http.access.Access.charge_work``); a chunk the quota cannot hold stops the job
+- its characters are **charged to the key that posted the job** (its monthly quota, atomically,
+  through a ``Payer``: the HTTP layer's access policy); a chunk the quota cannot hold stops the job
   (``QuotaExhausted``): what it finished before stays in its results;
 - it is **admitted into the server's work budget** (``service.http.admission.Admission``) as a
   request is, but only within ``NEWSBRIDGE_JOB_QUEUE_SHARE`` of it: it waits while requests need
@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from service.batch.chunks import EngineStats, Outcome, process_chunk
 from service.batch.records import Record
@@ -34,47 +34,48 @@ from translators.cancellation import CancelToken, bind
 
 if TYPE_CHECKING:
     from service.engines import Engines
-    from service.http.access import Access, Charge, Principal
-    from service.http.admission import Admission
 
 log = logging.getLogger(__name__)
 
 _CONVERTING = "model_converting"
+Refund = Callable[[int], None]  # gives back characters charged for records that failed
 
 
 class QuotaExhausted(Exception):
     """The job's key cannot pay for its next chunk: the job stops, its finished records kept."""
 
 
+class Payer(Protocol):
+    """Charges a job's characters to its owner (the HTTP layer's access policy implements it)."""
+
+    def charge(self, owner: str, chars: int) -> Refund | None:
+        """Charge ``chars`` to ``owner``'s quota; raises ``QuotaExhausted`` when it cannot pay."""
+        ...
+
+
+class WorkBudget(Protocol):
+    """The server's budget of admitted work (``service.http.admission.Admission``)."""
+
+    def admit_background(self, chars: int, ticket: CancelToken, share: float, wait_s: float) -> bool: ...
+
+    def release(self, chars: int, ticket: CancelToken, seconds: float) -> None: ...
+
+
 @dataclass
 class JobBudget:
     """Where a job's chunks are charged and admitted; ``stopping`` says why to stop waiting (or None)."""
 
-    access: Access | None
-    admission: Admission | None
+    payer: Payer | None
+    admission: WorkBudget | None
     owner: str | None  # the principal's subject (``key:NAME`` / ``env:...``); None: nobody is charged
     share: float
     stopping: Callable[[], str | None]
     poll_s: float = 0.25
 
-    def principal(self) -> Principal | None:
-        if self.access is None or self.owner is None:
+    def charge(self, chars: int) -> Refund | None:
+        if self.payer is None or self.owner is None:
             return None
-        principal = self.access.principal_of(self.owner)
-        if principal is None:
-            raise QuotaExhausted(f"the API key that posted the job ({self.owner}) is no longer valid")
-        return principal
-
-    def charge(self, chars: int) -> Charge | None:
-        from service.http.access import AccessDenied
-
-        principal = self.principal()
-        if principal is None or self.access is None:
-            return None
-        try:
-            return self.access.charge_work(principal, chars)
-        except AccessDenied as exc:
-            raise QuotaExhausted(exc.message) from None
+        return self.payer.charge(self.owner, chars)
 
     def admit(self, chars: int, ticket: CancelToken) -> None:
         """Wait for room in the server's work budget (raises ``Cancelled`` when the job must stop)."""
@@ -115,14 +116,13 @@ class JobEngine:
     def map_chunks(self, chunks: Iterable[list[Record]]) -> Iterator[list[Outcome]]:
         for chunk in chunks:
             chars = sum(len(r.text or "") for r in chunk if r.error is None)
-            charge = self.budget.charge(chars)  # QuotaExhausted: nothing of this chunk runs
+            refund = self.budget.charge(chars)  # QuotaExhausted: nothing of this chunk runs
             outcomes = self._run(chunk, chars)
-            if charge is not None:
+            if refund is not None:
                 failed = sum(len(r.text or "") for r, o in zip(chunk, outcomes, strict=True)
                              if r.error is None and o.error)
                 if failed:
-                    charge.chars = failed
-                    charge.refund()
+                    refund(failed)
             self.stats.nodes["server"] += 1
             yield outcomes
 

@@ -15,52 +15,54 @@ import logging
 import shutil
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from service.batch.records import UsageProblem
 from service.batch.runner import BatchOptions, Cancelled, run_batch
-from service.http.admission import lower_priority
 from service.jobs.callback_guard import CallbackGuard
-from service.jobs.job_engine import JobBudget, JobEngine, QuotaExhausted
+from service.jobs.job_engine import JobBudget, JobEngine, Payer, QuotaExhausted, WorkBudget
 from service.jobs.store import Job, JobStore
 from service.jobs.webhook import deliver, payload
 from service.settings import Settings, default_jobs_dir
 
 if TYPE_CHECKING:
     from service.engines import Engines
-    from service.http.access import Access
-    from service.http.admission import Admission
 
 log = logging.getLogger(__name__)
 
 
-def open_jobs(settings: Settings, engines: Engines, *, access: Access | None = None,
-              admission: Admission | None = None, ready: threading.Event | None = None) -> JobManager:
+def open_jobs(settings: Settings, engines: Engines, *, payer: Payer | None = None,
+              admission: WorkBudget | None = None, ready: threading.Event | None = None,
+              thread_init: Callable[[], None] | None = None) -> JobManager:
     """The started job manager of a server (its schema checked): jobs are charged to their key
-    through ``access`` and admitted into ``admission``, the requests' budget; they start once
-    ``ready`` is set (the models prepared). Raises ``DatabaseUnavailable`` when the database
-    cannot hold jobs (the server runs without them and says why)."""
+    through ``payer`` and admitted into ``admission``, the requests' budget; they start once
+    ``ready`` is set (the models prepared); each job thread first runs ``thread_init`` (the work
+    threads' priority). Raises ``DatabaseUnavailable`` when the database cannot hold jobs (the
+    server runs without them and says why)."""
     from service.storage.db import ensure_schema, get_engine
 
     db = get_engine(settings.database_url)
     ensure_schema(db)
-    manager = JobManager(settings, engines, JobStore(db), access=access, admission=admission, ready=ready)
+    manager = JobManager(settings, engines, JobStore(db), payer=payer, admission=admission, ready=ready,
+                         thread_init=thread_init)
     manager.start()
     return manager
 
 
 class JobManager:
-    def __init__(self, settings: Settings, engines: Engines, store: JobStore, *, access: Access | None = None,
-                 admission: Admission | None = None, ready: threading.Event | None = None) -> None:
+    def __init__(self, settings: Settings, engines: Engines, store: JobStore, *, payer: Payer | None = None,
+                 admission: WorkBudget | None = None, ready: threading.Event | None = None,
+                 thread_init: Callable[[], None] | None = None) -> None:
         self.settings = settings
         self.engines = engines
         self.store = store
-        self.access = access
+        self.payer = payer
         self.admission = admission
         self.ready = ready
+        self.thread_init = thread_init
         self.root = Path(settings.jobs_dir or default_jobs_dir(settings.database_url))
         self.guard = CallbackGuard(settings.webhook_allow)  # where callbacks may go
         self._stop = threading.Event()
@@ -108,7 +110,8 @@ class JobManager:
         self._wake.set()
 
     def _loop(self) -> None:
-        lower_priority(self.settings.work_nice)  # below the event loop, as the request work threads
+        if self.thread_init is not None:
+            self.thread_init()  # e.g. below the event loop's priority, as the request work threads
         while self.ready is not None and not self.ready.wait(0.5):  # the models are being prepared
             if self._stop.is_set():
                 return
@@ -172,7 +175,7 @@ class JobManager:
                 why["stop"] = "cancelled"
             return why["stop"] or None
 
-        budget = JobBudget(self.access, self.admission, job.api_key, self.settings.job_queue_share, stopping)
+        budget = JobBudget(self.payer, self.admission, job.api_key, self.settings.job_queue_share, stopping)
         engine = JobEngine(self.engines, opts["target_lang"], opts["summarize"], budget, job.id)
         log.info("job started", extra={"job": job.id, "done": job.done, "total": job.total})
         beat = threading.Event()
