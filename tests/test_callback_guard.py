@@ -210,5 +210,6 @@ def test_the_allowlist_setting_is_checked_at_start() -> None:
 def test_client_is_only_told_delivered_or_failed(tmp_path: Path, model_dir: Path) -> None:
     with make_client(tmp_path, model_dir, webhook_secret=SECRET, job_workers=0) as client:
         job_id = client.post("/v1/jobs", content=b'{"id": "1", "text": "Granica"}\n', headers=NDJSON).json()["id"]
-        client.app.state.newsbridge.running.jobs.store.set_webhook(job_id, "failed: ConnectError: [Errno 111] Connection refused")
+        store = client.app.state.newsbridge.running.jobs.store
+        store.set_webhook(job_id, "failed: ConnectError: [Errno 111] Connection refused")  # as older versions wrote
         assert client.get(f"/v1/jobs/{job_id}").json()["webhook"] == "failed"  # an old row's detail stays inside
