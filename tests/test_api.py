@@ -276,8 +276,9 @@ def test_detect_languages_health(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
     assert ready["status"] == "ok" and ready["cache"] == "ok"
-    # what serves: the detector, the backend and its compute type, each pair's model (the tiny ones' folders)
-    assert (ready["detector"], ready["backend"], ready["compute_type"]) == ("ensemble", "ctranslate2", "int8")  # the defaults
+    # what serves: the detector, the backend and its compute type (the defaults), each pair's model (the tiny
+    # ones' folders)
+    assert (ready["detector"], ready["backend"], ready["compute_type"]) == ("ensemble", "ctranslate2", "int8")
     assert ready["models"]["pl-en"].endswith("/pl-en") and set(ready["models"]) >= {"pl-en", "lt-en"}
     assert "newsbridge_requests_total" in client.get("/metrics").text
 

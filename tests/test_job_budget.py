@@ -117,7 +117,7 @@ def test_a_chunk_waits_for_a_model_being_converted_instead_of_failing(monkeypatc
     calls: list[int] = []
     converting = json.dumps({"id": "r0", "line": 1, "error": {"type": "model_converting", "detail": "later"}})
 
-    def fake_process(engines, chunk, target, summarize):  # type: ignore[no-untyped-def]
+    def fake_process(engines, chunk, target, summarize, quality="best"):  # type: ignore[no-untyped-def]
         calls.append(len(chunk))
         if len(calls) == 1:
             return [Outcome(converting, error=True)]

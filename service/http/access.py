@@ -246,7 +246,7 @@ class Access:
         """Charge ``chars`` of background work (a job's chunk, as it is processed) to the principal's
         month: atomically against the quota (``AccessDenied("quota")`` when it would pass it), not
         counted as a request, no rate limit. A failing usage database leaves it uncounted."""
-        period, until_next_month = month()
+        period, until_next_month = month(self.clock())
         if self.store is None:
             return Charge(principal, period, 0, None)
         try:

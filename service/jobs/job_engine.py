@@ -104,10 +104,11 @@ class JobEngine:
     """``ChunkEngine`` of one HTTP job: the server's engines, each chunk under the job's budget."""
 
     def __init__(self, engines: Engines, target_lang: str, summarize: bool, budget: JobBudget, job_id: str, *,
-                 sleep: Callable[[float], bool] | None = None) -> None:
+                 quality: str = "best", sleep: Callable[[float], bool] | None = None) -> None:
         self.engines = engines
         self.target_lang = target_lang
         self.summarize = summarize
+        self.quality = quality  # the model tier: best or fast
         self.budget = budget
         self.job_id = job_id
         self.stats = EngineStats()
@@ -133,7 +134,7 @@ class JobEngine:
             started = time.monotonic()
             try:
                 with bind(ticket):
-                    outcomes = process_chunk(self.engines, chunk, self.target_lang, self.summarize)
+                    outcomes = process_chunk(self.engines, chunk, self.target_lang, self.summarize, self.quality)
             finally:
                 self.budget.release(chars, ticket, time.monotonic() - started)
             if not any(_error_type(o) == _CONVERTING for o in outcomes):

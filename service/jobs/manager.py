@@ -176,7 +176,8 @@ class JobManager:
             return why["stop"] or None
 
         budget = JobBudget(self.payer, self.admission, job.api_key, self.settings.job_queue_share, stopping)
-        engine = JobEngine(self.engines, opts["target_lang"], opts["summarize"], budget, job.id)
+        engine = JobEngine(self.engines, opts["target_lang"], opts["summarize"], budget, job.id,
+                           quality=options.quality)
         log.info("job started", extra={"job": job.id, "done": job.done, "total": job.total})
         beat = threading.Event()
         threading.Thread(target=self._heartbeat, args=(job.id, beat), daemon=True).start()
