@@ -9,10 +9,37 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ClientClosed", "DeadlineExceeded", "EmptyText", "Forbidden", "HtmlTooDeep", "InvalidMarkup",
-           "InvalidRequest", "InvalidText", "InvalidTmx", "MemoryConflict", "MemoryEntryNotFound", "MemoryUnavailable",
-           "NewsbridgeError", "Overloaded", "RequestTooLarge", "ServiceNotReady", "ShuttingDown", "TextTooLarge",
-           "TooManyTexts", "UnsupportedLanguage", "check_text"]
+__all__ = [
+    "ClientClosed",
+    "DeadlineExceeded",
+    "EmptyText",
+    "Forbidden",
+    "GlossariesUnavailable",
+    "GlossaryForbidden",
+    "GlossaryNotFound",
+    "GlossaryPairMismatch",
+    "GlossaryPairUnsupported",
+    "GlossaryTooLarge",
+    "HtmlTooDeep",
+    "InvalidGlossary",
+    "InvalidMarkup",
+    "InvalidRequest",
+    "InvalidText",
+    "InvalidTmx",
+    "MemoryConflict",
+    "MemoryEntryNotFound",
+    "MemoryUnavailable",
+    "NewsbridgeError",
+    "Overloaded",
+    "RequestTooLarge",
+    "ServiceNotReady",
+    "ShuttingDown",
+    "TextTooLarge",
+    "TooManyGlossaries",
+    "TooManyTexts",
+    "UnsupportedLanguage",
+    "check_text",
+]
 
 
 class NewsbridgeError(Exception):
@@ -119,6 +146,49 @@ class InvalidTmx(NewsbridgeError):
     """A TMX file that is not XML, not TMX, or holds no usable segment."""
 
     type = "invalid_tmx"
+
+
+# -- glossaries (service/storage/glossary_store.py, service/glossary_formats.py) ----------------
+
+
+class GlossaryNotFound(NewsbridgeError):
+    """No glossary with that id that the caller may see (another key's is not shown either)."""
+
+    type = "glossary_not_found"
+
+
+class InvalidGlossary(NewsbridgeError):
+    """Entries that cannot be stored: empty or duplicate terms, markup, line breaks, a bad file."""
+
+    type = "invalid_glossary"
+
+
+class GlossaryTooLarge(NewsbridgeError):
+    type = "glossary_too_large"
+
+
+class GlossaryPairUnsupported(NewsbridgeError):
+    type = "unsupported_glossary_pair"
+
+
+class GlossaryPairMismatch(NewsbridgeError):
+    """The request's language pair is not one the glossary has entries for."""
+
+    type = "glossary_pair_mismatch"
+
+
+class GlossaryForbidden(NewsbridgeError):
+    """A global glossary changed through the API (they are managed on the server's CLI)."""
+
+    type = "glossary_forbidden"
+
+
+class TooManyGlossaries(NewsbridgeError):
+    type = "too_many_glossaries"
+
+
+class GlossariesUnavailable(NewsbridgeError):
+    type = "glossaries_unavailable"
 
 
 def check_text(text: str, *, index: int | None = None) -> None:

@@ -41,6 +41,18 @@ class SuggestionModel(BaseModel):
     when: datetime
 
 
+class TermModel(BaseModel):
+    source: SpanOut = Field(description="The term as it stands in the source (maybe inflected), into `source_text`.")
+    target: SpanOut = Field(description="What the glossary made of it, into `translation_text`.")
+    term: str = Field(description="The glossary entry's source term.")
+    translation: str = Field(description="The glossary entry's target term.")
+    match: Literal["exact", "lemma"] = Field(description="`exact`: as written in the glossary; `lemma`: an "
+                                                         "inflected form of it.")
+    keep: bool = Field(description="A do-not-translate entry (its target is its source).")
+    placed: Literal["model", "guessed"] = Field(description="`guessed`: the model dropped the term and it was put "
+                                                            "back at a guessed place (see `flags`).")
+
+
 class SentenceModel(BaseModel):
     source: SpanOut = Field(description="Into `source_text`.")
     target: SpanOut = Field(description="Into `translation_text`.")
@@ -56,7 +68,12 @@ class SentenceModel(BaseModel):
     flags: list[str] = Field(default_factory=list,
                              description="Stable codes of what the warnings say, e.g. `markup_placement_uncertain` "
                                          "(an inline element of this sentence that the word alignment could not "
-                                         "place was placed by its neighbours; its warning names it).")
+                                         "place was placed by its neighbours; its warning names it), "
+                                         "`glossary_term_missing` (the model dropped a glossary term: it was put back "
+                                         "at a guessed place), `glossary_case_uncertain` (into Polish or Lithuanian, a "
+                                         "glossary term put in as the glossary writes it may need another case), "
+                                         "`memory_not_applied` (a translation memory entry was not used; its warning "
+                                         "says why).")
     origin: Literal["memory", "cache", "model"] | None = Field(
         default=None, description="Where the translation came from: the translation memory (every part of the "
                                   "sentence), the cache, or the model; null when the sentence was kept as is.")
@@ -65,6 +82,7 @@ class SentenceModel(BaseModel):
     suggestions: list[SuggestionModel] = Field(
         default_factory=list, description="Close translation memory entries (fuzzy matches, best first) offered "
                                           "beside the model's translation; only when `memory_suggestions` is on.")
+    terms: list[TermModel] = Field(default_factory=list, description="Glossary terms applied in this sentence.")
 
 
 class QuoteModel(BaseModel):
@@ -227,3 +245,38 @@ class MemoryAccessModel(BaseModel):
     name: str | None = Field(description="The key's name as memory entries record it (null: the API is open).")
     role: Literal["translator", "editor"]
     may_approve: bool = Field(description="Whether this key may store approved entries and approve suggestions.")
+
+
+class GlossaryDictionaryModel(BaseModel):
+    source_lang: Lang
+    target_lang: Lang
+    entry_count: int
+    content_hash: str = Field(description="Translations made with these entries are cached under it.")
+
+
+class GlossaryModel(BaseModel):
+    id: str
+    name: str
+    owner: str | None = Field(description="The API key that made it (`key:<name>`), or null: a global glossary.")
+    source_lang: Lang | None = Field(description="Of its only dictionary (null for a multilingual glossary).")
+    target_lang: Lang | None
+    entry_count: int
+    content_hash: str | None = Field(description="Of its only dictionary (null for a multilingual glossary).")
+    created_at: str
+    dictionaries: list[GlossaryDictionaryModel]
+
+
+class GlossaryListResponse(BaseModel):
+    glossaries: list[GlossaryModel]
+
+
+class GlossaryEntryModel(BaseModel):
+    source: str
+    target: str
+
+
+class GlossaryEntriesModel(BaseModel):
+    source_lang: Lang
+    target_lang: Lang
+    content_hash: str
+    entries: list[GlossaryEntryModel]

@@ -148,6 +148,13 @@ class Settings(BaseSettings):
         "Accept LibreTranslate's POST /suggest (stored as `suggested` memory entries)."))
     api_keys_role: Literal["translator", "editor"] = Field(default="editor", description=(
         "Role of the NEWSBRIDGE_API_KEYS keys: `editor` may approve memory entries, `translator` only suggest."))
+    # -- glossaries (docs/integration.md#glossaries) ----------------------------------------------
+    glossary_max_entries: int = Field(default=10_000, gt=0, description="Most entries in one glossary dictionary "
+                                      "(one language pair); more is refused with 413.")
+    glossary_max_term_chars: int = Field(default=1024, gt=0, description="Longest glossary term, in characters "
+                                         "(longer is refused with 400).")
+    glossary_max_per_owner: int = Field(default=1000, gt=0, description="Most glossaries one API key (or, with the "
+                                        "API open, everyone together) may hold; more is refused with 409.")
 
     log_level: str = "INFO"
     log_json: bool = False

@@ -34,6 +34,7 @@ from service.responses import (
     SummaryModel,
     SummaryQuote,
     SummarySentence,
+    TermModel,
     TranslationModel,
 )
 from translators.base import Span, TranslatorError
@@ -75,7 +76,10 @@ def to_model(r: DocumentResult, offsets: str) -> TranslationModel:
                                  confidence=s.confidence, translated=s.translated, split=s.pieces > 1,
                                  cached=s.cached, capped=s.capped, warnings=s.warnings, flags=s.flags,
                                  origin=s.origin, memory=_memory_ref(s.memory),
-                                 suggestions=[_suggestion(x) for x in s.suggestions])
+                                 suggestions=[_suggestion(x) for x in s.suggestions],
+                                 terms=[TermModel(source=conv.span(t.source, src), target=conv.span(t.target, tgt),
+                                                  term=t.term, translation=t.translation, match=t.match, keep=t.keep,
+                                                  placed=t.placed) for t in s.terms])
                    for s in r.sentences],
         quotes=[QuoteModel(kind=q.kind, lang=q.lang, source=conv.span(q.source, src), outer=conv.span(q.outer, src),
                            target=conv.span(q.target, tgt) if q.target else None, sentences=q.sentences,

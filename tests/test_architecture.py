@@ -25,7 +25,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("engines from settings", ("service.engines",)),
     ("pipeline", ("service.pipeline",)),
     ("SQL", ("service.storage",)),
-    ("foundation", ("service.settings", "service.errors", "service.logs", "service.metrics", "service.memory")),
+    ("foundation", ("service.settings", "service.errors", "service.logs", "service.metrics", "service.memory",
+                    "service.glossary_formats")),
 )
 
 

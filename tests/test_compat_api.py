@@ -125,7 +125,10 @@ def test_deepl_form_with_repeated_text(compat: TestClient) -> None:
     ({"text": ["Nikt."], "target_lang": "EN", "source_lang": "FR"}, 400, "'source_lang' not supported"),
     ({"target_lang": "EN"}, 400, "'text' not specified"),
     ({"text": ["Nikt."], "target_lang": "PL", "formality": "more"}, 400, "formality"),
-    ({"text": ["Nikt."], "target_lang": "PL", "glossary_id": "g-1"}, 400, "Glossaries"),
+    ({"text": ["Nikt."], "target_lang": "EN-GB", "glossary_id": "g-1"}, 400, "requires the source_lang"),
+    ({"text": ["Nikt."], "target_lang": "EN-GB", "source_lang": "PL", "glossary_id": "g-1"}, 400, "'glossary_id'"),
+    ({"text": ["Nikt."], "target_lang": "EN-GB", "source_lang": "PL",
+      "glossary_id": "96ab91fd-e715-41a1-adeb-5d701f84a483"}, 404, "Glossary not found"),
     ({"text": ["x" * 200_001], "target_lang": "EN-GB"}, 413, "Too Large"),
 ])
 def test_deepl_errors(compat: TestClient, body: dict, status: int, words: str) -> None:

@@ -236,3 +236,25 @@ def test_wrong_key_shows_the_401_message(browser, server: str) -> None:
     run(pg, "translate", "Premier zwołał posiedzenie rządu.")
     assert pg.is_hidden("#problem") and pg.locator("#target .sent").count() == 1
     context.close()
+
+
+def test_glossary_picker_and_term_highlight(page, server: str) -> None:
+    import httpx
+
+    made = httpx.post(server + "/v1/glossaries", headers={"X-API-Key": KEY}, json={
+        "name": "desk", "source_lang": "pl", "target_lang": "en",
+        "entries": [{"source": "Straż Graniczna", "target": "Border Guard"},
+                    {"source": "Białowieża", "target": "Białowieża"}]})
+    assert made.status_code == 201, made.text
+    page.reload()
+    page.locator(f"#glossary option[value='{made.json()['id']}']").wait_for(state="attached")
+    page.select_option("#glossary", made.json()["id"])
+    page.select_option("#source_lang", "pl")
+    run(page, "translate", "Funkcjonariusze Straży Granicznej zatrzymali 23 osoby koło Białowieży.")
+    assert page.is_hidden("#problem"), page.text_content("#problem")
+    source = page.locator("#source mark.term").all_text_contents()
+    target = page.locator("#target mark.term").all_text_contents()
+    assert source == ["Straży Granicznej", "Białowieży"] and target == ["Border Guard", "Białowieża"]
+    title = page.locator("#target mark.term").first.get_attribute("title")
+    assert "Straż Graniczna → Border Guard" in title and "inflected" in title
+    shot(page, "5-glossary-terms")

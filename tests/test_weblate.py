@@ -40,12 +40,6 @@ pytestmark = [
 ]
 
 # What other parts of issue 24 provide; strict: the marker must go when the part lands on main.
-NEEDS_GLOSSARY_PAIRS = pytest.mark.xfail(
-    strict=True, reason="DeepL's translate first asks GET /v2/glossary-language-pairs (the glossary helper's part "
-                        "of issue 24), not on main yet: Weblate raises MachineTranslationError")
-NEEDS_GLOSSARY_API = pytest.mark.xfail(
-    strict=True, reason="DeepL's glossary API (glossary-language-pairs, /v2/glossaries, glossary_id) is the glossary "
-                        "helper's part of issue 24, not on main yet")
 
 
 def _wait_ready(base: str) -> None:
@@ -147,7 +141,6 @@ def test_libretranslate_translates_and_batches(report: dict[str, Any]) -> None:
     assert len(done) == 12
 
 
-@NEEDS_GLOSSARY_PAIRS
 def test_deepl_translates_and_batches(report: dict[str, Any]) -> None:
     done = _translations(report, "deepl")
     pairs = {(e["source"], e["target"]) for e in _entries(report, "translate", "deepl")}
@@ -175,7 +168,6 @@ def test_libretranslate_keeps_each_placeholder_once(report: dict[str, Any]) -> N
     _placeholders_exactly_once(report, "libretranslate")
 
 
-@NEEDS_GLOSSARY_PAIRS
 def test_deepl_keeps_each_placeholder_once(report: dict[str, Any]) -> None:
     """Weblate sends them as <x id="6"></x> (tag_handling xml, ignore_tags x); each comes back once."""
     sent = [e["sent"] for e in _entries(report, "translate", "deepl") if e["flags"]]
@@ -196,7 +188,6 @@ def test_first_translation_answers_within_weblates_timeout(report: dict[str, Any
 # ----------------------------------------------------------------------------- the project's glossary
 
 
-@NEEDS_GLOSSARY_API
 def test_deepl_uploads_and_applies_the_project_glossary(report: dict[str, Any]) -> None:
     """Weblate uploads the project's glossary (TSV) through DeepL's glossary API and names it in
     the translation; the term comes out as the glossary says."""

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -28,10 +30,27 @@ def normalize_segment(text: str) -> str:
     return _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
-def cache_key(text: str, source: str, target: str, identity: ModelIdentity) -> str:
-    """Hash of (normalized segment, source, target, model identity incl. decoding options)."""
-    payload = "\x1f".join((normalize_segment(text), source, target, identity.key()))
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+def cache_key(text: str, source: str, target: str, identity: ModelIdentity, scope: str = "") -> str:
+    """Hash of (normalized segment, source, target, model identity incl. decoding options) and,
+    for a segment translated with a glossary, the glossary's content hash (``scope``)."""
+    parts = (normalize_segment(text), source, target, identity.key()) + ((f"glossary:{scope}",) if scope else ())
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+_SCOPE: ContextVar[str] = ContextVar("newsbridge_cache_scope", default="")
+
+
+@contextmanager
+def cache_scope(scope: str) -> Iterator[None]:
+    """Translations made inside are cached under ``scope`` too (a glossary's content hash: the
+    pipeline translates the segments a glossary touched inside the scope of its content). A
+    context variable rather than a ``translate_batch`` argument: only the cache reads it, and it
+    runs in the caller's thread (the layers below it, e.g. coalescing, never see it)."""
+    token = _SCOPE.set(scope)
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +133,8 @@ class CachedTranslator:
         if not texts:
             return []
         identity = self.inner.identity(source, target)
-        keys = [cache_key(t, source, target, identity) for t in texts]
+        scope = _SCOPE.get()
+        keys = [cache_key(t, source, target, identity, scope) for t in texts]
         readable = True
         try:
             found = self.store.get_many(list(dict.fromkeys(keys)))

@@ -30,6 +30,8 @@ export interface TextOptions extends RequestOptions {
   targetLang?: 'pl' | 'lt' | 'en';
   format?: 'text' | 'html';
   offsets?: 'utf16' | 'codepoint';
+  /** Id of a glossary (`/v1/glossaries`) whose terms are enforced; sentences list them in `terms`. */
+  glossary?: string;
 }
 
 export interface SummaryOptions extends TextOptions { maxSentences?: number; ratio?: number; }

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from service.batch.records import BrokenInput, Record
 from service.pipeline.results import Document, DocumentResult
 from service.views import batch_record, error_record, expected, problem_of
+from translators.text.terms import Glossary
 
 if TYPE_CHECKING:
     from service.engines import Engines
@@ -78,9 +79,14 @@ def process_chunk(engines: Engines, records: Sequence[Record], target_lang: str,
     """Translate a chunk of records through one ``translate_documents`` call (``quality``: the
     model tier, best or fast); one outcome per record, in order. Nothing here raises for a single
     bad record."""
+    glossaries = _glossaries(engines, records)
+    for r in records:
+        if r.error is None and isinstance(glossaries.get(_glossary_key(r)), Exception):
+            problem = problem_of(glossaries[_glossary_key(r)], reveal=True)
+            r.error = (problem.type, problem.detail)
     todo = [r for r in records if r.error is None]
-    docs = [Document(r.text or "", r.source_lang, target_lang, r.format, quality=quality)  # type: ignore[arg-type]
-            for r in todo]
+    docs = [Document(r.text or "", r.source_lang, target_lang, r.format, quality=quality,  # type: ignore[arg-type]
+                     glossary=glossaries.get(_glossary_key(r))) for r in todo]  # type: ignore[arg-type]
     results = dict(zip(map(id, todo), _translate(engines, docs), strict=True)) if docs else {}
     outcomes: list[Outcome] = []
     for rec in records:
@@ -101,6 +107,27 @@ def process_chunk(engines: Engines, records: Sequence[Record], target_lang: str,
             log.error("record %s failed", rec.id, exc_info=result)
         outcomes.append(_error_outcome(rec, problem.type, problem.detail))
     return outcomes
+
+
+def _glossary_key(rec: Record) -> tuple[str, str | None] | None:
+    return (rec.glossary, rec.glossary_viewer) if rec.glossary else None
+
+
+def _glossaries(engines: Engines, records: Sequence[Record]) -> dict[Any, Glossary | Exception]:
+    """The glossaries the chunk's records name, resolved once each (an unknown id: its error)."""
+    wanted = {_glossary_key(r) for r in records if r.error is None and r.glossary}
+    if not wanted:
+        return {}
+    from service.storage.glossary_store import Viewer, glossary_store_for
+
+    out: dict[Any, Glossary | Exception] = {}
+    for key in wanted:
+        assert key is not None
+        try:
+            out[key] = glossary_store_for(engines.settings).resolve(key[0], Viewer(key[1]))
+        except Exception as exc:  # reported on each record that names it
+            out[key] = exc
+    return out
 
 
 # ----------------------------------------------------------------------------- engines

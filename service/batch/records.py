@@ -53,6 +53,8 @@ class Record:
     format: str = "text"
     error: tuple[str, str] | None = None
     warnings: list[str] = field(default_factory=list)
+    glossary: str | None = None  # a glossary id: the record's own `glossary`, else the run's --glossary
+    glossary_viewer: str | None = None  # whose glossaries it may use (a job's API key); None: any
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,7 +63,8 @@ class Record:
     def from_dict(cls, d: dict[str, Any]) -> Record:
         err = d.get("error")
         return cls(d["line"], d["id"], d.get("text"), d.get("source_lang", "auto"), d.get("format", "text"),
-                   tuple(err) if err else None, list(d.get("warnings") or []))  # type: ignore[arg-type]
+                   tuple(err) if err else None, list(d.get("warnings") or []),  # type: ignore[arg-type]
+                   d.get("glossary"), d.get("glossary_viewer"))
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,9 @@ class ReaderOptions:
     source_lang: str = "auto"
     format: str | None = None  # None: the record's own, by file suffix in a folder, else text
     input_format: Literal["auto", "jsonl", "csv"] = "auto"
+    glossary_column: str = "glossary"
+    glossary: str | None = None  # for records without their own
+    glossary_viewer: str | None = None
 
 
 # ----------------------------------------------------------------------------- records
@@ -113,6 +119,12 @@ def make_record(fields: dict[str, Any], line: int, opts: ReaderOptions) -> Recor
         rec.error = ("invalid_record", f"line {line}: format {fmt!r} is neither text nor html")
         return rec
     rec.format = fmt
+    glossary = fields.get(opts.glossary_column)
+    if glossary not in (None, "") and not isinstance(glossary, str):
+        rec.error = ("invalid_record", f"line {line}: `{opts.glossary_column}` is not a glossary id (a string)")
+        return rec
+    rec.glossary = glossary.strip() if isinstance(glossary, str) and glossary.strip() else opts.glossary
+    rec.glossary_viewer = opts.glossary_viewer
     return rec
 
 
@@ -312,7 +324,8 @@ class Source:
     def _folder_records(self) -> Iterator[Record]:
         for n, (rel, p) in enumerate(self._folder_files(), start=1):
             fmt = self.opts.format or FOLDER_SUFFIXES[p.suffix.lower()]
-            rec = Record(n, rel, source_lang=self.opts.source_lang, format=fmt)
+            rec = Record(n, rel, source_lang=self.opts.source_lang, format=fmt, glossary=self.opts.glossary,
+                         glossary_viewer=self.opts.glossary_viewer)
             try:
                 rec.text = p.read_bytes().decode("utf-8-sig")
             except UnicodeDecodeError as exc:

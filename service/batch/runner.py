@@ -55,18 +55,22 @@ class BatchOptions:
     log_every: float = 10.0
     cpus_per_worker: int = 1  # Ray: CPUs (and threads) per actor
     in_flight: int = 2  # Ray: chunks outstanding per actor
+    glossary: str | None = None  # glossary id for records without their own `glossary`
+    glossary_viewer: str | None = None  # a job's API key subject: the glossaries it may use (None: any)
 
     def reader(self) -> ReaderOptions:
         return ReaderOptions(id_column=self.id_column, text_column=self.text_column,
                              lang_column=self.lang_column, source_lang=self.source_lang, format=self.format,
-                             input_format=self.input_format)
+                             input_format=self.input_format, glossary=self.glossary,
+                             glossary_viewer=self.glossary_viewer)
 
     def output_args(self) -> dict[str, Any]:
         """The arguments the output depends on (a resume must repeat them); engine, workers and
         chunk size are free to change."""
         args = {"source_lang": self.source_lang, "target_lang": self.target_lang, "summarize": self.summarize,
                 "id_column": self.id_column, "text_column": self.text_column, "lang_column": self.lang_column,
-                "format": self.format, "input_format": self.input_format}
+                "format": self.format, "input_format": self.input_format,
+                **({"glossary": self.glossary} if self.glossary else {})}
         if self.quality != "best":  # an output started before tiers existed resumes as it was
             args["quality"] = self.quality
         return args

@@ -38,6 +38,8 @@ def batch_command(
     no_progress: Annotated[bool, Opt("--no-progress", help="No progress bar or lines")] = False,
     cpus_per_worker: Annotated[int, Opt("--cpus-per-worker", help="Ray: CPUs per actor; its model threads")] = 1,
     in_flight: Annotated[int, Opt("--in-flight", help="Ray: chunks outstanding per actor (memory bound)")] = 2,
+    glossary: Annotated[str | None, Opt("--glossary", help="Glossary id for records without their own "
+                                        "`glossary` field (see `newsbridge glossary list`)")] = None,
 ) -> None:
     """Translate an archive into JSONL: one line per input record, in input order.
 
@@ -55,7 +57,7 @@ def batch_command(
                            text_column=text_column, lang_column=lang_column, format=fmt,
                            input_format=input_format, batch_records=batch_records, restart=restart,  # type: ignore[arg-type]
                            progress="none" if no_progress else "auto", log_every=log_every,
-                           cpus_per_worker=cpus_per_worker, in_flight=in_flight)
+                           cpus_per_worker=cpus_per_worker, in_flight=in_flight, glossary=glossary)
     try:
         report = run_batch(options, settings=load_settings())
     except UsageProblem as exc:

@@ -1,5 +1,5 @@
 """The ``newsbridge`` command: serve, translate, summarize, detect, batch, models, eval, db, cache, keys,
-memory, bench."""
+memory, glossary, bench."""
 
 from __future__ import annotations
 
@@ -356,6 +356,10 @@ def _mount_optional() -> None:
     from service.cli.translation_memory import memory_app
 
     app.add_typer(memory_app, name="memory", help="Translation memory: TMX import and export, list entries.")
+    from service.cli.glossary import glossary_app
+
+    app.add_typer(glossary_app, name="glossary", help="Glossaries and do-not-translate lists: import, export, "
+                                                      "list, delete.")
     from service.cli.batch import batch_command
 
     app.command("batch")(batch_command)

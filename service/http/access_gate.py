@@ -4,7 +4,9 @@ It reads the request body once (and hands it on unchanged), counts the character
 ``texts``, and asks :class:`service.http.access.Access` to admit the request. Refusals are
 problem details: 401 ``unauthorized`` (no or unknown key), 429 ``rate_limited`` and 429
 ``quota_exceeded``, both with ``Retry-After``. A request that ends in an error gets its
-characters back. The compatibility dialects call ``Access`` themselves, with their own errors.
+characters back. The admitted principal is left in the request's state (``request.state.principal``)
+for the routes that keep things per key (glossaries). The compatibility dialects call ``Access``
+themselves, with their own errors.
 """
 
 from __future__ import annotations
@@ -119,7 +121,7 @@ class NativeAccessMiddleware:
         except AccessDenied as denied:
             await _send_problem(scope, receive, send, denied)
             return None
-        scope.setdefault("state", {})["principal"] = charge.principal  # who: the memory routes check its role
+        scope.setdefault("state", {})["principal"] = charge.principal  # who asks: memory roles, per-key glossaries
         return charge
 
 

@@ -19,9 +19,12 @@ from service.http.access import build_access
 from service.http.access_gate import NativeAccessMiddleware
 from service.http.admission import Admission, WorkRunner, lower_priority
 from service.http.compat_deepl import router as deepl_router
+from service.http.compat_deepl_glossaries import router as deepl_glossaries_router
 from service.http.compat_libretranslate import router as libretranslate_router
 from service.http.deepl_errors import DeepLErrorShape
 from service.http.editor import router as editor_router
+from service.http.glossaries import build_glossaries
+from service.http.glossaries import router as glossaries_router
 from service.http.health import router as health_router
 from service.http.jobs import router as jobs_router
 from service.http.lifecycle import Lifecycle
@@ -97,7 +100,8 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
         lifespan=lifespan,
     )
     app.state.newsbridge = state
-    for r in (router, libretranslate_router, deepl_router, jobs_router, memory_router, health_router, editor_router):
+    for r in (router, libretranslate_router, deepl_router, deepl_glossaries_router, glossaries_router, jobs_router,
+              memory_router, health_router, editor_router):
         app.include_router(r)
     install_handlers(app, state.metrics)
     _add_middleware(app, settings, state.metrics)
@@ -106,7 +110,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
 
 def _start(state: AppState, build: Callable[[Settings], Engines]) -> Running:
     """What start-up builds, in order: the work runner and lifecycle, the engines (warmed up in the
-    background with ``NEWSBRIDGE_PRELOAD``), the access policy, the job manager."""
+    background with ``NEWSBRIDGE_PRELOAD``), the access policy, the glossaries, the job manager."""
     settings, metrics = state.settings, state.metrics
     tune_allocator()  # before the worker threads exist (service/memory.py)
     # Hand the GIL on every 1 ms (default 5): with worker threads running Python, the event
@@ -127,7 +131,8 @@ def _start(state: AppState, build: Callable[[Settings], Engines]) -> Running:
     gc.freeze()
     # NEWSBRIDGE_PRELOAD: in the background; the server answers meanwhile (/readyz: starting)
     warm_up = start_warm_up(engines, settings.work_nice) if settings.preload else None
-    running = Running(settings, metrics, engines, work, lifecycle, access, warm_up=warm_up)
+    running = Running(settings, metrics, engines, work, lifecycle, access, warm_up=warm_up,
+                      glossaries=build_glossaries(settings))
     try:
         running.jobs = open_jobs(settings, engines, payer=access.job_payer(), admission=admission, ready=warm_up,
                                  thread_init=lambda: lower_priority(settings.work_nice))
@@ -158,7 +163,7 @@ def _add_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
                        exempt_prefixes=("/v1/jobs", "/v1/memory/import"))
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
-                           allow_methods=["GET", "POST", "PUT", "DELETE"],
+                           allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                            allow_headers=["Authorization", "Content-Type", "X-API-Key"],
                            expose_headers=["Retry-After", "X-Request-ID"])
     app.add_middleware(RequestContext, metrics=metrics)  # outer: every response has a request id

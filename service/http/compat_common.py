@@ -31,9 +31,11 @@ T = TypeVar("T")
 class DialectError(Exception):
     """An error in a dialect's own shape: ``{key: message}`` with the dialect's status."""
 
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None, *,
+                 detail: str | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.headers = status, message, headers or {}
+        self.detail = detail  # DeepL adds one to some messages ({"message": ..., "detail": ...})
 
 
 async def answer(request: Request, handler: Callable[[Params], Awaitable[Any]], *, key: str,
@@ -44,7 +46,8 @@ async def answer(request: Request, handler: Callable[[Params], Awaitable[Any]], 
     ``"error"`` for LibreTranslate)."""
 
     def reply(err: DialectError) -> JSONResponse:
-        return JSONResponse({key: err.message}, status_code=err.status, headers=err.headers)
+        body = {key: err.message} | ({"detail": err.detail} if err.detail else {})
+        return JSONResponse(body, status_code=err.status, headers=err.headers)
 
     try:
         params = await read_params(request)
@@ -83,6 +86,9 @@ class Params:
 
     def __contains__(self, name: str) -> bool:
         return name in self._values
+
+    def names(self) -> list[str]:
+        return list(self._values)
 
 
 async def read_params(request: Request) -> Params:

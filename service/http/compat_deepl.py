@@ -1,4 +1,5 @@
-"""DeepL API v2 subset: ``POST /v2/translate``, ``GET|POST /v2/languages``, ``GET|POST /v2/usage``.
+"""DeepL API v2 subset: ``POST /v2/translate``, ``GET|POST /v2/languages``, ``GET|POST /v2/usage``
+(glossaries: ``service.http.compat_deepl_glossaries``).
 
 Bodies are JSON or form-encoded (``text=a&text=b``); the key is ``Authorization: DeepL-Auth-Key``
 (or ``auth_key``, as old clients send it). Errors are ``{"message": "..."}`` with DeepL's
@@ -9,12 +10,24 @@ adapter: the texts go through the same pipeline as ``/v1``.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from service.errors import (
+    GlossariesUnavailable,
+    GlossaryForbidden,
+    GlossaryNotFound,
+    GlossaryPairUnsupported,
+    GlossaryTooLarge,
+    InvalidGlossary,
+    InvalidRequest,
+    TooManyGlossaries,
+)
 from service.http.access import AccessDenied, header_credential
 from service.http.clients import client_address
 from service.http.compat_common import (
@@ -30,9 +43,11 @@ from service.http.compat_common import (
     running_of,
     translate,
 )
+from service.http.glossaries import resolve_glossary
 from service.http.limits import check_request
 from service.pipeline.flow import Document, DocumentResult
 from translators.registry import Quality
+from translators.text.terms import Glossary
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v2", tags=["DeepL-compatible"])
@@ -158,11 +173,75 @@ def _check_unsupported(params: Params) -> None:
     if formality not in DEFAULT_FORMALITY:
         raise DeepLError(400, "'formality' is not supported by this server (its languages have no formality "
                               "setting); leave it out or send 'default', 'prefer_more' or 'prefer_less'.")
-    if params.get("glossary_id") or params.getlist("glossary_ids"):
-        raise DeepLError(400, "Glossaries are not supported by this server; leave out 'glossary_id'.")
     tag_handling = str(params.get("tag_handling") or "").strip().lower()
     if tag_handling not in ("", "html", "xml"):
         raise DeepLError(400, "Value for 'tag_handling' not supported.")
+
+
+def glossary_error(exc: BaseException, request: Request) -> DeepLError:
+    """A glossary error in DeepL's words; anything else as the DeepL adapter maps it."""
+    detail = getattr(exc, "detail", None)
+    if isinstance(exc, DeepLError):
+        return exc
+    if isinstance(exc, GlossaryNotFound):
+        return DeepLError(404, "Dictionary not found" if exc.extra.get("pair") else "Glossary not found",
+                          detail=detail)
+    if isinstance(exc, InvalidGlossary):
+        return DeepLError(400, "Invalid glossary entries provided", detail=detail)
+    if isinstance(exc, GlossaryPairUnsupported):
+        return DeepLError(400, "Unsupported glossary source and target language pair", detail=detail)
+    if isinstance(exc, GlossaryTooLarge):
+        return DeepLError(413, "Request Entity Too Large", detail=detail)
+    if isinstance(exc, GlossaryForbidden):
+        return DeepLError(403, "Authorization failure: " + str(detail))
+    if isinstance(exc, TooManyGlossaries):
+        return DeepLError(400, "Too many glossaries", detail=detail)
+    if isinstance(exc, GlossariesUnavailable):
+        return DeepLError(503, "Service unavailable", detail=detail)
+    if isinstance(exc, InvalidRequest):
+        return DeepLError(400, "Bad request", detail=detail)
+    return _from_error(exc, request)
+
+
+def valid_id(glossary_id: str) -> str:
+    try:
+        uuid.UUID(glossary_id)
+    except (ValueError, TypeError, AttributeError):
+        raise DeepLError(400, "Value for 'glossary_id' not supported.") from None
+    return glossary_id
+
+
+def _glossary_id(params: Params, source: str) -> str | None:
+    """The glossary the request names (``glossary_id``, or one ``glossary_ids``)."""
+    ids = [part.strip() for value in params.getlist("glossary_ids") for part in str(value).split(",") if part.strip()]
+    gid = params.get("glossary_id")
+    if gid and ids:
+        raise DeepLError(400, "Use either 'glossary_id' or 'glossary_ids', not both.")
+    if len(ids) > 1:
+        raise DeepLError(400, "This server applies one glossary per request: send one id in 'glossary_ids'.")
+    gid = gid or (ids[0] if ids else None)
+    if not gid:
+        return None
+    if source == "auto":
+        raise DeepLError(400, "Use of a glossary requires the source_lang parameter to be specified")
+    return str(gid).strip()
+
+
+async def _glossary(request: Request, gid: str | None, principal: Any, source: str, target: str) -> Glossary | None:
+    """The glossary, checked against the request's pair in DeepL's words."""
+    if gid is None:
+        return None
+    valid_id(gid)
+    try:
+        glossary = await run_in_threadpool(resolve_glossary, request, gid, principal)
+    except Exception as exc:
+        raise glossary_error(exc, request) from None
+    assert glossary is not None
+    if glossary.dictionary(source, target) is None:
+        if len(glossary.dictionaries) == 1:
+            raise DeepLError(400, "Language pair of the glossary doesn't match the language pair of the request")
+        raise DeepLError(400, f"No dictionary found for language pair {source}-{target} in glossary")
+    return glossary
 
 
 @router.post("/translate", summary="Translate (DeepL API v2-compatible)")
@@ -171,8 +250,9 @@ async def deepl_translate(request: Request) -> Response:
     `source_lang`, `tag_handling` (`html`, or `xml`: parsed as XML, with `ignore_tags`, `splitting_tags`,
     `non_splitting_tags`, `outline_detection` as DeepL documents them; malformed XML is a 400);
     `split_sentences`, `preserve_formatting`, `context` are accepted.
+    `glossary_id` (or one `glossary_ids`; needs `source_lang`) applies a glossary.
     `formality` other than `default`, `prefer_more`, `prefer_less` (which fall back to the default)
-    and `glossary_id` are refused (400). Weblate's settings check (`test`, EN to DE) comes back as
+    is refused (400). Weblate's settings check (`test`, EN to DE) comes back as
     sent, untranslated (header `X-Newsbridge-Untranslated`). `model_type` (`quality_optimized`,
     `prefer_quality_optimized`: the quality tier; `latency_optimized`: the fast tier) picks the model
     tier, and each translation reports `model_type_used`."""
@@ -192,10 +272,17 @@ async def deepl_translate(request: Request) -> Response:
         _check_unsupported(params)
         model_type = params.get("model_type")
         quality = _quality(model_type)
+        gid = _glossary_id(params, source)
         chars = check_request(texts, running_of(request).settings)
         todo = [i for i, t in enumerate(texts) if t.strip()]  # DeepL returns empty texts as they are
         docs = _documents(params, [texts[i] for i in todo], source, target, quality)
         ticket = await admit(request, chars, _credential(request, params))
+        try:
+            glossary = await _glossary(request, gid, ticket.principal, source, target)
+        except BaseException:
+            await run_in_threadpool(ticket.refund)
+            raise
+        docs = [replace(d, glossary=glossary) for d in docs]
         results = await translate(request, docs, ticket) if docs else []
         for r in results:
             if isinstance(r, Exception):

@@ -33,7 +33,8 @@ SECURITY_HEADERS = {
 }
 MEDIA_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
                ".js": "text/javascript; charset=utf-8"}
-STATIC_FILES = ("editor.css", "editor.js", "render.js", "messages.js", "newsbridge.js", "memory.js", "memory.css")
+STATIC_FILES = ("editor.css", "editor.js", "render.js", "messages.js", "newsbridge.js", "memory.js", "memory.css",
+                "glossary.js")
 
 
 def read_static(name: str) -> bytes:

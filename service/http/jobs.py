@@ -3,7 +3,8 @@
 ``POST /v1/jobs`` takes the records of ``newsbridge batch`` as JSONL, either as the body
 (``Content-Type: application/x-ndjson``, options as query parameters) or as a multipart file
 upload (field ``file``, options as form fields: ``source_lang``, ``target_lang``, ``summarize``,
-``quality`` (best or fast: the model tier), ``callback_url``), and answers 202 with the job's id and a
+``quality`` (best or fast: the model tier), ``glossary``, ``callback_url``; a record's own ``glossary``
+field wins), and answers 202 with the job's id and a
 ``Location``. ``GET /v1/jobs/{id}`` is its state and counts, ``GET /v1/jobs/{id}/results`` the
 NDJSON output so far (in input order, error records included), ``DELETE /v1/jobs/{id}`` cancels
 a queued or running job, or deletes a finished one and its results.
@@ -23,6 +24,7 @@ from service.batch.records import UsageProblem
 from service.batch.runner import BatchOptions
 from service.errors import InvalidRequest, NewsbridgeError
 from service.http.access_gate import key_owner
+from service.http.glossaries import resolve_glossary, viewer_of
 from service.http.state import state_of
 from service.jobs.callback_guard import CallbackRefused
 from service.jobs.manager import JobManager
@@ -69,6 +71,8 @@ def _options(fields: Any) -> dict[str, Any]:
         raise InvalidRequest("summarize must be true or false")
     opts = {"source_lang": fields.get("source_lang") or "auto", "target_lang": fields.get("target_lang") or "en",
             "summarize": summarize in ("true", "1", "yes"), "quality": fields.get("quality") or "best"}
+    if fields.get("glossary"):
+        opts["glossary"] = str(fields.get("glossary")).strip()
     try:
         BatchOptions("-", "-", **opts).validate()
     except UsageProblem as exc:
@@ -150,6 +154,15 @@ async def create_job(request: Request) -> JSONResponse:
         manager.remove(job_id)
         raise
     opts["base_url"] = str(request.base_url)
+    viewer = viewer_of(getattr(request.state, "principal", None)).subject
+    if viewer is not None:  # the key whose glossaries the records may name
+        opts["glossary_viewer"] = viewer
+    if opts.get("glossary"):
+        try:  # the job's glossary must exist and be this key's (or global) before the job is queued
+            await run_in_threadpool(resolve_glossary, request, opts["glossary"])
+        except BaseException:
+            manager.remove(job_id)
+            raise
     job = manager.store.create(job_id, opts, total=total, input_bytes=size, callback_url=callback,
                                api_key=key_owner(request))
     manager.wake()

@@ -67,6 +67,15 @@ STATUS: dict[str, tuple[str, int]] = {
     "unsupported_media_type": ("Unsupported media type", 415),
     "jobs_unavailable": ("Jobs unavailable", 503),
     "callback_url_refused": ("Callback URL refused", 400),
+    # glossaries (service/http/glossaries.py; the DeepL dialect maps them to its own statuses)
+    "glossary_not_found": ("Glossary not found", 404),
+    "invalid_glossary": ("Invalid glossary", 400),
+    "glossary_too_large": ("Glossary too large", 413),
+    "unsupported_glossary_pair": ("Unsupported glossary language pair", 422),
+    "glossary_pair_mismatch": ("Glossary does not match the language pair", 422),
+    "glossary_forbidden": ("Glossary not modifiable", 403),
+    "too_many_glossaries": ("Too many glossaries", 409),
+    "glossaries_unavailable": ("Glossaries unavailable", 503),
     # access (service/http/access_gate.py)
     "unauthorized": ("Unauthorized", 401),
     "rate_limited": ("Too many requests", 429),

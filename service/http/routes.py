@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
+from service.http.glossaries import resolve_glossary
 from service.http.limits import check_request
 from service.http.problems import problem_item
 from service.http.schemas import DetectRequest, SummarizeRequest, TranslateRequest
@@ -28,20 +29,23 @@ from service.responses import (
 )
 from service.views import detect_model, summary_model, to_model
 from translators.registry import DEFAULT_TIER, LANGUAGES, PIVOT, REGISTRY, TIERED, TIERS, available_pairs, pivot_pairs
+from translators.text.terms import Glossary
 
 router = APIRouter()
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "Invalid JSON (problem details)"},
+    404: {"description": "Unknown glossary (problem details)"},
     413: {"description": "Text over the size limit (problem details)"},
     422: {"description": "Empty text, unsupported language or pair, invalid request (problem details)"},
     503: {"description": "Model missing or service not ready (problem details)"},
 }
 
 
-def _documents(req: TranslateRequest) -> list[Document]:
+def _documents(req: TranslateRequest, glossary: Glossary | None = None) -> list[Document]:
     return [Document(t, req.source_lang, req.target_lang, req.format, quality=req.quality,
-                     memory_scope=req.memory_scope, memory_suggestions=req.memory_suggestions) for t in req.items()]
+                     memory_scope=req.memory_scope, memory_suggestions=req.memory_suggestions, glossary=glossary)
+            for t in req.items()]
 
 
 def _record(metrics: Metrics, results: list[DocumentResult | Exception]) -> None:
@@ -59,7 +63,7 @@ def _translate_work(req: TranslateRequest, request: Request, running: Running,
     engines, metrics = running.engines, running.metrics
 
     def work() -> bytes:
-        results = engines.pipeline.translate_documents(_documents(req))
+        results = engines.pipeline.translate_documents(_documents(req, resolve_glossary(request, req.glossary)))
         _record(metrics, [r for r in results if isinstance(r, DocumentResult)])
         if req.text is not None and isinstance(results[0], BaseException):
             raise results[0]

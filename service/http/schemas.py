@@ -36,6 +36,8 @@ class TranslateRequest(BaseModel):
         "A desk: its own translation memory entries are used first, then the global ones."))
     memory_suggestions: bool = Field(default=True, description=(
         "Return close translation memory entries (`suggestions`) beside the model's sentences."))
+    glossary: str | None = Field(default=None, description="Id of a glossary (`/v1/glossaries`) whose terms are "
+                                 "enforced; each sentence lists the terms applied (`terms`).")
 
     @model_validator(mode="after")
     def _one_of(self) -> TranslateRequest:
@@ -85,3 +87,29 @@ class MemoryUpdate(BaseModel):
     target: str | None = None
     scope: str | None = Field(default=None, pattern=r"^(?:[A-Za-z0-9][A-Za-z0-9_.:-]{0,63})?$", max_length=64,
                               description='A desk; `""` makes the entry global; absent: unchanged.')
+
+
+class GlossaryEntryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    source: str
+    target: str = Field(description="Equal to `source` for a do-not-translate entry.")
+
+
+class GlossaryEntriesIn(BaseModel):
+    """Entries of one language pair: a list of pairs, an object (source -> target), or a TSV /
+    CSV text with `entries_format`."""
+
+    model_config = ConfigDict(extra="forbid")
+    source_lang: Lang | None = Field(default=None, description="Required when creating; when replacing, defaults "
+                                                               "to the glossary's only pair.")
+    target_lang: Lang | None = None
+    entries: list[GlossaryEntryIn] | dict[str, str] | str
+    entries_format: Literal["tsv", "csv"] | None = Field(default=None, description="When `entries` is a text.")
+
+
+class GlossaryCreateRequest(GlossaryEntriesIn):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "name": "desk", "source_lang": "pl", "target_lang": "en",
+        "entries": [{"source": "Straż Graniczna", "target": "Border Guard"},
+                    {"source": "Białowieża", "target": "Białowieża"}]}]})
+    name: str = Field(min_length=1, max_length=1024)

@@ -25,6 +25,7 @@ from service.http.lifecycle import Lifecycle
 from service.jobs.manager import JobManager
 from service.metrics import Metrics
 from service.settings import Settings
+from service.storage.glossary_store import GlossaryStore
 
 __all__ = ["AppState", "Running", "RunningDep", "StateDep", "get_running", "get_state", "state_of"]
 
@@ -47,6 +48,7 @@ class Running:
     def starting(self) -> bool:
         """The models are still being prepared at start-up (``/readyz`` answers 503 ``starting``)."""
         return self.warm_up is not None and not self.warm_up.is_set()
+    glossaries: GlossaryStore | None = None  # None: the database cannot hold them (logged at start)
 
 
 @dataclass

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from service.engines import Engines
 
 log = logging.getLogger(__name__)
+_INTERNAL_OPTIONS = ("base_url", "glossary_viewer")  # kept with the job, not shown in its status
 
 
 def open_jobs(settings: Settings, engines: Engines, *, payer: Payer | None = None,
@@ -156,7 +157,8 @@ class JobManager:
                                source_lang=opts["source_lang"], target_lang=opts["target_lang"],
                                summarize=opts["summarize"], quality=opts.get("quality", "best"),
                                batch_records=self.settings.job_batch_records,
-                               progress="none")
+                               progress="none", glossary=opts.get("glossary"),
+                               glossary_viewer=opts.get("glossary_viewer"))
         why = {"stop": ""}
 
         def on_progress(done: int, errors: int) -> bool:
@@ -214,7 +216,8 @@ class JobManager:
     # -- callbacks -------------------------------------------------------------------------------
     def status(self, job: Job) -> dict[str, Any]:
         """The job as the API and the webhook show it."""
-        return {"id": job.id, "state": job.state, "options": {k: v for k, v in job.options.items() if k != "base_url"},
+        return {"id": job.id, "state": job.state, "options": {k: v for k, v in job.options.items()
+                                                                if k not in _INTERNAL_OPTIONS},
                 "counts": {"total": job.total, "done": job.done, "errors": job.errors,
                            "translated": job.done - job.errors},
                 "progress": round(job.done / job.total, 4) if job.total else 1.0,

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 
+from service.pipeline.glossary_terms import TermHit, check_terms, term_fills
 from service.pipeline.memory_step import MEMORY_NOT_APPLIED
 from service.pipeline.nesting import parents
 from service.pipeline.place_markup import render_markup
 from service.pipeline.plan import DocPlan, Unit
-from service.pipeline.results import DocumentResult, Origin, QuoteOut, SentenceOut
+from service.pipeline.results import DocumentResult, Origin, QuoteOut, SentenceOut, TermOut
 from translators.base import Lang, ModelIdentity, Span, Translator
 from translators.text.intervals import Intervals, splice
 from translators.text.numbers import check_numbers
-from translators.text.protect import unmask_with
+from translators.text.protect import restore
 
 __all__ = ["assemble"]
 
@@ -38,10 +40,11 @@ def assemble(plan: DocPlan, translator: Translator) -> DocumentResult:
         gap = src[cursor:sp.span.start]
         out.append(gap)
         pos += len(gap)
-        text, where = _render(sp.frame, target)
+        text, where, applied = _render(sp.frame, target)
         for qi, (a, b) in where.items():
             quote_target[qi][len(sentences)] = (pos + a, pos + b)
         used = [u for u in sp.frame.to_translate() if u.uses_model]
+        masked = [u for u in sp.frame.to_translate() if u.masked is not None]
         recalled = [u for u in sp.frame.walk() if u.memory is not None]
         hits += sum(u.cached for u in used)
         misses += sum(not u.cached for u in used)
@@ -51,10 +54,11 @@ def assemble(plan: DocPlan, translator: Translator) -> DocumentResult:
             confidence=round(sp.detection.confidence, 4), translated=bool(used or recalled),
             pieces=max([1] + [u.pieces for u in used]), cached=bool(used) and all(u.cached for u in used),
             capped=any(u.capped for u in used),
-            warnings=[w for u in used for w in u.warnings] + [n for u in sp.frame.walk() for n in u.memory_notes],
-            flags=[MEMORY_NOT_APPLIED] if any(u.memory_notes for u in sp.frame.walk()) else [],
+            warnings=[w for u in masked for w in u.warnings] + [n for u in sp.frame.walk() for n in u.memory_notes],
+            flags=list(dict.fromkeys([f for u in masked for f in u.flags]
+                                     + ([MEMORY_NOT_APPLIED] if any(u.memory_notes for u in sp.frame.walk()) else []))),
             origin=_origin(used, recalled), memory=recalled[0].memory if recalled else None,
-            suggestions=list(sp.suggestions)))
+            suggestions=list(sp.suggestions), terms=[_term_out(u, h, src, text, pos) for u, h in applied]))
         out.append(text)
         pos += len(text)
         cursor = sp.span.end
@@ -145,21 +149,45 @@ def _numbers_checked(unit: Unit, target: Lang) -> str:
     return check.text
 
 
-def _render(unit: Unit, target: Lang) -> tuple[str, dict[int, tuple[int, int]]]:
-    """The unit's translation with its carved quotes' translations in place, and where each
-    carved quote (at any depth) lies in it."""
+Applied = list[tuple[Unit, TermHit]]
+
+
+def _render(unit: Unit, target: Lang) -> tuple[str, dict[int, tuple[int, int]], Applied]:
+    """The unit's translation with its carved quotes' translations in place, where each carved
+    quote (at any depth) lies in it, and the glossary terms applied in it (positions in it)."""
     if unit.memory is not None:  # the entry's target, its quotations where the carved quotes stand
         text = unit.memory.target
-        return text, {qi: hole for (_, _, qi), hole in zip(unit.carved, unit.memory_holes, strict=True)}
+        return text, {qi: hole for (_, _, qi), hole in zip(unit.carved, unit.memory_holes, strict=True)}, []
     rendered = [_render(child, target) for child in unit.children]
+    applied: Applied = []
     if unit.masked is None:
-        text, holes = splice(unit.text, [(a, b, f) for (a, b, _), (f, _) in zip(unit.carved, rendered, strict=True)])
+        text, holes = splice(unit.text, [(a, b, f) for (a, b, _), (f, _, _) in zip(unit.carved, rendered, strict=True)])
     else:
         if unit.result is None:  # pragma: no cover - every masked unit is translated or failed
             raise RuntimeError("unit was not translated")
-        text, holes = unmask_with(_numbers_checked(unit, target), unit.masked, [f for f, _ in rendered])
+        hole_ids = [i for i, p in enumerate(unit.masked.placeholders) if p.kind == "hole"]
+        fills = dict(zip(hole_ids, [f for f, _, _ in rendered], strict=True))
+        fills.update(term_fills(unit.masked, unit.terms))
+        done = restore(_numbers_checked(unit, target), unit.masked, fills)
+        holes = [done.where[i] for i in hole_ids]
+        text, terms, warnings, flags = check_terms(unit.masked, unit.terms, done, target)
+        unit.warnings += warnings
+        unit.flags += flags
+        applied = [(unit, h) for h in terms]
     where: dict[int, tuple[int, int]] = {}
-    for (_, _, qi), (a, b), (_, inner) in zip(unit.carved, holes, rendered, strict=True):
+    for (_, _, qi), (a, b), (_, inner, inner_terms) in zip(unit.carved, holes, rendered, strict=True):
         where[qi] = (a, b)
         where.update({k: (a + c, a + d) for k, (c, d) in inner.items()})
-    return text, where
+        applied += [(u, replace(h, start=a + h.start, end=a + h.end)) for u, h in inner_terms]
+    applied.sort(key=lambda x: x[1].start)
+    return text, where, applied
+
+
+def _term_out(unit: Unit, hit: TermHit, source_text: str, text: str, pos: int) -> TermOut:
+    """A term applied in a sentence: its source span (in the document) and target span (at
+    ``pos`` in the translation; ``hit`` is relative to the sentence's ``text``)."""
+    m = hit.match
+    a, b = unit.offset + m.start, unit.offset + m.end
+    return TermOut(source=Span(a, b, source_text[a:b]), target=Span(pos + hit.start, pos + hit.end,
+                                                                     text[hit.start:hit.end]),
+                   term=m.entry.source, translation=m.entry.target, match=m.how, keep=m.entry.keep, placed=hit.placed)

@@ -16,8 +16,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from service.errors import InvalidMarkup, UnsupportedLanguage
+from service.errors import GlossaryPairMismatch, InvalidMarkup, UnsupportedLanguage
 from service.pipeline.checks import DEFAULT_MAX_CHARS, DEFAULT_MAX_HTML_DEPTH, check_input
+from service.pipeline.glossary_terms import find_terms
 from service.pipeline.nesting import carve, quote_forest
 from service.pipeline.results import DetectionResult, Document, Format, MemoryRef, Suggestion
 from translators.base import SUPPORTED_LANGS, DetectedLang, Detection, Detector, Lang, Span
@@ -26,6 +27,7 @@ from translators.text.intervals import Intervals
 from translators.text.protect import Masked, mask
 from translators.text.quotes import Quote, find_quotes
 from translators.text.segment import split_sentences
+from translators.text.terms import Glossary, TermMatch
 from translators.text.xml_doc import DEFAULT_OPTIONS, MarkupError, XmlOptions, parse_xml
 
 __all__ = ["LOW_CONFIDENCE", "DocPlan", "SentencePlan", "Unit", "detect_text", "markup_options", "plan_document",
@@ -40,12 +42,16 @@ class Unit:
 
     lang: DetectedLang
     text: str
+    offset: int = 0  # where ``text`` starts in the document's source text
     masked: Masked | None = None  # None: kept verbatim (already target language, or other)
     result: str | None = None
     pieces: int = 1
     cached: bool = False
     capped: bool = False
     warnings: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)  # codes of the warnings written "<code>: <detail>"
+    terms: list[TermMatch] = field(default_factory=list)  # glossary terms masked in ``text``, in order
+    scope: str = ""  # cache scope: the content hash of the glossary dictionary that found terms here
     carved: list[tuple[int, int, int]] = field(default_factory=list)  # (start, end) in ``text``, quote index
     children: list[Unit] = field(default_factory=list)  # the carved quotes' units, same order
     memory: MemoryRef | None = None  # served from the translation memory: ``memory.target`` is its translation
@@ -141,6 +147,7 @@ def plan_document(doc: Document, detector: Detector, max_chars: int = DEFAULT_MA
     if doc.target_lang not in SUPPORTED_LANGS:
         raise UnsupportedLanguage(f"target language {doc.target_lang!r} is not supported: "
                                   f"use {', '.join(SUPPORTED_LANGS)}")
+    _check_glossary(doc)
     hint = None if doc.source_lang == "auto" else doc.source_lang
     source_text, spans, html = segment(doc.text, doc.format, hint, markup_options(doc))
     warnings: list[str] = []
@@ -170,7 +177,7 @@ def plan_document(doc: Document, detector: Detector, max_chars: int = DEFAULT_MA
         if signatures.containing(span.start, span.end):
             continue  # "— Author (@handle) date" of an embedded post is metadata: kept as is
         for unit in frame.walk():
-            _prepare(unit, doc.target_lang, [(a, b) for a, b, _ in unit.carved])
+            _prepare(unit, doc.target_lang, [(a, b) for a, b, _ in unit.carved], doc.glossary)
     return DocPlan(doc, source_text, html, plans, quotes, quote_langs, doc_lang, warnings)
 
 
@@ -206,9 +213,29 @@ def _quote_lang(detector: Detector, q: Quote, source_lang: str, doc_lang: Lang |
     return det.lang
 
 
-def _prepare(unit: Unit, target: Lang, holes: Sequence[tuple[int, int]] = ()) -> None:
+def _check_glossary(doc: Document) -> None:
+    """A glossary must have entries for the target (and for the source, when one is given)."""
+    g = doc.glossary
+    if g is None:
+        return
+    if doc.source_lang != "auto" and g.dictionary(doc.source_lang, doc.target_lang) is None:
+        raise GlossaryPairMismatch(f"glossary {g.id} has no {doc.source_lang}->{doc.target_lang} entries (it has "
+                                   f"{_pairs(g)})", glossary_id=g.id)
+    if doc.target_lang not in g.targets():
+        raise GlossaryPairMismatch(f"glossary {g.id} has no entries into {doc.target_lang} (it has {_pairs(g)})",
+                                   glossary_id=g.id)
+
+
+def _pairs(g: Glossary) -> str:
+    return ", ".join(f"{d.source_lang}->{d.target_lang}" for d in g.dictionaries) or "none"
+
+
+def _prepare(unit: Unit, target: Lang, holes: Sequence[tuple[int, int]] = (), glossary: Glossary | None = None) -> None:
     if unit.lang in SUPPORTED_LANGS and unit.lang != target:
-        unit.masked = mask(unit.text, holes)
+        dictionary, unit.terms = find_terms(glossary, unit.text, unit.lang, target, holes)
+        if dictionary is not None and unit.terms:
+            unit.scope = dictionary.content_hash
+        unit.masked = mask(unit.text, holes, [(m.start, m.end) for m in unit.terms])
 
 
 def _tweet_signatures(quotes: Sequence[Quote]) -> list[tuple[int, int]]:
@@ -223,6 +250,7 @@ def _tweet_signatures(quotes: Sequence[Quote]) -> list[tuple[int, int]]:
 def _build(unit: Unit, lo: int, candidates: Sequence[int], quotes: Sequence[Quote],
            kids: dict[int, list[int]], langs: Sequence[DetectedLang]) -> None:
     """Carve the quotes out of ``unit`` (at ``lo`` in the document), and theirs out of them."""
+    unit.offset = lo
     unit.carved = carve(lo, unit.text, quotes, candidates, kids)
     for a, b, qi in unit.carved:
         child = Unit(langs[qi], unit.text[a:b])

@@ -9,9 +9,10 @@ from typing import Literal
 
 from translators.base import DetectedLang, Detection, Lang, ModelIdentity, Span
 from translators.registry import Quality, tier_of
+from translators.text.terms import Glossary
 
 __all__ = ["DetectionResult", "Document", "DocumentResult", "Format", "MemoryRef", "Origin", "QuoteOut", "SentenceOut",
-           "Suggestion"]
+           "Suggestion", "TermOut"]
 
 Format = Literal["text", "html", "xml"]
 Origin = Literal["memory", "cache", "model"]
@@ -30,6 +31,7 @@ class Document:
     quality: Quality = "best"  # the model tier: best (the best published model) or fast (a smaller one)
     memory_scope: str | None = None  # a desk: its own translation memory entries first, then the global ones
     memory_suggestions: bool = False  # look up close (fuzzy) memory entries of the model's sentences
+    glossary: Glossary | None = None  # its terms are enforced (service/pipeline/glossary_terms.py)
 
     def __post_init__(self) -> None:
         tier_of(self.quality)  # an unknown quality is refused here, not half-way through a batch
@@ -61,6 +63,19 @@ class Suggestion:
 
 
 @dataclass
+class TermOut:
+    """A glossary term applied to a sentence."""
+
+    source: Span  # the term as it stands in the source (an inflected form, maybe), into source_text
+    target: Span  # what the glossary made of it, into translation_text
+    term: str  # the glossary entry's source term
+    translation: str  # the glossary entry's target term
+    match: Literal["exact", "lemma"]  # the source matched as written, or in an inflected form
+    keep: bool  # a do-not-translate entry
+    placed: Literal["model", "guessed"]  # where the model put it, or (the model dropped it) a guess
+
+
+@dataclass
 class SentenceOut:
     source: Span
     target: Span
@@ -71,10 +86,12 @@ class SentenceOut:
     cached: bool = False
     capped: bool = False  # the model's output stopped at its length cap or was repetition-guarded
     warnings: list[str] = field(default_factory=list)  # e.g. a number of the source not in the translation
-    flags: list[str] = field(default_factory=list)  # stable codes of the newer warnings ("markup_placement_uncertain")
+    flags: list[str] = field(default_factory=list)  # stable codes of the newer warnings ("markup_placement_uncertain",
+    # "glossary_term_missing", ...): each such warning is written "<code>: <detail>"
     origin: Origin | None = None  # None: kept as is (no translation)
     memory: MemoryRef | None = None  # the memory entry of the sentence (or of a quote in it)
     suggestions: list[Suggestion] = field(default_factory=list)
+    terms: list[TermOut] = field(default_factory=list)  # glossary terms applied
 
 
 @dataclass

@@ -2,7 +2,9 @@
 
 Units are grouped by language pair and de-duplicated by their model text, so the sentences of
 many documents (a batch chunk, coalesced requests) share one ``translate_batch`` call per pair.
-A failing call fails the documents that used it, and only those.
+Units in which a glossary found terms are grouped by its content hash too, and translated in that
+cache scope (``translators.cached.cache_scope``). A failing call fails the documents that used it,
+and only those.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from collections.abc import Sequence
 
 from service.pipeline.plan import DocPlan, Unit
 from translators.base import Translator
+from translators.cached import cache_scope
 
 __all__ = ["translate_units"]
 
 
 def translate_units(translator: Translator, plans: Sequence[DocPlan]) -> dict[int, Exception]:
     """Translate every unit of every plan, grouped by pair and de-duplicated."""
-    groups: dict[tuple[str, str], dict[str, list[tuple[Unit, DocPlan]]]] = defaultdict(dict)
+    groups: dict[tuple[str, str, str], dict[str, list[tuple[Unit, DocPlan]]]] = defaultdict(dict)
     for plan in plans:
         for unit in plan.units_to_translate():
             if unit.masked is None:
@@ -26,12 +29,14 @@ def translate_units(translator: Translator, plans: Sequence[DocPlan]) -> dict[in
             if not unit.masked.model_text.strip():
                 unit.result = ""
                 continue
-            groups[(unit.lang, plan.doc.target_lang)].setdefault(unit.masked.model_text, []).append((unit, plan))
+            key = (unit.lang, plan.doc.target_lang, unit.scope)
+            groups[key].setdefault(unit.masked.model_text, []).append((unit, plan))
     failures: dict[int, Exception] = {}
-    for (src, tgt), by_text in groups.items():
+    for (src, tgt, scope), by_text in groups.items():
         texts = list(by_text)
         try:
-            outs = translator.translate_batch(texts, src, tgt)  # type: ignore[arg-type]
+            with cache_scope(scope):
+                outs = translator.translate_batch(texts, src, tgt)  # type: ignore[arg-type]
         except Exception as exc:
             for users in by_text.values():
                 for _, plan in users:

@@ -20,6 +20,10 @@ English word, so it reads like an opaque code/acronym that models copy verbatim.
 in the masked text, so a source word that looks like a placeholder (``QZ12``) is masked itself:
 every ``QZ<n>`` the model sees is one of ours.
 
+Glossary terms (``terms``) are masked the same way, as placeholders of kind ``term``: a
+do-not-translate term comes back verbatim, a translatable one as its glossary target
+(``restore`` with ``fills``); the model never sees a term it could rewrite or inflect wrongly.
+
 ``unmask`` trusts nothing: it finds placeholder lookalikes with a tolerant regex (case, inner
 spaces), keeps the longest in-order run of valid ones (each index once), drops the rest
 (duplicates, invented indices), and re-inserts every missing one in order (missing ones after
@@ -28,7 +32,7 @@ the last kept one go at the end, before final punctuation).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -37,7 +41,7 @@ import regex
 from translators.text.intervals import splice
 from translators.text.patterns import PROTECTED, URL_TRAIL, WORD_CHARS
 
-Kind = Literal["url", "handle", "hashtag", "email", "emoji", "placeholder", "number", "code", "hole"]
+Kind = Literal["url", "handle", "hashtag", "email", "emoji", "placeholder", "number", "code", "hole", "term"]
 EDGE_KINDS = frozenset({"url", "handle", "hashtag", "email", "emoji", "placeholder"})
 
 PLACEHOLDER = "QZ{}"
@@ -61,7 +65,8 @@ class Protected:
     start: int
     end: int
     text: str
-    kind: str  # url|handle|hashtag|email|emoji|placeholder|number (|code, hole: QZ lookalikes, carved quotes)
+    kind: str  # url|handle|hashtag|email|emoji|placeholder|number (|code, hole, term: QZ lookalikes, carved
+    # quotes, glossary terms)
 
 
 @dataclass(frozen=True)
@@ -102,20 +107,27 @@ def _trim_url(text: str, start: int, end: int) -> int:
     return end
 
 
-def mask(segment: str, holes: Sequence[tuple[int, int]] = ()) -> Masked:
+def mask(segment: str, holes: Sequence[tuple[int, int]] = (), terms: Sequence[tuple[int, int]] = ()) -> Masked:
     """Split ``segment`` into verbatim prefix/suffix and the text for the model.
 
     ``holes`` are ``(start, end)`` ranges (carved-out quotes translated on their own) that
-    become placeholders too; ``unmask_with`` puts their translations back.
+    become placeholders too; ``unmask_with`` puts their translations back. ``terms`` are the
+    ranges of glossary terms (outside ``protected_ranges``): placeholders of kind ``term``,
+    filled by ``restore``.
     """
     hole_list = sorted(holes)
     prev = 0
-    for a, b in hole_list:
+    for a, b in sorted(hole_list + list(terms)):
         if not prev <= a < b <= len(segment):
-            raise ValueError(f"bad or overlapping hole {(a, b)} in a segment of length {len(segment)}")
+            raise ValueError(f"bad or overlapping hole or term {(a, b)} in a segment of length {len(segment)}")
         prev = b
     spans = _masked_spans(segment, hole_list)
+    if any(p.start < b and a < p.end for a, b in terms for p in spans):
+        raise ValueError("a glossary term overlaps a protected span (see protected_ranges)")
     hole_items = [Protected(a, b, segment[a:b], "hole") for a, b in hole_list]
+    hole_items += [Protected(a, b, segment[a:b], "term") for a, b in terms]
+    hole_items.sort(key=lambda p: p.start)
+    hole_list = sorted(hole_list + list(terms))
 
     covered = sorted([(p.start, p.end) for p in spans] + hole_list)
     if not _has_letter_outside(segment, covered):
@@ -141,6 +153,12 @@ def mask(segment: str, holes: Sequence[tuple[int, int]] = ()) -> Masked:
         cursor = item.end
     model += segment[cursor:s_start]
     return Masked(model, segment[:p_end], segment[s_start:], tuple(items))
+
+
+def protected_ranges(segment: str, holes: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
+    """The ranges ``mask`` protects in ``segment`` besides ``holes`` (and the holes): where no
+    glossary term may be matched."""
+    return sorted([(p.start, p.end) for p in _masked_spans(segment, sorted(holes))] + list(holes))
 
 
 def _masked_spans(segment: str, holes: Sequence[tuple[int, int]]) -> list[Protected]:
@@ -281,15 +299,30 @@ def unmask(model_output: str, masked: Masked) -> str:
 def unmask_with(model_output: str, masked: Masked, fills: Sequence[str]) -> tuple[str, list[tuple[int, int]]]:
     """Like ``unmask``; holes get ``fills`` (their translations; the original text when not
     given). Returns the text and the ``(start, end)`` of each hole's fill in it, in order."""
-    items = masked.placeholders
-    holes = [i for i, p in enumerate(items) if p.kind == "hole"]
+    holes = [i for i, p in enumerate(masked.placeholders) if p.kind == "hole"]
     if fills and len(fills) != len(holes):
         raise ValueError(f"{len(fills)} fills for {len(holes)} holes")
-    texts = [p.text for p in items]
-    for i, fill in zip(holes, fills, strict=False):
-        texts[i] = fill
+    done = restore(model_output, masked, dict(zip(holes, fills, strict=False)))
+    return done.text, [done.where[i] for i in holes]
+
+
+@dataclass(frozen=True)
+class Restored:
+    """The model's output with every placeholder put back."""
+
+    text: str
+    where: dict[int, tuple[int, int]]  # placeholder index -> (start, end) of its text in ``text``
+    guessed: frozenset[int]  # placeholders the model dropped: put back at a guessed place
+
+
+def restore(model_output: str, masked: Masked, fills: Mapping[int, str]) -> Restored:
+    """Put every placeholder back: placeholder ``i`` becomes ``fills[i]`` when given (a hole's
+    translation, a glossary term's target), else its own original text."""
+    items = masked.placeholders
+    texts = [fills.get(i, p.text) for i, p in enumerate(items)]
     if not masked.model_text:  # nothing was translated: splice the fills into the verbatim text
-        return splice(masked.prefix, [(items[i].start, items[i].end, texts[i]) for i in holes])
+        text, where = splice(masked.prefix, [(p.start, p.end, texts[i]) for i, p in enumerate(items)])
+        return Restored(text, dict(enumerate(where)), frozenset())
 
     body = model_output.strip()
     matches = [(m.start(), m.end(), _index(m.group(1), len(items))) for m in _PLACEHOLDER_RE.finditer(body)]
@@ -319,6 +352,7 @@ def unmask_with(model_output: str, masked: Masked, fills: Sequence[str]) -> tupl
         parts[0] = parts[0].lstrip()
     if parts and isinstance(parts[-1], str):
         parts[-1] = parts[-1].rstrip()
+    placed = {p for p in parts if isinstance(p, int)}
     _insert_missing(parts, len(items))
 
     out: list[str] = [masked.prefix]
@@ -331,7 +365,7 @@ def unmask_with(model_output: str, masked: Masked, fills: Sequence[str]) -> tupl
         out.append(piece)
         pos += len(piece)
     out.append(masked.suffix)
-    return "".join(out), [where[i] for i in holes]
+    return Restored("".join(out), where, frozenset(range(len(items))) - placed)
 
 
 def _index(digits: str, n: int) -> int | None:

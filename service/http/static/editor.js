@@ -2,6 +2,7 @@
 // User content only ever reaches the DOM as text (textContent, text nodes); translated HTML is
 // previewed in a sandboxed iframe without scripts.
 import {Newsbridge, NewsbridgeError} from './newsbridge.js';
+import {loadGlossaries, markTerms} from './glossary.js';
 import {describe} from './messages.js';
 import {el, focusSentence, langName, linkPanes, percent, renderPane, tweetLabel} from './render.js';
 import {initMemory} from './memory.js';
@@ -12,7 +13,7 @@ const ui = Object.fromEntries(['text', 'format', 'source_lang', 'target_lang', '
   'summarize', 'detect', 'cancel', 'status', 'problem', 'problem-title', 'problem-message', 'problem-detail',
   'problem-type', 'summary', 'summary-text', 'quotes', 'quote-list', 'meta', 'meta-list', 'panes', 'pane-tools',
   'show-langs', 'info', 'source', 'target', 'source-lang', 'target-lang', 'target-box', 'html-box', 'preview',
-  'html-source', 'keybox', 'keyform', 'apikey', 'forgetkey', 'results'].map((id) => [id, $(id)]));
+  'html-source', 'keybox', 'keyform', 'apikey', 'forgetkey', 'results', 'glossary'].map((id) => [id, $(id)]));
 
 function storedKey() {
   try {
@@ -40,6 +41,7 @@ ui.keyform.addEventListener('submit', (e) => {
   } catch { /* private mode: the key lives for this page only */ }
   setStatus(client.apiKey ? 'API key saved in this browser.' : 'No API key set.');
   memory.refresh();
+  loadGlossaries(client, ui.glossary);
 });
 ui.forgetkey.addEventListener('click', () => {
   client.apiKey = '';
@@ -51,6 +53,7 @@ ui.forgetkey.addEventListener('click', () => {
   memory.refresh();
 });
 if (client.apiKey) showKeybox(false);
+loadGlossaries(client, ui.glossary);
 
 // ---------- status and problems ----------
 function setStatus(text) {
@@ -108,7 +111,7 @@ async function run(mode) {
   running = ctrl;
   const text = ui.text.value;
   const opts = {sourceLang: ui.source_lang.value, targetLang: ui.target_lang.value, format: chosenFormat(text),
-    signal: ctrl.signal};
+    glossary: ui.glossary.value || undefined, signal: ctrl.signal};
   clearProblem();
   ui.cancel.hidden = false;
   document.body.classList.add('busy');
@@ -156,6 +159,8 @@ function sentenceLabel(s, i, n) {
   if (s.translated !== undefined) parts.push(s.translated ? 'translated' : 'kept as is');
   if (s.cached) parts.push('from the cache');
   if (s.split) parts.push('split into pieces for the model');
+  if (s.terms?.length) parts.push(`${s.terms.length} glossary term(s)`);
+  if (s.flags?.length) parts.push(`check: ${s.flags.join(', ')}`);
   return parts.join(' · ');
 }
 
@@ -166,6 +171,8 @@ function showTranslation(r, summary) {
   const quotes = (side) => r.quotes.map((q) => ({span: q[side], kind: q.kind, title: tweetLabel(q)}));
   renderPane(ui.source, r.source_text, sents('source'), quotes('source'));
   renderPane(ui.target, r.translation_text, sents('target'), quotes('target'));
+  markTerms(ui.source, r.sentences, 'source');
+  markTerms(ui.target, r.sentences, 'target');
   ui.source.lang = r.source_lang === 'und' ? '' : r.source_lang;
   ui.target.lang = r.target_lang;
   ui['source-lang'].textContent = langName(r.source_lang);

@@ -5,12 +5,13 @@ from __future__ import annotations
 from alembic import context
 
 from service.jobs import store as jobs_tables
+from service.storage import glossary_store as glossary_tables
 from service.storage import key_store as key_tables
 from service.storage import memory_store as memory_tables
 from service.storage.db import VERSION_TABLE, Base, make_engine
 
 # Every module that declares tables, so that an autogenerate sees them all (not only db.py's).
-TABLE_MODULES = (jobs_tables, key_tables, memory_tables)
+TABLE_MODULES = (glossary_tables, jobs_tables, key_tables, memory_tables)
 
 config = context.config
 target_metadata = Base.metadata
