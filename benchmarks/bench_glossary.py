@@ -103,7 +103,7 @@ def big_glossary() -> Glossary:
         if len(entries) >= 1000:
             break
         if w not in seen:
-            entries.append(Entry(w, f"<{w}>"[1:-1].upper()))
+            entries.append(Entry(w, w.upper()))
             seen.add(w)
     return glossary("pl", entries, "big")
 

@@ -19,7 +19,9 @@ from typing import Annotated
 
 import typer
 
+from service.cli.config import load_settings
 from service.errors import NewsbridgeError
+from service.settings import Settings
 from service.storage import db
 
 glossary_app = typer.Typer(help="Glossaries and do-not-translate lists: import, export, list, delete.",
@@ -29,17 +31,17 @@ UrlOption = Annotated[str | None, typer.Option(
     "--url", help=f"Database URL (default: ${db.ENV_VAR} or the SQLite file).", show_default=False)]
 
 
-def _settings(url: str | None):
-    from service.settings import Settings
+def _settings(url: str | None) -> Settings:
+    """The command's settings, read once (``--url`` over ``NEWSBRIDGE_DATABASE_URL``)."""
+    settings = load_settings()
+    return settings.model_copy(update={"database_url": url}) if url else settings
 
-    return Settings(database_url=url) if url else Settings()
 
-
-def _store(url: str | None):
+def _store(settings: Settings):
     from service.storage.glossary_store import glossary_store_for
 
     try:
-        return glossary_store_for(_settings(url))
+        return glossary_store_for(settings)
     except db.DatabaseConfigError as exc:
         _fail(str(exc), 2)
     except NewsbridgeError as exc:
@@ -87,7 +89,7 @@ def import_glossary(
     if pair is None:
         _fail("give --source-lang and --target-lang (the file does not name its languages)", 2)
     settings = _settings(url)
-    store = _store(url)
+    store = _store(settings)
     try:
         source, target = check_pair(*pair)
         entries = parse_entries(text, kind, source, target, Limits(settings.glossary_max_entries,
@@ -129,7 +131,7 @@ def export_glossary(
     if fmt not in ("csv", "tsv"):
         _fail("--format must be csv or tsv", 2)
     try:
-        d = _store(url).entries(glossary_id, Viewer(), source_lang, target_lang)
+        d = _store(_settings(url)).entries(glossary_id, Viewer(), source_lang, target_lang)
     except NewsbridgeError as exc:
         _fail(f"[{exc.type}] {exc.detail}")
     text = to_tsv(d.entries) if fmt == "tsv" else to_csv(d.entries, d.source_lang, d.target_lang)
@@ -147,7 +149,7 @@ def list_glossaries(url: UrlOption = None,
     """Every glossary: id, name, owner, language pairs, entries, created."""
     from service.storage.glossary_store import Viewer
 
-    for g in _store(url).list(Viewer()):
+    for g in _store(_settings(url)).list(Viewer()):
         pairs = ", ".join(f"{d.source_lang}->{d.target_lang} ({d.entry_count})" for d in g.dictionaries)
         if as_json:
             typer.echo(json.dumps({"id": g.id, "name": g.name, "owner": g.owner, "created_at": g.created_at.isoformat(),
@@ -165,7 +167,7 @@ def delete_glossary(glossary_id: Annotated[str, typer.Argument(help="The glossar
     from service.storage.glossary_store import Viewer
 
     try:
-        _store(url).delete(glossary_id, Viewer())
+        _store(_settings(url)).delete(glossary_id, Viewer())
     except NewsbridgeError as exc:
         _fail(f"[{exc.type}] {exc.detail}")
     typer.echo(f"deleted {glossary_id}")
