@@ -39,8 +39,6 @@ pytestmark = [
                               ".ci/run always builds it)"),
 ]
 
-# What other parts of issue 24 provide; strict: the marker must go when the part lands on main.
-
 
 def _wait_ready(base: str) -> None:
     deadline = time.monotonic() + READY_WAIT

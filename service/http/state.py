@@ -43,12 +43,12 @@ class Running:
     jobs: JobManager | None = None  # None: jobs_error says why
     jobs_error: str | None = None
     warm_up: threading.Event | None = None  # NEWSBRIDGE_PRELOAD: set once the models are prepared
+    glossaries: GlossaryStore | None = None  # None: the database cannot hold them (logged at start)
 
     @property
     def starting(self) -> bool:
         """The models are still being prepared at start-up (``/readyz`` answers 503 ``starting``)."""
         return self.warm_up is not None and not self.warm_up.is_set()
-    glossaries: GlossaryStore | None = None  # None: the database cannot hold them (logged at start)
 
 
 @dataclass
