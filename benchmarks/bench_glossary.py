@@ -10,9 +10,13 @@ translated through the pipeline with the glossary (base forms -> English); an oc
 random-weight pl->en model of ``benchmarks/common.py``) the Polish sentences are also translated by
 a model, and the applied terms it dropped are counted (``glossary_term_missing``).
 
-Cost: the same sentences through the OPUS-sized model without a glossary and with a 1,000-entry
-glossary (the 40 Polish gold terms and 960 frequent words and word pairs of the corpus), one run
-each after a warm-up, cache off; the ratio of the two times.
+Cost: the same sentences through the OPUS-sized model without a glossary and with two 1,000-entry
+glossaries, one run each after a warm-up, cache off; the ratio of each time to the time without.
+``frequent``: the 40 Polish gold terms and the corpus's 960 most frequent words (a worst case: about
+five terms masked per sentence); ``rare``: the 40 gold terms and 960 words that occur once in the
+corpus (a desk's glossary of names and institutions: few terms per sentence). A random-weight model
+decodes to its output cap, which grows with the input's tokens, so the model inputs' SentencePiece
+tokens are counted too: a masked term (``QZ<n>``) is not the same number of tokens as the words.
 """
 
 from __future__ import annotations
@@ -21,13 +25,16 @@ import argparse
 import re
 import time
 from collections import Counter
+from pathlib import Path
 
 from benchmarks.common import ROOT, TATOEBA, load_sentences, machine_note, make_translator, opus_model_dir
 from service.engines import build_engines
 from service.glossary_formats import content_hash
 from service.pipeline.flow import Document, Pipeline
+from service.pipeline.glossary_terms import find_terms
 from service.settings import Settings
 from translators.testing import EchoTranslator
+from translators.text.protect import mask
 from translators.text.terms import Entry, Glossary, TermDictionary
 
 GOLD = ROOT / "tests" / "fixtures" / "glossary" / "inflections.tsv"
@@ -94,18 +101,34 @@ def hit_rate(pipeline: Pipeline, lang: str, occ: list[tuple[str, int, int, str]]
             "not_applied": misses, "other_matches": other.most_common(), "other_total": sum(other.values())}
 
 
-def big_glossary() -> Glossary:
+def big_glossary(kind: str) -> Glossary:
+    """1,000 Polish entries: the gold terms and the corpus's most frequent words (``frequent``) or
+    words that occur once in it (``rare``)."""
     entries = [Entry(t, tgt) for la, t, tgt, _ in gold_terms() if la == "pl"]
     seen = {e.source for e in entries}
     words = Counter(w for line in (TATOEBA / FILES["pl"]).read_text(encoding="utf-8").splitlines()
                     for w in re.findall(r"\w{4,}", line))
-    for w, _ in words.most_common():
+    pool = [w for w, _ in words.most_common()] if kind == "frequent" else sorted(w for w, n in words.items()
+                                                                                 if n == 1 and len(w) >= 6)
+    for w in pool:
         if len(entries) >= 1000:
             break
         if w not in seen:
             entries.append(Entry(w, w.upper()))
             seen.add(w)
-    return glossary("pl", entries, "big")
+    return glossary("pl", entries, f"big-{kind}")
+
+
+def model_tokens(model_dir: Path, sentences: list[str], g: Glossary | None) -> int:
+    """SentencePiece tokens of the model inputs (terms masked as the pipeline masks them)."""
+    import sentencepiece as spm
+
+    sp = spm.SentencePieceProcessor(model_file=str(model_dir / "pl-en" / "source.spm"))
+    total = 0
+    for s in sentences:
+        _, terms = find_terms(g, s, "pl", "en", [])
+        total += len(sp.encode(mask(s, [], [(m.start, m.end) for m in terms]).model_text))
+    return total
 
 
 def main() -> None:
@@ -140,27 +163,31 @@ def main() -> None:
     print(f"pl with the OPUS-sized random model ({args.backend}): {r['applied']}/{r['occurrences']} applied, "
           f"{r['flagged_missing']} flagged glossary_term_missing (the model dropped the placeholder)")
     sentences = load_sentences(args.sentences)
-    big = big_glossary()
-    big.dictionaries[0].matcher()  # compiled once per content, as in the service
-    runs: dict[str, float] = {}
+    bigs = {f"1,000 entries ({kind})": big_glossary(kind) for kind in ("frequent", "rare")}
+    for g in bigs.values():
+        g.dictionaries[0].matcher()  # compiled once per content, as in the service
+    settings: list[tuple[str, Glossary | None]] = [("warm-up", None), ("no glossary", None), *bigs.items()]
     echo_runs: dict[str, float] = {}
-    for label, g in (("warm-up", None), ("no glossary", None), ("1,000 entries", big)):  # the glossary's own cost
+    for label, g in settings:  # the glossary's own cost
         docs = [Document(s, "pl", "en", glossary=g) for s in sentences]
         started = time.perf_counter()
         echo.translate_documents(docs)
         echo_runs[label] = time.perf_counter() - started
-    extra = (echo_runs["1,000 entries"] - echo_runs["no glossary"]) / len(sentences) * 1000
-    print(f"without a model (echo): {echo_runs['no glossary']:.3f} s vs {echo_runs['1,000 entries']:.3f} s with "
-          f"1,000 entries: {extra:.2f} ms more per sentence")
-    for label, g in (("warm-up", None), ("no glossary", None), ("1,000 entries", big)):
+    for label in bigs:
+        extra = (echo_runs[label] - echo_runs["no glossary"]) / len(sentences) * 1000
+        print(f"without a model (echo): {echo_runs['no glossary']:.3f} s vs {echo_runs[label]:.3f} s with {label}: "
+              f"{extra:.2f} ms more per sentence")
+    runs: dict[str, float] = {}
+    for label, g in settings:
         docs = [Document(s, "pl", "en", glossary=g) for s in sentences]
         started = time.perf_counter()
         out = pipeline.translate_documents(docs)
         runs[label] = time.perf_counter() - started
         applied = sum(len(s.terms) for x in out if not isinstance(x, Exception) for s in x.sentences)
-        print(f"{label}: {runs[label]:.2f} s for {len(sentences)} sentences ({applied} terms applied)")
-    print(f"1,000-entry glossary / none: {runs['1,000 entries'] / runs['no glossary']:.2f}x (one run each)")
-
+        print(f"{label}: {runs[label]:.2f} s for {len(sentences)} sentences ({applied} terms applied, "
+              f"{model_tokens(model_dir, sentences, g)} model input tokens)")
+    for label in bigs:
+        print(f"{label} / none: {runs[label] / runs['no glossary']:.2f}x (one run each)")
 
 if __name__ == "__main__":
     main()

@@ -165,6 +165,29 @@ def test_translate_and_summarize_with_a_glossary(client: TestClient) -> None:
     assert r.status_code == 404
 
 
+def test_a_sentence_the_memory_serves_keeps_the_editors_translation(settings: Settings) -> None:
+    """The translation memory comes first: its approved entry is served as stored, the glossary is
+    applied only to the sentences the engines translate (docs/engines.md)."""
+    app = create_app(settings, engine_factory=lambda s: build_engines(s, backend=EchoTranslator(), coalesce=False))
+    with TestClient(app) as client:  # the cache and the memory in the database
+        _memory_first(client)
+
+
+def _memory_first(client: TestClient) -> None:
+    g = create(client)
+    approved = "At night the guards detained 23 people near Białowieża."
+    r = client.post("/v1/memory", headers=key(DESK), json={"source_lang": "pl", "target_lang": "en", "source": TEXT,
+                                                           "target": approved})
+    assert r.status_code == 201, r.text
+    r = client.post("/v1/translate", headers=key(DESK), json={"text": TEXT + " Straż Graniczna zatrzymała dwie osoby.",
+                                                               "source_lang": "pl",
+                                                               "glossary": g["id"]})
+    assert r.status_code == 200, r.text
+    first, second = r.json()["sentences"]
+    assert first["origin"] == "memory" and first["target"]["text"] == approved and first["terms"] == []
+    assert second["origin"] == "model" and [t["target"]["text"] for t in second["terms"]] == ["Border Guard"]
+
+
 def test_a_job_with_a_glossary(client: TestClient) -> None:
     g = create(client)
     other = create(client, SPORT)
