@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import PurePath
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from service.errors import GlossariesUnavailable, InvalidGlossary, InvalidRequest
 from service.glossary_formats import FORMATS, Limits, parse_entries, to_csv, to_tsv, validate_entries
+from service.http.problems import PROBLEM_JSON
 from service.http.schemas import GlossaryCreateRequest, GlossaryEntriesIn
 from service.http.state import state_of
 from service.responses import (
@@ -40,6 +41,20 @@ __all__ = ["build_glossaries", "glossary_model", "resolve_glossary", "router", "
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["glossaries"])
+
+
+def _problems(**statuses: str) -> dict[int | str, dict[str, Any]]:
+    """Error responses as the OpenAPI document declares them: problem details (``s404="..."``)."""
+    return {int(k[1:]): {"description": f"{v} (problem details)", "content": {PROBLEM_JSON: {}}}
+            for k, v in statuses.items()}
+
+
+PROBLEMS = _problems(s401="No or unknown API key", s404="Unknown glossary (or another key's): `glossary_not_found`",
+                     s422="Invalid request", s503="Glossaries unavailable: `glossaries_unavailable`")
+CHANGE_PROBLEMS = {**PROBLEMS, **_problems(
+    s400="Invalid entries or file: `invalid_glossary`", s403="A global glossary: `glossary_forbidden`",
+    s409="Too many glossaries: `too_many_glossaries`", s413="Too many entries: `glossary_too_large`",
+    s422="Unsupported language pair or invalid request")}
 
 _UPLOAD_BODY = {"requestBody": {"content": {
     "application/json": {"schema": {"$ref": "#/components/schemas/GlossaryCreateRequest"}},
@@ -153,9 +168,7 @@ def _entries(spec: GlossaryEntriesIn, source: str, target: str, limits: Limits) 
 
 @router.post("/v1/glossaries", status_code=201, response_model=GlossaryModel, openapi_extra=_UPLOAD_BODY,
              summary="Create a glossary (JSON entries or an uploaded TSV/CSV file)",
-             responses={400: {"description": "Invalid entries"}, 404: {"description": "Unknown glossary"},
-                        409: {"description": "Too many glossaries"}, 413: {"description": "Too many entries"},
-                        422: {"description": "Unsupported language pair"}})
+             responses=CHANGE_PROBLEMS)
 async def create_glossary(request: Request) -> JSONResponse:
     store = store_of(request)
     spec, _ = await _read_body(request, GlossaryCreateRequest)
@@ -171,14 +184,15 @@ async def create_glossary(request: Request) -> JSONResponse:
                         headers={"Location": f"/v1/glossaries/{info.id}"})
 
 
-@router.get("/v1/glossaries", response_model=GlossaryListResponse, summary="Glossaries this key may use")
+@router.get("/v1/glossaries", response_model=GlossaryListResponse, summary="Glossaries this key may use",
+            responses=PROBLEMS)
 async def list_glossaries(request: Request) -> GlossaryListResponse:
     infos = await run_in_threadpool(store_of(request).list, viewer_of(getattr(request.state, "principal", None)))
     return GlossaryListResponse(glossaries=[glossary_model(i) for i in infos])
 
 
 @router.get("/v1/glossaries/{glossary_id}", response_model=GlossaryModel, summary="A glossary",
-            responses={404: {"description": "Unknown glossary (or another key's)"}})
+            responses=PROBLEMS)
 async def get_glossary(request: Request, glossary_id: str) -> GlossaryModel:
     viewer = viewer_of(getattr(request.state, "principal", None))
     return glossary_model(await run_in_threadpool(store_of(request).info, glossary_id, viewer))
@@ -186,11 +200,9 @@ async def get_glossary(request: Request, glossary_id: str) -> GlossaryModel:
 
 @router.get("/v1/glossaries/{glossary_id}/entries", response_model=GlossaryEntriesModel,
             summary="A glossary's entries (JSON, or format=tsv|csv)",
-            responses={200: {"content": {"text/tab-separated-values": {}, "text/csv": {}}}})
+            responses={200: {"content": {"text/tab-separated-values": {}, "text/csv": {}}}, **PROBLEMS})
 async def get_entries(request: Request, glossary_id: str, source_lang: str | None = None,
-                      target_lang: str | None = None, format: str = "json") -> Response:
-    if format not in ("json", *FORMATS):
-        raise InvalidRequest("format must be json, tsv or csv")
+                      target_lang: str | None = None, format: Literal["json", "tsv", "csv"] = "json") -> Response:
     viewer = viewer_of(getattr(request.state, "principal", None))
     d = await run_in_threadpool(store_of(request).entries, glossary_id, viewer, source_lang, target_lang)
     if format == "tsv":
@@ -206,7 +218,8 @@ async def get_entries(request: Request, glossary_id: str, source_lang: str | Non
             openapi_extra={"requestBody": {"content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/GlossaryEntriesIn"}},
                 "multipart/form-data": _UPLOAD_BODY["requestBody"]["content"]["multipart/form-data"]}}},
-            summary="Replace the entries of one language pair (all of them, in one transaction)")
+            summary="Replace the entries of one language pair (all of them, in one transaction)",
+            responses=CHANGE_PROBLEMS)
 async def replace_entries(request: Request, glossary_id: str) -> GlossaryModel:
     store = store_of(request)
     viewer = viewer_of(getattr(request.state, "principal", None))
@@ -224,7 +237,7 @@ async def replace_entries(request: Request, glossary_id: str) -> GlossaryModel:
 
 
 @router.delete("/v1/glossaries/{glossary_id}", status_code=204, summary="Delete a glossary",
-               responses={204: {"description": "Deleted"}, 404: {"description": "Unknown glossary"}})
+               responses={204: {"description": "Deleted"}, **CHANGE_PROBLEMS})
 async def delete_glossary(request: Request, glossary_id: str) -> Response:
     viewer = viewer_of(getattr(request.state, "principal", None))
     await run_in_threadpool(store_of(request).delete, glossary_id, viewer)
