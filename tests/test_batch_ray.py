@@ -40,10 +40,11 @@ def echo_engines(settings: Settings) -> Engines:
 
 def read_out(path: Path) -> list[dict]:
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    for r in records:  # cache counts depend on which worker saw a segment first
+    for r in records:  # cache counts and origins depend on which worker saw a segment first
         r.pop("cached", None)
         for s in r.get("sentences", []):
             s.pop("cached")
+            s.pop("origin", None)
     return records
 
 
