@@ -41,9 +41,10 @@ class _Counting:
     def describe(self, source: Lang | None = None, target: Lang | None = None) -> EngineInfo:
         return self.inner.describe(source, target)
 
-    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
+    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang, *,
+                        alignment: bool = False) -> list[Translation]:
         self.batches.append(list(texts))
-        return self.inner.translate_batch(texts, source, target)
+        return self.inner.translate_batch(texts, source, target, alignment=alignment)
 
 
 def concurrent(translator: Translator, sentences: list[str]) -> list[str]:

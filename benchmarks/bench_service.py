@@ -50,9 +50,10 @@ class Counting:
     def describe(self, source: Lang | None = None, target: Lang | None = None) -> EngineInfo:
         return self.inner.describe(source, target)  # type: ignore[attr-defined]
 
-    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
+    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang, *,
+                        alignment: bool = False) -> list[Translation]:
         self.segments += len(texts)
-        return self.inner.translate_batch(texts, source, target)  # type: ignore[attr-defined]
+        return self.inner.translate_batch(texts, source, target, alignment=alignment)  # type: ignore[attr-defined]
 
 
 def bench_cache() -> None:
@@ -152,9 +153,10 @@ class Recording(Counting):
         super().__init__(inner)
         self.texts: list[str] = []
 
-    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
+    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang, *,
+                        alignment: bool = False) -> list[Translation]:
         self.texts += texts
-        return super().translate_batch(texts, source, target)
+        return super().translate_batch(texts, source, target, alignment=alignment)
 
 
 def bench_article() -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from service.pipeline.flow import Pipeline
 from service.pipeline.memory_step import Recall
+from service.pipeline.quality import QualityPolicy
 from service.settings import Settings
 from translators.base import Detector, Lang, Summarizer, SummaryResult, Translator
 from translators.cached import CachedTranslator, TranslationStore
@@ -250,6 +251,7 @@ def build_engines(settings: Settings, *, backend: Translator | None = None, dete
         recall = Recall(guard, threshold=settings.memory_fuzzy_threshold, limit=settings.memory_suggestions)
     pipeline = Pipeline(translator, detector, summarizer, max_chars=settings.max_chars,
                         max_html_depth=settings.max_html_depth, summary_method=settings.summarizer,
-                        tiers=translators, recall=recall)
+                        tiers=translators, recall=recall,
+                        quality=QualityPolicy(low_confidence=settings.low_confidence))
     return Engines(settings, backends[DEFAULT_TIER], translator, detector, summarizer, pipeline, store, cached,
                    status, coalescer, backends, translators, memory=memory, memory_guard=guard)

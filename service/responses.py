@@ -53,6 +53,11 @@ class TermModel(BaseModel):
                                                             "back at a guessed place (see `flags`).")
 
 
+class WordLinkModel(BaseModel):
+    source: SpanOut = Field(description="A word of the sentence, into `source_text`.")
+    target: SpanOut = Field(description="The word of its translation aligned with it, into `translation_text`.")
+
+
 class SentenceModel(BaseModel):
     source: SpanOut = Field(description="Into `source_text`.")
     target: SpanOut = Field(description="Into `translation_text`.")
@@ -64,9 +69,13 @@ class SentenceModel(BaseModel):
     capped: bool = Field(default=False, description="True when the model's output stopped at its length cap or a "
                                                     "repetition loop was cut: the translation may be incomplete.")
     warnings: list[str] = Field(default_factory=list,
-                                description="e.g. a number of the source that is not in the translation.")
+                                description="e.g. a number of the source that is not in the translation; a "
+                                            "flagged problem reads `<code>: <detail>`.")
     flags: list[str] = Field(default_factory=list,
-                             description="Stable codes of what the warnings say, e.g. `markup_placement_uncertain` "
+                             description="Stable codes of what the warnings say: `number_missing`, `capped`, `split`, "
+                                         "`untranslated` (the output repeats the source), `length_ratio` (its length "
+                                         "is far outside the pair's usual ratio), `low_confidence`, "
+                                         "`markup_placement_uncertain` "
                                          "(an inline element of this sentence that the word alignment could not "
                                          "place was placed by its neighbours; its warning names it), "
                                          "`glossary_term_missing` (the model dropped a glossary term: it was put back "
@@ -83,6 +92,15 @@ class SentenceModel(BaseModel):
         default_factory=list, description="Close translation memory entries (fuzzy matches, best first) offered "
                                           "beside the model's translation; only when `memory_suggestions` is on.")
     terms: list[TermModel] = Field(default_factory=list, description="Glossary terms applied in this sentence.")
+    translation_confidence: float | None = Field(
+        default=None, ge=0, le=1, description="How sure the model was of this translation: its length-normalized "
+        "probability of its own output (the geometric mean of its token probabilities), 0-1; a sentence with "
+        "carved quotes takes its least sure part's. A cache hit keeps the confidence it was made with; null for a "
+        "sentence kept as is or served by the translation memory. Not `confidence`, which is the language "
+        "detector's.")
+    alignment: list[WordLinkModel] | None = Field(default=None, description=(
+        "With `alignment: true`: word links from the model's own attention, each a source word (into "
+        "`source_text`) and the target word it is aligned with (into `translation_text`)."))
 
 
 class QuoteModel(BaseModel):

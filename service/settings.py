@@ -54,6 +54,9 @@ class Settings(BaseSettings):
         "Model tiers NEWSBRIDGE_PRELOAD loads at start (quality, fast); the others load on first use."))
 
     max_chars: int = Field(default=200_000, gt=0, description="Largest accepted text, in characters.")
+    low_confidence: float = Field(default=0.4, ge=0, le=1, description=(
+        "A translated sentence whose translation_confidence (the model's geometric-mean token "
+        "probability) is below this gets the low_confidence flag; docs/engines.md says why 0.4."))
     max_batch_texts: int = Field(default=64, gt=0, description="Most texts in one API request.")
     max_request_chars: int = Field(default=1_000_000, gt=0,
                                    description="Most characters in one API request, all texts together.")

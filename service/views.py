@@ -36,6 +36,7 @@ from service.responses import (
     SummarySentence,
     TermModel,
     TranslationModel,
+    WordLinkModel,
 )
 from translators.base import Span, TranslatorError
 from translators.text.offsets import Utf16Index
@@ -79,7 +80,10 @@ def to_model(r: DocumentResult, offsets: str) -> TranslationModel:
                                  suggestions=[_suggestion(x) for x in s.suggestions],
                                  terms=[TermModel(source=conv.span(t.source, src), target=conv.span(t.target, tgt),
                                                   term=t.term, translation=t.translation, match=t.match, keep=t.keep,
-                                                  placed=t.placed) for t in s.terms])
+                                                  placed=t.placed) for t in s.terms],
+                                 translation_confidence=s.translation_confidence,
+                                 alignment=[WordLinkModel(source=conv.span(a, src), target=conv.span(b, tgt))
+                                            for a, b in s.alignment or ()] if r.alignment else None)
                    for s in r.sentences],
         quotes=[QuoteModel(kind=q.kind, lang=q.lang, source=conv.span(q.source, src), outer=conv.span(q.outer, src),
                            target=conv.span(q.target, tgt) if q.target else None, sentences=q.sentences,

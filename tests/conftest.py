@@ -45,6 +45,28 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def copy_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A NEWSBRIDGE_MODEL_DIR whose every direct pair is one tiny Marian model trained here to copy
+    its input (``translators.testing.build_copy_marian``): its word alignment is near-diagonal, so
+    a word of the input is linked to the same word of the output. Trained on every line of
+    tests/fixtures/corpus (pl, lt, en) up to 140 characters: sentences from there come back
+    verbatim (others may lose characters its vocabulary lacks). Converted for the default backend
+    (CTranslate2 int8) like ``model_dir``."""
+    import shutil
+
+    from translators.ct2_convert import convert_pair
+    from translators.testing import build_copy_marian
+
+    root = tmp_path_factory.mktemp("copy-models")
+    first = build_copy_marian(root / PAIRS[0], corpus("pl") + corpus("lt") + corpus("en"))
+    for pair in PAIRS[1:]:
+        shutil.copytree(first, root / pair)
+    for pair in PAIRS:
+        convert_pair(pair, root, "int8")
+    return root
+
+
 PG_ENV = "NEWSBRIDGE_TEST_POSTGRES_URL"
 
 

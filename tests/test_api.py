@@ -69,9 +69,9 @@ def test_repeat_request_is_served_from_cache_without_model_call(settings: Settin
     calls: list[int] = []
 
     class Counting(MarianTranslator):
-        def translate_batch(self, texts, source, target):  # type: ignore[override]
+        def translate_batch(self, texts, source, target, *, alignment=False):  # type: ignore[override]
             calls.append(len(texts))
-            return super().translate_batch(texts, source, target)
+            return super().translate_batch(texts, source, target, alignment=alignment)
 
     backend = Counting(settings.model_dir)
     app = create_app(settings, engine_factory=lambda s: build_engines(s, backend=backend))

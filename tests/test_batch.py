@@ -198,10 +198,10 @@ def test_truncated_gzip_reports_where_it_broke(tmp_path: Path) -> None:
 class PoisonTranslator(EchoTranslator):
     """Fails the whole model batch when one of its texts holds the word BOOM."""
 
-    def translate_batch(self, texts, source, target):  # type: ignore[no-untyped-def]
+    def translate_batch(self, texts, source, target, *, alignment=False):  # type: ignore[no-untyped-def]
         if any("BOOM" in t for t in texts):
             raise RuntimeError("CUDA error: device-side assert triggered")
-        return super().translate_batch(texts, source, target)
+        return super().translate_batch(texts, source, target, alignment=alignment)
 
 
 def test_a_poison_record_fails_alone(tmp_path: Path) -> None:

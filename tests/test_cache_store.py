@@ -68,7 +68,8 @@ class CountingTranslator:
     def describe(self, source: Lang | None = None, target: Lang | None = None) -> EngineInfo:
         return describe_backend(self, "counting", source, target)
 
-    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
+    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang, *,
+                        alignment: bool = False) -> list[Translation]:
         self.seen.extend(texts)
         return [Translation(f"[{target}] {t.upper()}", pieces=2 if len(t) > 20 else 1) for t in texts]
 
@@ -85,6 +86,22 @@ def test_put_many_is_an_idempotent_upsert(store: SqlTranslationStore) -> None:
     got = store.get_many([e.key for e in entries])
     assert got == {e.key: e for e in entries}
     assert store.stats().rows == 30
+
+
+def test_score_and_links_are_kept_and_filled_in_only_where_missing(store: SqlTranslationStore) -> None:
+    """An entry keeps the confidence it was made with; word links a later request asked for are
+    added to it (same text only); nothing else of an entry changes."""
+    a, b, c = make_entries(3)
+    links = ((0, 3, 0, 4), (4, 6, 5, 7))
+    store.put_many([CacheEntry(a.key, a.source, a.target, a.model, a.text, score=0.61),
+                    CacheEntry(b.key, b.source, b.target, b.model, b.text, score=None)])
+    store.put_many([CacheEntry(a.key, a.source, a.target, a.model, a.text, score=0.99, alignment=links),
+                    CacheEntry(b.key, b.source, b.target, b.model, "other text", score=0.5, alignment=links),
+                    CacheEntry(c.key, c.source, c.target, c.model, c.text, score=0.25, alignment=links)])
+    got = store.get_many([a.key, b.key, c.key])
+    assert got[a.key].score == pytest.approx(0.61) and got[a.key].alignment == links
+    assert got[b.key].text == b.text and got[b.key].score is None and got[b.key].alignment is None
+    assert got[c.key].score == pytest.approx(0.25) and got[c.key].alignment == links
 
 
 def test_get_many_returns_only_found_keys_and_marks_them_used(store: SqlTranslationStore) -> None:

@@ -33,7 +33,8 @@ class SlowEcho:
     def describe(self, source: Lang | None = None, target: Lang | None = None) -> EngineInfo:
         return describe_backend(self, "slow-echo", source, target)
 
-    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
+    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang, *,
+                        alignment: bool = False) -> list[Translation]:
         with self._lock:
             self.calls.append((source, target, list(texts)))
         time.sleep(self.delay)
@@ -114,8 +115,9 @@ def test_batches_respect_bounds_and_pairs_never_mix() -> None:
 
 def test_wrong_result_count_is_an_error_not_a_misroute() -> None:
     class Short(SlowEcho):
-        def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
-            return super().translate_batch(texts, source, target)[:-1]
+        def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang, *,
+                        alignment: bool = False) -> list[Translation]:
+            return super().translate_batch(texts, source, target, alignment=alignment)[:-1]
 
     tr = CoalescingTranslator(Short(), wait_ms=5)
     results = _run_all([lambda i=i: tr.translate_batch([f"a{i}", f"b{i}"], "pl", "en") for i in range(8)])

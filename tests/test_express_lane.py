@@ -34,7 +34,8 @@ class Gate:
     def describe(self, source: Lang | None = None, target: Lang | None = None) -> EngineInfo:
         return describe_backend(self, "gate", source, target)
 
-    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
+    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang, *,
+                        alignment: bool = False) -> list[Translation]:
         gate = threading.Event()
         with self.started:
             self.calls.append(list(texts))

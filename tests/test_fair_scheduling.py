@@ -31,7 +31,8 @@ class Gate:
     def describe(self, source: Lang | None = None, target: Lang | None = None) -> EngineInfo:
         return describe_backend(self, "gate", source, target)
 
-    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
+    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang, *,
+                        alignment: bool = False) -> list[Translation]:
         with self._lock:
             self.calls.append(list(texts))
         self.entered.release()
@@ -166,8 +167,9 @@ def test_a_shared_call_runs_under_a_ticket_dropped_only_when_all_are() -> None:
     seen: list[bool] = []
 
     class Looking(Gate):
-        def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
-            out = super().translate_batch(texts, source, target)
+        def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang, *,
+                        alignment: bool = False) -> list[Translation]:
+            out = super().translate_batch(texts, source, target, alignment=alignment)
             ticket = current_token.get()
             seen.append(ticket is not None and ticket.dropped())
             return out

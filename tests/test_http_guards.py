@@ -89,7 +89,7 @@ def test_unexpected_error_is_logged_once_without_the_text(settings: Settings, ca
     secret = "Tajny tekst redakcji " * 40
 
     class Broken(MarianTranslator):
-        def translate_batch(self, texts, source, target):  # type: ignore[override]
+        def translate_batch(self, texts, source, target, *, alignment=False):  # type: ignore[override]
             raise RuntimeError(f"engine exploded on {texts[0]}")
 
     app = create_app(settings, engine_factory=lambda s: build_engines(s, backend=Broken(s.model_dir)))

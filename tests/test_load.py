@@ -100,10 +100,10 @@ class Recording(MarianTranslator):
         super().__init__(*args, **kwargs)
         self.calls: list[tuple[bool, str]] = []
 
-    def translate_batch(self, texts, source, target):  # type: ignore[override]
+    def translate_batch(self, texts, source, target, *, alignment=False):  # type: ignore[override]
         ticket = current_token.get()
         self.calls.append((ticket is not None and ticket.expired(), ticket.request_id if ticket else ""))
-        return super().translate_batch(texts, source, target)
+        return super().translate_batch(texts, source, target, alignment=alignment)
 
 
 def test_overload_every_request_answered_in_time_and_no_work_for_abandoned_ones(model_dir: Path,

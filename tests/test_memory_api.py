@@ -141,7 +141,7 @@ def test_an_entry_whose_tokens_do_not_fit_is_not_applied(client: TestClient) -> 
     s = translate(client, text)["sentences"][0]
     assert s["origin"] == "model"
     assert any(w.startswith("memory_not_applied:") and "https://www.gov.pl/web/mswia" in w for w in s["warnings"])
-    assert s["flags"] == ["memory_not_applied"]
+    assert "memory_not_applied" in s["flags"]  # beside the model output's own (number_missing, low_confidence...)
     # other numbers in the new sentence: no exact match, but a suggestion
     other = translate(client, text.replace("23", "25"))["sentences"][0]
     assert other["origin"] == "model" and not any("memory" in w for w in other["warnings"])

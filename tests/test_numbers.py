@@ -169,9 +169,9 @@ class Recording(MarianTranslator):
         super().__init__(*args, **kwargs)
         self.inputs: list[str] = []
 
-    def translate_batch(self, texts, source, target):  # type: ignore[override]
+    def translate_batch(self, texts, source, target, *, alignment=False):  # type: ignore[override]
         self.inputs += list(texts)
-        return super().translate_batch(texts, source, target)
+        return super().translate_batch(texts, source, target, alignment=alignment)
 
 
 @pytest.fixture

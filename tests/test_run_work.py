@@ -27,7 +27,7 @@ class Gated(MarianTranslator):
         self.calls = 0
         self.interruptible = True  # False: like a model mid-batch, the call finishes once started
 
-    def translate_batch(self, texts, source, target):  # type: ignore[override]
+    def translate_batch(self, texts, source, target, *, alignment=False):  # type: ignore[override]
         self.entered.set()
         ticket = current_token.get()
         while not self.gate.wait(0.01):
@@ -35,7 +35,7 @@ class Gated(MarianTranslator):
                 self.saw_cancelled.set()
                 ticket.check()
         self.calls += 1
-        return super().translate_batch(texts, source, target)
+        return super().translate_batch(texts, source, target, alignment=alignment)
 
 
 def app_with(settings: Settings, **update) -> tuple[TestClient, Gated]:

@@ -59,17 +59,28 @@ class ModelIdentity:
         return f"{self.model_id}@{self.revision}#{self.checksum}|{self.options}"
 
 
+WordLink = tuple[int, int, int, int]
+"""``(src_start, src_end, tgt_start, tgt_end)``: a word of the input text (the exact string given to
+``translate_batch``) linked to a word of the output text, half-open, in code points."""
+
+
 @dataclass(frozen=True, slots=True)
 class Translation:
     """One translated segment. ``pieces`` > 1 means the input was longer than the
     model's input limit and was split and translated in pieces (never truncated).
     ``capped``: generation stopped at the output length cap, or a degenerate repetition
-    loop was collapsed, so the text may be incomplete (never silently: the response says so)."""
+    loop was collapsed, so the text may be incomplete (never silently: the response says so).
+    ``score``: the model's length-normalized probability of its own output (the geometric mean
+    of its token probabilities, 0..1; see docs/engines.md), ``None`` where unknown (an entry
+    cached before scores were kept). ``alignment``: word links between the input and ``text``,
+    filled only when ``translate_batch`` was asked for them (``None`` otherwise)."""
 
     text: str
     pieces: int = 1
     cached: bool = False
     capped: bool = False
+    score: float | None = None
+    alignment: tuple[WordLink, ...] | None = None
 
 
 HealthStatus = Literal["ok", "degraded", "disabled"]
@@ -132,8 +143,10 @@ class EngineInfo:
 
 @runtime_checkable
 class Translator(Protocol):
-    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
-        """Translate plain segments (already protected/masked) from ``source`` to ``target``."""
+    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang, *,
+                        alignment: bool = False) -> list[Translation]:
+        """Translate plain segments (already protected/masked) from ``source`` to ``target``;
+        with ``alignment``, each result carries its word links (the translation is the same)."""
         ...
 
     def identity(self, source: Lang, target: Lang) -> ModelIdentity:

@@ -13,12 +13,12 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import regex
 
-from translators.base import EngineInfo, Health, Lang, ModelIdentity, Translation, Translator
+from translators.base import EngineInfo, Health, Lang, ModelIdentity, Translation, Translator, WordLink
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,8 @@ class CacheEntry:
     text: str
     pieces: int = 1
     capped: bool = False  # stopped at the output cap / repetition-guarded (said again on every hit)
+    score: float | None = None  # the confidence it was made with (None: cached before scores were kept)
+    alignment: tuple[WordLink, ...] | None = None  # word links, when a request asked for them
 
 
 class TranslationStore(Protocol):
@@ -70,7 +72,9 @@ class TranslationStore(Protocol):
         ...
 
     def put_many(self, entries: Sequence[CacheEntry]) -> None:
-        """Idempotent upsert, safe under concurrent writers."""
+        """Idempotent upsert, safe under concurrent writers. An entry already there keeps its
+        text and values; only a ``score`` or ``alignment`` it lacks is filled in, and only from
+        an entry with the same text."""
         ...
 
     def ping(self) -> bool:
@@ -93,7 +97,10 @@ class MemoryStore:
 
     def put_many(self, entries: Sequence[CacheEntry]) -> None:
         for e in entries:
-            self.entries.setdefault(e.key, e)
+            old = self.entries.setdefault(e.key, e)
+            if old is not e and old.text == e.text:
+                self.entries[e.key] = replace(old, score=old.score if old.score is not None else e.score,
+                                              alignment=old.alignment if old.alignment is not None else e.alignment)
 
     def ping(self) -> bool:
         return True
@@ -129,7 +136,10 @@ class CachedTranslator:
         legs = (self.identity(source, target),) if source is not None and target is not None else ()
         return EngineInfo("cached", self.inner.describe(), legs, health=self.health())
 
-    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
+    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang, *,
+                        alignment: bool = False) -> list[Translation]:
+        """A hit keeps the score it was made with. Asked for ``alignment``, a hit stored without
+        word links is translated again (with them) and the links are added to the entry."""
         if not texts:
             return []
         identity = self.inner.identity(source, target)
@@ -142,17 +152,20 @@ class CachedTranslator:
         except Exception as exc:  # the cache must never fail a request
             self._degrade("read", exc)
             found, readable = {}, False
+        stale: dict[str, CacheEntry] = {}
+        if alignment:
+            stale = {k: e for k, e in found.items() if e.alignment is None}
+            found = {k: e for k, e in found.items() if e.alignment is not None}
         missing: dict[str, str] = {}
         for key, text in zip(keys, texts, strict=True):
             if key not in found and key not in missing:
                 missing[key] = text
         fresh: dict[str, Translation] = {}
         if missing:
-            outs = self.inner.translate_batch(list(missing.values()), source, target)
+            outs = self.inner.translate_batch(list(missing.values()), source, target, alignment=alignment)
             fresh = dict(zip(missing.keys(), outs, strict=True))
-            entries = [
-                CacheEntry(k, source, target, identity.key(), t.text, t.pieces, t.capped) for k, t in fresh.items()
-            ]
+            entries = [CacheEntry(k, source, target, identity.key(), t.text, t.pieces, t.capped, t.score, t.alignment)
+                       for k, t in fresh.items()]
             try:
                 if readable:  # a store that just failed to read is not made to wait on a write
                     self.store.put_many(entries)
@@ -162,9 +175,13 @@ class CachedTranslator:
         for key in keys:
             if key in found:
                 e = found[key]
-                result.append(Translation(e.text, e.pieces, cached=True, capped=e.capped))
+                result.append(Translation(e.text, e.pieces, cached=True, capped=e.capped, score=e.score,
+                                          alignment=e.alignment if alignment else None))
             else:
-                result.append(fresh[key])
+                t, old = fresh[key], stale.get(key)
+                if old is not None and old.text == t.text and old.score is not None:
+                    t = replace(t, score=old.score)  # the confidence the entry was made with
+                result.append(t)
         return result
 
     def _degrade(self, op: str, exc: Exception) -> None:

@@ -29,7 +29,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 
 from translators.base import EngineInfo, Lang, ModelIdentity, Translation, Translator
@@ -47,6 +47,7 @@ _POLL_S = 0.05  # how often a waiting caller with a ticket looks whether it was 
 class _Request:
     texts: Sequence[str]
     ticket: CancelToken | None
+    alignment: bool = False  # the caller asked for word links
     results: list[Translation | None] = field(default_factory=list)
     taken: int = 0  # texts[:taken] were handed to a model call (in order)
     filled: int = 0  # results received
@@ -133,7 +134,10 @@ class CoalescingTranslator:
         legs = (self.identity(source, target),) if source is not None and target is not None else ()
         return EngineInfo("coalescing", self.inner.describe(), legs)
 
-    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
+    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang, *,
+                        alignment: bool = False) -> list[Translation]:
+        """A shared model call asks for word links when any of its callers does (links never
+        change a translation); a caller that did not ask gets none."""
         if not texts:
             return []
         ticket = current_token.get()  # captured in the caller's thread
@@ -141,7 +145,7 @@ class CoalescingTranslator:
             self._count(requests_dropped=1, texts_dropped=len(texts))
             raise ticket.error()
         q = self._queue(source, target)
-        req = _Request(list(texts), ticket, [None] * len(texts))
+        req = _Request(list(texts), ticket, alignment, [None] * len(texts))
         with q.cond:
             now = self.clock()
             # Idle pair, but callers overlapped a moment ago: more are likely on their way.
@@ -309,9 +313,10 @@ class CoalescingTranslator:
             parts.setdefault(item[0], []).append(item)
         tickets = [r.ticket for r in parts]
         flat = [r.texts[i] for r, i in batch]
+        aligned = any(r.alignment for r in parts)
         try:
             with bind(_BatchToken(tickets)):
-                out = self._call(flat, source, target)
+                out = self._call(flat, source, target, aligned)
         except Exception as exc:
             dropped = isinstance(exc, WorkCancelled)  # every caller's ticket was dropped meanwhile
             if len(parts) == 1 and not dropped:
@@ -323,7 +328,7 @@ class CoalescingTranslator:
             return [(r, items, None, exc) for r, items in parts.items()]
         by_request: dict[_Request, list[Translation]] = {}
         for (r, _), t in zip(batch, out, strict=True):
-            by_request.setdefault(r, []).append(t)
+            by_request.setdefault(r, []).append(t if r.alignment or t.alignment is None else replace(t, alignment=None))
         return [(r, items, by_request[r], None) for r, items in parts.items()]
 
     def _run_one(self, r: _Request, items: list[_Item], source: Lang, target: Lang
@@ -332,13 +337,13 @@ class CoalescingTranslator:
             return r, items, None, r.ticket.error()
         try:
             with bind(r.ticket):
-                return r, items, self._call([r.texts[i] for _, i in items], source, target), None
+                return r, items, self._call([r.texts[i] for _, i in items], source, target, r.alignment), None
         except BaseException as exc:
             return r, items, None, exc
 
-    def _call(self, texts: list[str], source: Lang, target: Lang) -> list[Translation]:
+    def _call(self, texts: list[str], source: Lang, target: Lang, alignment: bool) -> list[Translation]:
         self._count(model_calls=1, texts_sent=len(texts))
-        out = self.inner.translate_batch(texts, source, target)
+        out = self.inner.translate_batch(texts, source, target, alignment=alignment)
         if len(out) != len(texts):
             raise RuntimeError(f"translator returned {len(out)} results for {len(texts)} texts")
         return out

@@ -28,7 +28,7 @@ from translators.ct2_convert import (
     is_ct2_folder,
 )
 from translators.generation_config import read_generation_config
-from translators.marian_core import DecodeOptions, Decoding, MarianCore, PairModel, pick_device
+from translators.marian_core import Decoded, DecodeOptions, Decoding, MarianCore, PairModel, pick_device
 from translators.registry import DEFAULT_TIER, ResolvedModel, Tier
 from translators.threads import thread_plan
 
@@ -109,24 +109,44 @@ class CTranslate2Translator(MarianCore):
             positions = json.loads(source_config.read_text(encoding="utf-8")).get("max_position_embeddings")
         return translator, generation, int(positions) if positions else None
 
-    def _generate(self, m: PairModel, rows: list[list[int]], decoding: Decoding) -> list[list[int]]:
+    def _generate(self, m: PairModel, rows: list[list[int]], decoding: Decoding, *,
+                  alignment: bool = False) -> list[Decoded]:
         tok, gen = m.tokenizer, decoding.generation
+        sources = [tok.convert_ids_to_tokens(row) for row in rows]
+        length_penalty = _setting(gen, "length_penalty", 1.0)
         results = m.engine.translate_batch(
-            [tok.convert_ids_to_tokens(row) for row in rows],
+            sources,
             max_batch_size=self._batch_tokens(rows),
             batch_type="tokens",
             asynchronous=True,  # the batches run in parallel when inter_threads > 1
             beam_size=decoding.beams,
             max_decoding_length=decoding.cap,
             min_decoding_length=_setting(gen, "min_length", 0),
-            length_penalty=_setting(gen, "length_penalty", 1.0),
+            length_penalty=length_penalty,
             repetition_penalty=decoding.repetition_penalty,
             no_repeat_ngram_size=decoding.no_repeat_ngram_size,
             return_end_token=True,
+            return_scores=True,  # free: the search keeps them anyway
+            return_attention=alignment,  # last decoder layer, first head (the converter's default)
             max_input_length=0,  # never truncate: over-long input was split by the core
         )
-        return [tok.convert_tokens_to_ids(r.result().hypotheses[0]) for r in results]
+        done = [r.result() for r in results]
+        hyps = [r.hypotheses[0] for r in done]
+        if decoding.repetition_penalty != 1.0 or decoding.no_repeat_ngram_size:
+            # the search's scores carry the penalties: score the output under the model itself
+            sums = self._rescore(m, sources, hyps)
+        else:  # the search's score is sum / length ** length_penalty
+            sums = [r.scores[0] * len(h) ** length_penalty for r, h in zip(done, hyps, strict=True)]
+        return [Decoded(tok.convert_tokens_to_ids(h), s, [list(row) for row in r.attention[0]] if alignment else None)
+                for r, h, s in zip(done, hyps, sums, strict=True)]
 
+    def _rescore(self, m: PairModel, sources: list[list[str]], hyps: list[list[str]]) -> list[float]:
+        eos = m.tokenizer.eos_token
+        targets = [h[:-1] if h and h[-1] == eos else h for h in hyps]
+        scored = m.engine.score_batch(sources, targets, max_batch_size=self._batch_tokens(
+            [list(range(len(s))) for s in sources]), batch_type="tokens", max_input_length=0)
+        # score_batch appends the end token: drop its log-probability when the output had none
+        return [sum(r.log_probs[:len(h)]) for r, h in zip(scored, hyps, strict=True)]
 
     def _batch_tokens(self, rows: list[list[int]]) -> int:
         """Token budget per batch: about ``batch_size`` inputs of this group's mean length, at most

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from translators.marian_core import (
+    Decoded,
     DecodeOptions,
     Decoding,
     MarianCore,
@@ -57,11 +58,12 @@ class MarianTranslator(MarianCore):
         model = MarianMTModel.from_pretrained(r.path).to(self.device).eval()
         return model, model.generation_config.to_dict(), model.config.max_position_embeddings
 
-    def _generate(self, m: PairModel, rows: list[list[int]], decoding: Decoding) -> list[list[int]]:
+    def _generate(self, m: PairModel, rows: list[list[int]], decoding: Decoding, *,
+                  alignment: bool = False) -> list[Decoded]:
         import torch
 
         tok, model = m.tokenizer, m.engine
-        out: list[list[int]] = [[] for _ in rows]
+        out: list[Decoded] = [Decoded([], 0.0)] * len(rows)
         lengths = [len(row) for row in rows]
         for batch in length_batches(range(len(rows)), lengths, self.options.batch_size,
                                     self.options.max_batch_tokens):
@@ -70,9 +72,50 @@ class MarianTranslator(MarianCore):
                 ids = model.generate(**enc, num_beams=decoding.beams, max_length=decoding.cap + 1,
                                      no_repeat_ngram_size=decoding.no_repeat_ngram_size,
                                      repetition_penalty=decoding.repetition_penalty)
-            for i, seq in zip(batch, ids.tolist(), strict=True):
-                out[i] = _generated(seq[1:], tok.eos_token_id, tok.pad_token_id)
+                generated = [_generated(seq[1:], tok.eos_token_id, tok.pad_token_id) for seq in ids.tolist()]
+                scored = _score(model, enc, generated, [lengths[i] for i in batch], alignment=alignment)
+            for i, dec in zip(batch, scored, strict=True):
+                out[i] = dec
         return out
+
+
+def _score(model: Any, enc: Any, generated: list[list[int]], lengths: list[int], *,
+           alignment: bool) -> list[Decoded]:
+    """The model's own log-probabilities of its outputs, from one teacher-forced pass over them
+    (what the search computed step by step, without keeping a vocabulary-wide score per step);
+    with ``alignment``, the pass's cross-attention too (last decoder layer, first head). The
+    padding token is left out of the softmax: CTranslate2's conversion drops it from the vocabulary
+    and the search never emits it, so both backends normalize over the same tokens."""
+    import torch
+
+    config = model.config
+    width = max(1, max(map(len, generated)))
+    pad = config.pad_token_id
+    dec_in = torch.full((len(generated), width), pad, dtype=torch.long)
+    labels = torch.full((len(generated), width), pad, dtype=torch.long)
+    for k, ids in enumerate(generated):
+        seq = [config.decoder_start_token_id, *ids[:-1]]
+        dec_in[k, :len(seq)] = torch.tensor(seq, dtype=torch.long)
+        labels[k, :len(ids)] = torch.tensor(ids, dtype=torch.long)
+    dec_in, labels = dec_in.to(enc["input_ids"].device), labels.to(enc["input_ids"].device)
+    previous = getattr(config, "_attn_implementation", None)
+    if alignment and previous != "eager":
+        model.set_attn_implementation("eager")  # the fused kernels do not return attention weights
+    try:
+        result = model(**enc, decoder_input_ids=dec_in, output_attentions=alignment)
+    finally:
+        if alignment and previous not in (None, "eager"):
+            model.set_attn_implementation(previous)
+    logits = result.logits.float()
+    logits[..., pad] = float("-inf")
+    logprobs = torch.log_softmax(logits, dim=-1).gather(-1, labels.unsqueeze(-1)).squeeze(-1)
+    attention = result.cross_attentions[-1][:, 0] if alignment else None  # (batch, target, source)
+    out: list[Decoded] = []
+    for k, ids in enumerate(generated):
+        total = float(logprobs[k, :len(ids)].sum()) if ids else 0.0
+        att = attention[k, :len(ids), :lengths[k]].tolist() if attention is not None else None
+        out.append(Decoded(ids, total, att))
+    return out
 
 
 def _generated(seq: list[int], eos: int, pad: int) -> list[int]:

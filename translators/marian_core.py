@@ -12,6 +12,7 @@ which gives the same ids.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,12 +21,21 @@ from typing import Any
 
 import regex
 
-from translators.base import EngineInfo, Lang, ModelIdentity, Translation, TranslatorError, describe_backend
+from translators.base import (
+    EngineInfo,
+    Lang,
+    ModelIdentity,
+    Translation,
+    TranslatorError,
+    WordLink,
+    describe_backend,
+)
 from translators.pair_models import PairModels, count_generation
 from translators.registry import DEFAULT_TIER, REGISTRY, ResolvedModel, Tier
+from translators.word_alignment import links_from_attention, piece_spans, shift_links, source_token_spans
 
-__all__ = ["DecodeOptions", "Decoding", "MarianCore", "PairModel", "PairModels", "cap_groups", "collapse_loops",
-           "length_batches", "pick_device", "split_pieces", "split_to_fit"]
+__all__ = ["DecodeOptions", "Decoded", "Decoding", "MarianCore", "PairModel", "PairModels", "cap_groups",
+           "collapse_loops", "length_batches", "pick_device", "split_pieces", "split_to_fit"]
 
 CAP_BUCKET = 16
 # Where to split an over-long sentence, best first: after clause punctuation, then any space.
@@ -74,6 +84,26 @@ class Decoding:
     no_repeat_ngram_size: int
     repetition_penalty: float
     generation: dict[str, Any]  # the model's generation config (min_length, length_penalty, ...)
+
+
+@dataclass
+class Decoded:
+    """What a backend's decoder returns for one input row."""
+
+    ids: list[int]  # generated ids, the end token included when the model produced it
+    logprob: float  # sum of the model's log-probabilities of ``ids`` (its own output, no penalties)
+    attention: list[list[float]] | None = None  # per generated id, over the input ids (when asked)
+
+
+@dataclass
+class _Piece:
+    """One piece's output, before the pieces of a text are joined."""
+
+    text: str
+    capped: bool
+    logprob: float
+    tokens: int
+    links: tuple[WordLink, ...] | None = None
 
 
 def split_to_fit(text: str, count: Callable[[str], int], limit: int) -> list[str]:
@@ -133,6 +163,12 @@ def length_batches(indices: Sequence[int], lengths: Sequence[int], size: int, ma
 
 def collapse_loops(ids: Sequence[int]) -> tuple[list[int], bool]:
     """Collapse any run of ``LOOP_REPEATS`` or more identical n-grams to one occurrence."""
+    kept, changed = kept_positions(ids)
+    return [ids[i] for i in kept], changed
+
+
+def kept_positions(ids: Sequence[int]) -> tuple[list[int], bool]:
+    """The positions of ``ids`` that :func:`collapse_loops` keeps, and whether it dropped any."""
     out: list[int] = []
     i, changed = 0, False
     while i < len(ids):
@@ -142,12 +178,12 @@ def collapse_loops(ids: Sequence[int]) -> tuple[list[int], bool]:
             while list(ids[i + k * n:i + (k + 1) * n]) == gram:
                 k += 1
             if len(gram) == n and k >= LOOP_REPEATS:
-                out.extend(gram)
+                out.extend(range(i, i + n))
                 i += k * n
                 changed = True
                 break
         else:
-            out.append(ids[i])
+            out.append(i)
             i += 1
     return out, changed
 
@@ -191,9 +227,12 @@ class MarianCore:
         """Load the engine for ``r``: returns it, its generation config and its max positions."""
         raise NotImplementedError
 
-    def _generate(self, m: PairModel, rows: list[list[int]], decoding: Decoding) -> list[list[int]]:
-        """Decode each row of input ids; returns each row's generated ids (end token included
-        when the model produced it; no start or padding tokens)."""
+    def _generate(self, m: PairModel, rows: list[list[int]], decoding: Decoding, *,
+                  alignment: bool = False) -> list[Decoded]:
+        """Decode each row of input ids: each row's generated ids (end token included when the
+        model produced it; no start or padding tokens), the sum of their log-probabilities under
+        the model, and with ``alignment`` the cross-attention of each generated id over the row
+        (last decoder layer, first head: the head CTranslate2's Marian conversion keeps)."""
         raise NotImplementedError
 
     def _options_key(self) -> str:
@@ -208,16 +247,17 @@ class MarianCore:
         r = self._models.resolved(source, target)
         return ModelIdentity(r.model_id, r.revision, r.checksum, self._options_key(), tier=r.spec.tier)
 
-    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
+    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang, *,
+                        alignment: bool = False) -> list[Translation]:
         if not texts:
             return []
         m = self.load(source, target)
         pieces, owners = split_pieces(texts, m.count_tokens, m.max_input_tokens)
-        outputs = self._forward(m, pieces)
-        parts: list[list[tuple[str, bool]]] = [[] for _ in texts]
-        for owner, out in zip(owners, outputs, strict=True):
-            parts[owner].append(out)
-        return [Translation(" ".join(t for t, _ in p), pieces=len(p), capped=any(c for _, c in p)) for p in parts]
+        outputs = self._forward(m, pieces, alignment=alignment)
+        parts: list[list[tuple[str, _Piece]]] = [[] for _ in texts]
+        for owner, piece, out in zip(owners, pieces, outputs, strict=True):
+            parts[owner].append((piece, out))
+        return [_joined(text, p, alignment) for text, p in zip(texts, parts, strict=True)]
 
     def describe(self, source: Lang | None = None, target: Lang | None = None) -> EngineInfo:
         """The backend, its loaded pairs and the pairs whose load failed (pair -> why)."""
@@ -267,19 +307,50 @@ class MarianCore:
             generation=gen,
         )
 
-    def _forward(self, m: PairModel, pieces: Sequence[str]) -> list[tuple[str, bool]]:
-        """Each piece's translation and whether it was capped or repetition-guarded."""
+    def _forward(self, m: PairModel, pieces: Sequence[str], *, alignment: bool = False) -> list[_Piece]:
+        """Each piece's translation, whether it was capped or repetition-guarded, its score and
+        (with ``alignment``) its word links."""
         tok = m.tokenizer
         rows = tok([m.resolved.prefix + p for p in pieces]).input_ids
         caps = [self.options.output_cap(len(row), m.generation.get("max_length")) for row in rows]
-        out: list[tuple[str, bool]] = [("", False)] * len(rows)
+        out: list[_Piece] = [_Piece("", False, 0.0, 0)] * len(rows)
         for cap, group in cap_groups(caps).items():
-            generated = self._generate(m, [rows[i] for i in group], self.decoding(m, cap))
+            generated = self._generate(m, [rows[i] for i in group], self.decoding(m, cap), alignment=alignment)
             count_generation(len(group))
-            for i, ids in zip(group, generated, strict=True):
-                kept, looped = collapse_loops(ids)
-                out[i] = (tok.decode(kept, skip_special_tokens=True).strip(), looped or len(ids) >= cap)
+            for i, dec in zip(group, generated, strict=True):
+                kept, looped = kept_positions(dec.ids)
+                ids = [dec.ids[k] for k in kept]
+                text = tok.decode(ids, skip_special_tokens=True).strip()
+                links = None
+                if alignment and dec.attention is not None:
+                    links = _links(m, pieces[i], rows[i], text, ids, [dec.attention[k] for k in kept])
+                out[i] = _Piece(text, looped or len(dec.ids) >= cap, dec.logprob, len(dec.ids), links)
         return out
+
+
+def _links(m: PairModel, source: str, row: Sequence[int], text: str, ids: Sequence[int],
+           attention: Sequence[Sequence[float]]) -> tuple[WordLink, ...]:
+    tok = m.tokenizer
+    src_spans = source_token_spans(tok, m.resolved.prefix, source, row)
+    tgt_spans = piece_spans(tok.convert_ids_to_tokens(list(ids)), text, tok.all_special_tokens)
+    return links_from_attention(source, src_spans, text, tgt_spans, attention)
+
+
+def _joined(text: str, parts: Sequence[tuple[str, _Piece]], alignment: bool) -> Translation:
+    """One text's translation from its pieces' (joined with a space, like the pieces' sources)."""
+    tokens = sum(p.tokens for _, p in parts)
+    score = math.exp(sum(p.logprob for _, p in parts) / tokens) if tokens else None
+    links: list[WordLink] | None = [] if alignment else None
+    src_at, tgt_at = 0, 0
+    for source, p in parts:
+        start = text.find(source, src_at)  # each piece is a substring of the text, in order
+        src_at = max(src_at, start) + len(source)
+        if links is not None and p.links is not None:
+            links += shift_links(p.links, max(0, start), tgt_at)
+        tgt_at += len(p.text) + 1
+    return Translation(" ".join(p.text for _, p in parts), pieces=len(parts), capped=any(p.capped for _, p in parts),
+                       score=None if score is None else min(1.0, score),
+                       alignment=None if links is None else tuple(links))
 
 
 def _first(*values: Any) -> Any:

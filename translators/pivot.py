@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from translators.base import EngineInfo, Lang, ModelIdentity, Translation, Translator, UnsupportedPair
+from translators.base import EngineInfo, Lang, ModelIdentity, Translation, Translator, UnsupportedPair, WordLink
 from translators.registry import PIVOT
+from translators.word_alignment import compose_links
 
 
 class PivotTranslator:
@@ -46,15 +47,33 @@ class PivotTranslator:
         legs = tuple(self.legs(source, target)) if source is not None and target is not None else ()
         return EngineInfo("pivot", self.inner.describe(), legs)
 
-    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang) -> list[Translation]:
+    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang, *,
+                        alignment: bool = False) -> list[Translation]:
+        """Each leg translates the previous one's output. A pivoted result's ``score`` is the
+        product of the legs' (both must be right), its links the legs' composed through the
+        pivot text."""
+        legs = self._legs(source, target)
+        if len(legs) == 1:
+            return self.inner.translate_batch(texts, source, target, alignment=alignment)
         current = list(texts)
         pieces = [1] * len(current)
         cached = [True] * len(current)
         capped = [False] * len(current)
-        for s, t in self._legs(source, target):
-            outs = self.inner.translate_batch(current, s, t)
+        scores: list[float | None] = [1.0] * len(current)
+        links: list[tuple[WordLink, ...] | None] = [None] * len(current)
+        for k, (s, t) in enumerate(legs):
+            outs = self.inner.translate_batch(current, s, t, alignment=alignment)
             current = [o.text for o in outs]
             pieces = [max(p, o.pieces) for p, o in zip(pieces, outs, strict=True)]
             cached = [c and o.cached for c, o in zip(cached, outs, strict=True)]
             capped = [c or o.capped for c, o in zip(capped, outs, strict=True)]
-        return [Translation(*out) for out in zip(current, pieces, cached, capped, strict=True)]
+            scores = [None if p is None or o.score is None else p * o.score for p, o in zip(scores, outs, strict=True)]
+            if alignment:
+                links = [o.alignment if k == 0 else _compose(prev, o.alignment)
+                         for prev, o in zip(links, outs, strict=True)]
+        return [Translation(text, p, c, cap, score, link)
+                for text, p, c, cap, score, link in zip(current, pieces, cached, capped, scores, links, strict=True)]
+
+
+def _compose(first: tuple[WordLink, ...] | None, second: tuple[WordLink, ...] | None) -> tuple[WordLink, ...] | None:
+    return None if first is None or second is None else compose_links(first, second)

@@ -34,7 +34,7 @@ SECURITY_HEADERS = {
 MEDIA_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
                ".js": "text/javascript; charset=utf-8"}
 STATIC_FILES = ("editor.css", "editor.js", "render.js", "messages.js", "newsbridge.js", "memory.js", "memory.css",
-                "glossary.js")
+                "glossary.js", "words.js", "words.css")
 
 
 def read_static(name: str) -> bytes:

@@ -44,7 +44,8 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def _documents(req: TranslateRequest, glossary: Glossary | None = None) -> list[Document]:
     return [Document(t, req.source_lang, req.target_lang, req.format, quality=req.quality,
-                     memory_scope=req.memory_scope, memory_suggestions=req.memory_suggestions, glossary=glossary)
+                     memory_scope=req.memory_scope, memory_suggestions=req.memory_suggestions, glossary=glossary,
+                     alignment=req.alignment)
             for t in req.items()]
 
 

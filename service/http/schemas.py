@@ -38,6 +38,9 @@ class TranslateRequest(BaseModel):
         "Return close translation memory entries (`suggestions`) beside the model's sentences."))
     glossary: str | None = Field(default=None, description="Id of a glossary (`/v1/glossaries`) whose terms are "
                                  "enforced; each sentence lists the terms applied (`terms`).")
+    alignment: bool = Field(default=False, description=(
+        "Return each translated sentence's word links (`sentences[].alignment`) from the model's own "
+        "attention; the translation is the same either way."))
 
     @model_validator(mode="after")
     def _one_of(self) -> TranslateRequest:

@@ -18,6 +18,7 @@ from service.pipeline.assemble import assemble
 from service.pipeline.checks import DEFAULT_MAX_CHARS, DEFAULT_MAX_HTML_DEPTH
 from service.pipeline.memory_step import Recall
 from service.pipeline.plan import DocPlan, detect_text, plan_document, segment
+from service.pipeline.quality import QualityPolicy
 from service.pipeline.results import (
     DetectionResult,
     Document,
@@ -47,9 +48,11 @@ class Pipeline:
     def __init__(self, translator: Translator, detector: Detector, summarizer: Summarizer | None = None,
                  *, max_chars: int = DEFAULT_MAX_CHARS, max_html_depth: int = DEFAULT_MAX_HTML_DEPTH,
                  summary_method: str = "extractive", tiers: Mapping[Tier, Translator] | None = None,
-                 recall: Recall | None = None) -> None:
+                 recall: Recall | None = None,
+                 quality: QualityPolicy | None = None) -> None:
         self.translator = translator
         self.tiers: dict[Tier, Translator] = {**(tiers or {}), DEFAULT_TIER: translator}
+        self.quality = quality or QualityPolicy()
         self.detector = detector
         self.summarizer = summarizer
         self.max_chars = max_chars
@@ -88,7 +91,7 @@ class Pipeline:
             elif id(p) in failures:
                 out.append(failures[id(p)])
             else:
-                out.append(assemble(p, self.translator_for(tier_of(p.doc.quality))))
+                out.append(assemble(p, self.translator_for(tier_of(p.doc.quality)), self.quality))
         return out
 
     def translator_for(self, tier: Tier) -> Translator:

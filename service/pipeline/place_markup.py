@@ -61,7 +61,11 @@ def _block_translations(plan: DocPlan, sentences: Sequence[SentenceOut], transla
 
 
 def _sentence_links(s: SentenceOut) -> list[WordLink] | None:
-    """A sentence's word links in document coordinates; ``None`` when it has none to give."""
+    """A sentence's word links in document coordinates (the model's own alignment, carried
+    through masking and unmasking: ``SentenceOut.alignment``; a sentence kept as it was links
+    each word to itself); ``None`` when it has none to give."""
+    if s.alignment is not None:
+        return [(a.start, a.end, b.start, b.end) for a, b in s.alignment]
     if not s.translated and s.source.text == s.target.text:
         shift = s.target.start - s.source.start
         return [(s.source.start + a, s.source.start + b, s.source.start + a + shift, s.source.start + b + shift)

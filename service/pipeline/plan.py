@@ -21,7 +21,7 @@ from service.pipeline.checks import DEFAULT_MAX_CHARS, DEFAULT_MAX_HTML_DEPTH, c
 from service.pipeline.glossary_terms import find_terms
 from service.pipeline.nesting import carve, quote_forest
 from service.pipeline.results import DetectionResult, Document, Format, MemoryRef, Suggestion
-from translators.base import SUPPORTED_LANGS, DetectedLang, Detection, Detector, Lang, Span
+from translators.base import SUPPORTED_LANGS, DetectedLang, Detection, Detector, Lang, Span, WordLink
 from translators.text.html import HtmlDocument, parse_html
 from translators.text.intervals import Intervals
 from translators.text.protect import Masked, mask
@@ -48,6 +48,10 @@ class Unit:
     pieces: int = 1
     cached: bool = False
     capped: bool = False
+    score: float | None = None  # the model's confidence in ``result``
+    links: tuple[WordLink, ...] | None = None  # word links: masked model text <-> ``result``
+    needs_links: bool = False  # ask the engine for word links (the request, inline markup, a quote placed by them)
+    in_markup: bool = False  # in a block with inline markup: a dropped placeholder is put back by the links
     warnings: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)  # codes of the warnings written "<code>: <detail>"
     terms: list[TermMatch] = field(default_factory=list)  # glossary terms masked in ``text``, in order
@@ -169,6 +173,8 @@ def plan_document(doc: Document, detector: Detector, max_chars: int = DEFAULT_MA
     roots, kids = quote_forest(quotes)
     roots_at = Intervals([(quotes[i].span.start, quotes[i].span.end) for i in roots])
     signatures = Intervals(_tweet_signatures(quotes))
+    # sentences of blocks with inline markup: the markup is placed through their word links
+    marked = Intervals([(b.span.start, b.span.end) for b in html.blocks if b.markup] if html is not None else [])
     for span, det in zip(spans, detections, strict=True):
         frame = Unit(det.lang, span.text)
         _build(frame, span.start, [roots[k] for k in roots_at.overlapping(span.start, span.end)],
@@ -178,6 +184,10 @@ def plan_document(doc: Document, detector: Detector, max_chars: int = DEFAULT_MA
             continue  # "— Author (@handle) date" of an embedded post is metadata: kept as is
         for unit in frame.walk():
             _prepare(unit, doc.target_lang, [(a, b) for a, b, _ in unit.carved], doc.glossary)
+        in_markup = len(marked.overlapping(span.start, span.end)) > 0
+        if doc.alignment or in_markup or _holds_uncarved_quote(frame, span, quotes):
+            for unit in frame.walk():
+                unit.needs_links, unit.in_markup = True, in_markup
     return DocPlan(doc, source_text, html, plans, quotes, quote_langs, doc_lang, warnings)
 
 
@@ -236,6 +246,20 @@ def _prepare(unit: Unit, target: Lang, holes: Sequence[tuple[int, int]] = (), gl
         if dictionary is not None and unit.terms:
             unit.scope = dictionary.content_hash
         unit.masked = mask(unit.text, holes, [(m.start, m.end) for m in unit.terms])
+
+
+def _holds_uncarved_quote(frame: Unit, span: Span, quotes: Sequence[Quote]) -> bool:
+    """A quote covers part of this sentence without being carved out of it (it runs on into the
+    next sentence): its target there is placed by the word alignment."""
+    carved = {qi for unit in frame.walk() for _, _, qi in unit.carved}
+    for qi, q in enumerate(quotes):
+        if qi in carved or q.span.end <= span.start or span.end <= q.span.start:
+            continue
+        inside = span.text[max(0, q.span.start - span.start):q.span.end - span.start]
+        outside = span.text[:max(0, q.span.start - span.start)] + span.text[max(0, q.span.end - span.start):]
+        if inside.strip() and any(ch.isalnum() for ch in outside):
+            return True
+    return False
 
 
 def _tweet_signatures(quotes: Sequence[Quote]) -> list[tuple[int, int]]:

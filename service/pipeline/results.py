@@ -32,6 +32,7 @@ class Document:
     memory_scope: str | None = None  # a desk: its own translation memory entries first, then the global ones
     memory_suggestions: bool = False  # look up close (fuzzy) memory entries of the model's sentences
     glossary: Glossary | None = None  # its terms are enforced (service/pipeline/glossary_terms.py)
+    alignment: bool = False  # word links per sentence (SentenceOut.alignment)
 
     def __post_init__(self) -> None:
         tier_of(self.quality)  # an unknown quality is refused here, not half-way through a batch
@@ -92,6 +93,9 @@ class SentenceOut:
     memory: MemoryRef | None = None  # the memory entry of the sentence (or of a quote in it)
     suggestions: list[Suggestion] = field(default_factory=list)
     terms: list[TermOut] = field(default_factory=list)  # glossary terms applied
+    translation_confidence: float | None = None  # the model's probability of its output (0..1)
+    # word links: source_text <-> translation_text; None: not computed ([]: computed, none found)
+    alignment: list[tuple[Span, Span]] | None = None
 
 
 @dataclass
@@ -125,6 +129,7 @@ class DocumentResult:
     cache_misses: int = 0
     warnings: list[str] = field(default_factory=list)
     memory_hits: int = 0  # units (sentences or quotes) served from the translation memory
+    alignment: bool = False  # the request asked for word links: responses show them
 
 
 @dataclass

@@ -20,7 +20,9 @@ __all__ = ["translate_units"]
 
 
 def translate_units(translator: Translator, plans: Sequence[DocPlan]) -> dict[int, Exception]:
-    """Translate every unit of every plan, grouped by pair and de-duplicated."""
+    """Translate every unit of every plan, grouped by pair and de-duplicated. Texts whose units
+    need word links are sent in a call that asks for them; the rest in one that does not (links
+    cost a little, and nothing when not asked)."""
     groups: dict[tuple[str, str, str], dict[str, list[tuple[Unit, DocPlan]]]] = defaultdict(dict)
     for plan in plans:
         for unit in plan.units_to_translate():
@@ -33,17 +35,21 @@ def translate_units(translator: Translator, plans: Sequence[DocPlan]) -> dict[in
             groups[key].setdefault(unit.masked.model_text, []).append((unit, plan))
     failures: dict[int, Exception] = {}
     for (src, tgt, scope), by_text in groups.items():
-        texts = list(by_text)
-        try:
-            with cache_scope(scope):
-                outs = translator.translate_batch(texts, src, tgt)  # type: ignore[arg-type]
-        except Exception as exc:
-            for users in by_text.values():
-                for _, plan in users:
-                    failures[id(plan)] = exc
-            continue
-        for text, out in zip(texts, outs, strict=True):
-            for unit, _ in by_text[text]:
-                unit.result, unit.pieces, unit.cached, unit.capped = out.text, out.pieces, out.cached, out.capped
+        linked = [t for t, users in by_text.items() if any(u.needs_links for u, _ in users)]
+        plain = [t for t, users in by_text.items() if not any(u.needs_links for u, _ in users)]
+        for texts, alignment in ((plain, False), (linked, True)):
+            if not texts:
+                continue
+            try:
+                with cache_scope(scope):
+                    outs = translator.translate_batch(texts, src, tgt, alignment=alignment)  # type: ignore[arg-type]
+            except Exception as exc:
+                for text in texts:
+                    for _, plan in by_text[text]:
+                        failures[id(plan)] = exc
+                continue
+            for text, out in zip(texts, outs, strict=True):
+                for unit, _ in by_text[text]:
+                    unit.result, unit.pieces, unit.cached, unit.capped = out.text, out.pieces, out.cached, out.capped
+                    unit.score, unit.links = out.score, out.alignment
     return failures
-

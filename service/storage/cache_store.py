@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -123,10 +124,10 @@ class SqlTranslationStore:
     # ------------------------------------------------------------------ statements
 
     def _select(self, keys: list[str]) -> dict[str, CacheEntry]:
-        stmt = select(CacheRow.key, CacheRow.source, CacheRow.target, CacheRow.model, CacheRow.text,
-                      CacheRow.pieces, CacheRow.capped).where(CacheRow.key.in_(keys))
+        stmt = select(CacheRow.key, CacheRow.source, CacheRow.target, CacheRow.model, CacheRow.text, CacheRow.pieces,
+                      CacheRow.capped, CacheRow.score, CacheRow.alignment).where(CacheRow.key.in_(keys))
         with unit_of_work(self.engine) as s:
-            return {r[0]: CacheEntry(*r) for r in s.execute(stmt)}
+            return {r[0]: CacheEntry(*r[:8], alignment=_links(r[8])) for r in s.execute(stmt)}
 
     def _mark_used(self, keys: list[str]) -> None:
         stmt = (update(CacheRow).where(CacheRow.key.in_(keys))
@@ -138,15 +139,26 @@ class SqlTranslationStore:
     def _insert(self, entries: list[CacheEntry]) -> None:
         now = self.clock()
         rows = [{"key": e.key, "source": e.source, "target": e.target, "model": e.model, "text": e.text,
-                 "pieces": e.pieces, "capped": e.capped, "created_at": now, "last_used_at": now, "hits": 0}
+                 "pieces": e.pieces, "capped": e.capped, "score": e.score,
+                 "alignment": None if e.alignment is None else json.dumps([list(x) for x in e.alignment]),
+                 "created_at": now, "last_used_at": now, "hits": 0}
                 for e in entries]
         dialect = self.engine.dialect.name
         if dialect == "sqlite":
-            stmt = sqlite.insert(_TABLE).on_conflict_do_nothing(index_elements=["key"])
+            insert = sqlite.insert(_TABLE)
         elif dialect == "postgresql":
-            stmt = postgresql.insert(_TABLE).on_conflict_do_nothing(index_elements=["key"])
+            insert = postgresql.insert(_TABLE)
         else:  # parse_url admits only these two
             raise RuntimeError(f"no upsert for dialect {dialect}")
+        # An entry already there keeps its text and values; a score or word links it lacks are
+        # filled in from a new entry with the same text (a request that asked for links).
+        new = insert.excluded
+        stmt = insert.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"score": func.coalesce(_TABLE.c.score, new.score),
+                  "alignment": func.coalesce(_TABLE.c.alignment, new.alignment)},
+            where=(_TABLE.c.text == new.text) & ((_TABLE.c.score.is_(None) & new.score.is_not(None))
+                                                 | (_TABLE.c.alignment.is_(None) & new.alignment.is_not(None))))
         with unit_of_work(self.engine, write=True) as s:
             s.execute(stmt, rows)
 
@@ -157,6 +169,12 @@ class SqlTranslationStore:
                             wait=wait_random_exponential(multiplier=0.05, max=1.0),
                             retry=retry_if_exception(_transient), before_sleep=_log_retry, reraise=True)
         return retrying(fn)
+
+
+def _links(value: str | None) -> tuple[tuple[int, int, int, int], ...] | None:
+    if value is None:
+        return None
+    return tuple((int(a), int(b), int(c), int(d)) for a, b, c, d in json.loads(value))
 
 
 def _log_retry(state: RetryCallState) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Engine,
+    Float,
     Index,
     Integer,
     String,
@@ -96,6 +97,8 @@ class CacheRow(Base):
     text: Mapped[str] = mapped_column(Text)
     pieces: Mapped[int] = mapped_column(Integer, default=1)
     capped: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)  # the model's confidence, 0..1
+    alignment: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON [[s0, s1, t0, t1], ...]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime] = mapped_column(UTCDateTime)
     hits: Mapped[int] = mapped_column(Integer, default=0)

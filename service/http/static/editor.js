@@ -6,6 +6,7 @@ import {loadGlossaries, markTerms} from './glossary.js';
 import {describe} from './messages.js';
 import {el, focusSentence, langName, linkPanes, percent, renderPane, tweetLabel} from './render.js';
 import {initMemory} from './memory.js';
+import {initWords, translateWithLinks} from './words.js';
 
 const KEY_STORE = 'newsbridge.apiKey';
 const $ = (id) => document.getElementById(id);
@@ -124,7 +125,7 @@ async function run(mode) {
       const r = await client.summarize(text, {...opts, maxSentences: Number.isFinite(n) && n > 0 ? n : undefined});
       showTranslation(r.translation, r);
     } else {
-      showTranslation(await client.translate(text, opts), null);
+      showTranslation(await translateWithLinks(client, text, opts), null);
     }
     setStatus('Done.');
   } catch (err) {
@@ -184,6 +185,7 @@ function showTranslation(r, summary) {
   showSummary(summary);
   showQuotes(r, summary);
   showMeta(r);
+  words.show(r);
   memory.show(r);
 }
 
@@ -203,6 +205,7 @@ function showDetection(d, input) {
   renderPane(ui.source, same ? input : rebuild(d), segs, []);
   ui['source-lang'].textContent = `${langName(d.lang)}, ${percent(d.confidence)}`;
   ui['target-box'].hidden = true;
+  words.hide();
   ui.panes.hidden = false;
   ui['pane-tools'].hidden = false;
   ui['show-langs'].checked = true;
@@ -297,6 +300,7 @@ const links = linkPanes([ui.source, ui.target], (sent) => {
   ui.info.textContent = sent.title || '';
 });
 ui['show-langs'].addEventListener('change', () => ui.panes.classList.toggle('show-langs', ui['show-langs'].checked));
+const words = initWords({source: ui.source, target: ui.target, checkBox: $('check'), checkList: $('check-list')});
 const memory = initMemory({client, target: ui.target, rerun: () => run(lastMode), setStatus, showProblem});
 
 // ---------- start ----------
