@@ -154,7 +154,7 @@ def test_translate_and_summarize_with_a_glossary(client: TestClient) -> None:
     (s,) = body["sentences"]
     assert [(t["source"]["text"], t["target"]["text"], t["match"], t["keep"]) for t in s["terms"]] == [
         ("Straży Granicznej", "Border Guard", "lemma", False), ("Białowieży", "Białowieża", "lemma", True)]
-    assert s["flags"] == []
+    assert not [f for f in s["flags"] if f.startswith("glossary_")]  # (model-quality flags aside)
     r = client.post("/v1/translate", headers=key(DESK), json={"text": TEXT, "glossary": g["id"], "target_lang": "lt"})
     assert r.status_code == 422 and r.json()["type"].endswith("/glossary_pair_mismatch")
     r = client.post("/v1/summarize", headers=key(DESK), json={"text": TEXT + " Nikt nie został ranny.",
