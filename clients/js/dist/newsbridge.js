@@ -142,11 +142,14 @@ export class Newsbridge {
             body.texts = text;
         else
             body.text = text;
+        if (opts.glossary)
+            body.glossary = opts.glossary;
         return body;
     }
     /**
      * Translate one text (or an array: a batch). Options: sourceLang ('auto'), targetLang ('en'),
-     * format ('text' | 'html'), offsets, signal, timeout. Resolves with the server's answer as is.
+     * format ('text' | 'html'), offsets, glossary (an id from /v1/glossaries), signal, timeout.
+     * Resolves with the server's answer as is.
      */
     translate(text, opts = {}) {
         return this.request('POST', '/v1/translate', this._body(text, opts), opts);
