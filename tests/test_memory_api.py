@@ -180,12 +180,17 @@ def test_every_path_serves_the_correction(client: TestClient) -> None:
     results = r.json()["results"]
     assert results[0]["translation_text"] == APPEAL_EN and results[0]["sentences"][0]["origin"] == "memory"
     # DeepL's dialect
-    r = client.post("/v2/translate", data={"text": APPEAL, "source_lang": "PL", "target_lang": "EN-GB"})
+    r = client.post("/v2/translate", data={"text": [APPEAL, "Granica jest zamknięta."], "source_lang": "PL",
+                                           "target_lang": "EN-GB"})
     assert r.status_code == 200, r.text
     assert r.json()["translations"][0]["text"] == APPEAL_EN
+    assert r.headers["X-Newsbridge-Memory"] == "1,0"  # the dialect's body has no room: the header says it
     # LibreTranslate's dialect
     r = client.post("/translate", json={"q": APPEAL, "source": "pl", "target": "en"})
     assert r.status_code == 200 and r.json()["translatedText"] == APPEAL_EN
+    assert r.headers["X-Newsbridge-Memory"] == "1"
+    r = client.post("/translate", json={"q": "Granica jest zamknięta.", "source": "pl", "target": "en"})
+    assert r.status_code == 200 and "X-Newsbridge-Memory" not in r.headers
     # summaries are made from the corrected translation
     r = client.post("/v1/summarize", json={"text": APPEAL, "target_lang": "en"})
     assert r.json()["translation"]["translation_text"] == APPEAL_EN

@@ -18,6 +18,7 @@ from service.engines import Engines, build_engines
 from service.http.access import build_access
 from service.http.access_gate import NativeAccessMiddleware
 from service.http.admission import Admission, WorkRunner, lower_priority
+from service.http.compat_common import MEMORY_HEADER, UNTRANSLATED_HEADER
 from service.http.compat_deepl import router as deepl_router
 from service.http.compat_deepl_glossaries import router as deepl_glossaries_router
 from service.http.compat_libretranslate import router as libretranslate_router
@@ -165,6 +166,6 @@ def _add_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                            allow_headers=["Authorization", "Content-Type", "X-API-Key"],
-                           expose_headers=["Retry-After", "X-Request-ID"])
+                           expose_headers=["Retry-After", "X-Request-ID", MEMORY_HEADER, UNTRANSLATED_HEADER])
     app.add_middleware(RequestContext, metrics=metrics)  # outer: every response has a request id
     app.add_middleware(DeepLErrorShape)  # outermost: any error on /v2/* as DeepL's {"message"}, 500s too

@@ -195,6 +195,16 @@ def problem_status(exc: BaseException, request: Request) -> tuple[Problem, int]:
 # "de is not supported") and Weblate then refuses the service, as it refused newsbridge.
 SETTINGS_CHECK = ("en", "de", "test")
 UNTRANSLATED_HEADER = "X-Newsbridge-Untranslated"
+# The dialects' bodies have no room to say where a translation came from: this header does. Per
+# text, in order, the number of its sentences and quotes served from the translation memory
+# (``1,0``); absent when none was.
+MEMORY_HEADER = "X-Newsbridge-Memory"
+
+
+def memory_header(results: list[DocumentResult | None]) -> dict[str, str]:
+    """The ``X-Newsbridge-Memory`` header of a dialect's answer (``None``: a text not translated)."""
+    hits = [r.memory_hits if r is not None else 0 for r in results]
+    return {MEMORY_HEADER: ",".join(map(str, hits))} if any(hits) else {}
 
 
 def is_settings_check(source: Any, target: Any, texts: list[Any]) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from service.errors import (
@@ -39,6 +40,7 @@ from service.http.compat_common import (
     is_settings_check,
     language_codes,
     language_name,
+    memory_header,
     problem_status,
     running_of,
     translate,
@@ -253,7 +255,8 @@ async def deepl_translate(request: Request) -> Response:
     `glossary_id` (or one `glossary_ids`; needs `source_lang`) applies a glossary.
     `formality` other than `default`, `prefer_more`, `prefer_less` (which fall back to the default)
     is refused (400). Weblate's settings check (`test`, EN to DE) comes back as
-    sent, untranslated (header `X-Newsbridge-Untranslated`). `model_type` (`quality_optimized`,
+    sent, untranslated (header `X-Newsbridge-Untranslated`). Sentences served from the translation
+    memory are counted per text in the header `X-Newsbridge-Memory` (`1,0`). `model_type` (`quality_optimized`,
     `prefer_quality_optimized`: the quality tier; `latency_optimized`: the fast tier) picks the model
     tier, and each translation reports `model_type_used`."""
 
@@ -300,7 +303,8 @@ async def deepl_translate(request: Request) -> Response:
             if model_type:
                 item["model_type_used"] = _model_type_used(r if isinstance(r, DocumentResult) else None, quality)
             out.append(item)
-        return {"translations": out}
+        done = [r if isinstance(r, DocumentResult) else None for r in (by_index.get(i) for i in range(len(texts)))]
+        return JSONResponse({"translations": out}, headers=memory_header(done))
 
     return await _answer(request, handle)
 

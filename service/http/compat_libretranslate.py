@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from service.errors import NewsbridgeError
@@ -28,6 +29,7 @@ from service.http.compat_common import (
     is_settings_check,
     language_codes,
     language_name,
+    memory_header,
     problem_status,
     running_of,
     targets,
@@ -110,7 +112,8 @@ def _texts(params: Params) -> tuple[list[str], bool]:
 async def lt_translate(request: Request) -> Response:
     """Body: `q` (string or list), `source` (`auto` or a code), `target`, `format` (`text`|`html`),
     `alternatives` (accepted; always `[]`), `api_key`. Weblate's settings check (`test`, en to de)
-    comes back as sent, untranslated (header `X-Newsbridge-Untranslated`)."""
+    comes back as sent, untranslated (header `X-Newsbridge-Untranslated`). Sentences served from the
+    translation memory are counted per text in the header `X-Newsbridge-Memory` (`1,0`)."""
 
     async def handle(params: Params) -> dict[str, Any] | Response:
         texts, is_list = _texts(params)
@@ -133,7 +136,7 @@ async def lt_translate(request: Request) -> Response:
             out["detectedLanguage"] = detected if is_list else detected[0]
         if _int(params.get("alternatives")) > 0:
             out["alternatives"] = [[] for _ in done] if is_list else []
-        return out
+        return JSONResponse(out, headers=memory_header(list(done)))
 
     return await _answer(request, handle)
 
