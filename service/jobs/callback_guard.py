@@ -135,8 +135,9 @@ class CallbackGuard:
             why = refusal(ip)
             if why is not None and not self.allowed(ip):
                 shown = f"{host!r} resolves to {ip}" if literal is None else f"{ip}"
-                raise CallbackRefused(f"callback_url host {shown}, a {why} address; callbacks may not go to this "
-                                      "server's own machine or network (an operator can allow a receiver's "
+                article = "an" if why[0] in "aeiou" else "a"
+                raise CallbackRefused(f"callback_url host {shown}, {article} {why} address; callbacks may not go "
+                                      "to this server's own machine or network (an operator can allow a receiver's "
                                       "network with NEWSBRIDGE_WEBHOOK_ALLOW)")
         return resolved
 
