@@ -49,8 +49,10 @@ class TermModel(BaseModel):
     match: Literal["exact", "lemma"] = Field(description="`exact`: as written in the glossary; `lemma`: an "
                                                          "inflected form of it.")
     keep: bool = Field(description="A do-not-translate entry (its target is its source).")
-    placed: Literal["model", "guessed"] = Field(description="`guessed`: the model dropped the term and it was put "
-                                                            "back at a guessed place (see `flags`).")
+    placed: Literal["model", "aligned", "guessed"] = Field(description=(
+        "`model`: where the model put it; the model dropped it (see `flags`) and it was put back where the "
+        "translations of its neighbours went (`aligned`: a sentence with inline markup and word links) or at a "
+        "guessed place (`guessed`)."))
 
 
 class WordLinkModel(BaseModel):

@@ -4,6 +4,7 @@ term comes back once per occurrence, spans slice), with doubles that drop or kee
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -96,6 +97,38 @@ def test_a_dropped_term_is_put_back_and_flagged() -> None:
     assert [w for w in s.warnings if w.startswith("glossary_")][-1].startswith(
         'glossary_term_missing: "Border Guard" (for "Straży Granicznej")')
     assert s.terms[0].placed == "guessed"
+
+
+class DroppingAligningTranslator(EchoTranslator):
+    """Drops every placeholder and links each remaining word to itself in the output."""
+
+    def translate_batch(self, texts: Sequence[str], source: Lang, target: Lang, *,
+                        alignment: bool = False) -> list[Translation]:
+        super().translate_batch(texts, source, target)
+        out = []
+        for t in texts:
+            words = [m.span() for m in re.finditer(r"\w+|[^\w\s]", t) if not PLACEHOLDER_RE.fullmatch(m.group())]
+            text, links = "", []
+            for a, b in words:
+                text += (" " if text else "") + t[a:b]
+                links.append((a, b, len(text) - (b - a), len(text)))
+            out.append(Translation(text, alignment=tuple(links) if alignment else None))
+        return out
+
+
+def test_a_dropped_term_in_marked_up_text_goes_where_its_neighbours_went_and_is_flagged() -> None:
+    """With inline markup the engines give word links, and a dropped term is put back after the
+    translation of the word before it (``aligned``), still flagged ``glossary_term_missing``."""
+    p = build_engines(Settings(), backend=DroppingAligningTranslator(), store=MemoryStore(), coalesce=False).pipeline
+    html = "<p>Funkcjonariusze Straży Granicznej zatrzymali <b>23</b> osoby.</p>"
+    r = p.translate(Document(html, "pl", "en", format="html", glossary=DESK_PL))
+    (s,) = r.sentences
+    (t,) = s.terms
+    assert t.placed == "aligned" and t.target.text == "Border Guard"
+    assert s.target.text.startswith("Funkcjonariusze Border Guard zatrzymali"), s.target.text
+    assert "glossary_term_missing" in s.flags
+    assert any(w.startswith('glossary_term_missing: "Border Guard" (for "Straży Granicznej")') and "neighbours" in w
+               for w in s.warnings), s.warnings
 
 
 def test_a_polish_target_says_where_the_case_may_be_wrong() -> None:

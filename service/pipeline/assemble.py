@@ -198,16 +198,19 @@ def _render(unit: Unit, target: Lang) -> tuple[str, dict[int, tuple[int, int]], 
     else:
         if unit.result is None:  # pragma: no cover - every masked unit is translated or failed
             raise RuntimeError("unit was not translated")
+        aligned: frozenset[int] = frozenset()
         if unit.in_markup and unit.uses_model and unit.links:
             # a placeholder the model dropped goes where its neighbours went (the markup follows the links)
+            dropped = restore(unit.result, unit.masked, {}).guessed if unit.terms else frozenset()
             unit.result, moved = place_dropped(unit.result, unit.masked, unit.links)
             unit.links = tuple(moved)
+            aligned = dropped
         hole_ids = [i for i, p in enumerate(unit.masked.placeholders) if p.kind == "hole"]
         fills = dict(zip(hole_ids, [f for f, *_ in rendered], strict=True))
         fills.update(term_fills(unit.masked, unit.terms))
         done = restore(_numbers_checked(unit, target), unit.masked, fills)
         holes = [done.where[i] for i in hole_ids]
-        text, terms, warnings, flags = check_terms(unit.masked, unit.terms, done, target)
+        text, terms, warnings, flags = check_terms(unit.masked, unit.terms, done, target, aligned - done.guessed)
         unit.warnings += warnings
         unit.flags += flags
         applied = [(unit, h) for h in terms]

@@ -10,8 +10,10 @@ matched exactly comes back verbatim; any other term as the glossary's target (a 
 term met in an inflected form comes back in the glossary's form). Then every term is checked in
 the translation (``check_terms``):
 
-- ``glossary_term_missing``: the model dropped the term's placeholder (it was put back at a
-  guessed place), or the term's target is not in the unit's translation at all;
+- ``glossary_term_missing``: the model dropped the term's placeholder (it was put back where its
+  neighbours' translations went when the unit has word links and inline markup (``aligned``, by
+  ``protect.place_dropped``), else at a guessed place), or the term's target is not in the unit's
+  translation at all;
 - ``glossary_case_uncertain``: into Polish or Lithuanian, a term put in as the glossary writes it
   (the nominative, usually) where the sentence may want another case.
 
@@ -32,6 +34,7 @@ from translators.text.terms import Glossary, TermDictionary, TermMatch
 __all__ = ["TermHit", "check_terms", "find_terms", "term_fills"]
 
 INFLECTING_TARGETS = frozenset({"pl", "lt"})
+Placed = Literal["model", "aligned", "guessed"]  # by the model; the model dropped it: by the word links, or a guess
 _OPENING = frozenset(" \t\n\"'„“«‚‘(")
 
 
@@ -44,7 +47,7 @@ class TermHit:
     fill: str
     start: int
     end: int
-    placed: Literal["model", "guessed"]
+    placed: Placed
 
 
 def find_terms(glossary: Glossary | None, text: str, lang: str, target: Lang,
@@ -71,10 +74,11 @@ def term_fills(masked: Masked, terms: Sequence[TermMatch]) -> dict[int, str]:
     return out
 
 
-def check_terms(masked: Masked, terms: Sequence[TermMatch], restored: Restored,
-          target: Lang) -> tuple[str, list[TermHit], list[str], list[str]]:
+def check_terms(masked: Masked, terms: Sequence[TermMatch], restored: Restored, target: Lang,
+                aligned: frozenset[int] = frozenset()) -> tuple[str, list[TermHit], list[str], list[str]]:
     """The unit's translation (a term opening it capitalised), its applied terms, and the
-    warnings and flags of their check."""
+    warnings and flags of their check. ``aligned``: placeholders the model dropped that the word
+    links put back before ``restore`` (``protect.place_dropped``)."""
     text = restored.text
     hits: list[TermHit] = []
     warnings: list[str] = []
@@ -85,12 +89,12 @@ def check_terms(masked: Masked, terms: Sequence[TermMatch], restored: Restored,
         if fill and fill[0].islower() and not m.entry.keep and not text[:a].strip(" \t\n\"'„“«‚‘("):
             text = text[:a] + fill[0].upper() + text[a + 1:]  # the sentence opens with the term
             fill = text[a:b]
-        placed: Literal["model", "guessed"] = "guessed" if i in restored.guessed else "model"
+        placed: Placed = "guessed" if i in restored.guessed else "aligned" if i in aligned else "model"
         hits.append(TermHit(m, fill, a, b, placed))
         quoted = f'"{m.entry.target}" (for "{masked.placeholders[i].text}")'
-        if placed == "guessed":
-            warnings.append(f"glossary_term_missing: {quoted}: the model dropped the term; it was put back at a "
-                            "guessed place")
+        if placed != "model":
+            where = "at a guessed place" if placed == "guessed" else "where its neighbours went (word alignment)"
+            warnings.append(f"glossary_term_missing: {quoted}: the model dropped the term; it was put back {where}")
             flags.append("glossary_term_missing")
         elif fill.casefold() != (m.entry.target if not (m.entry.keep and m.how == "exact")
                                  else masked.placeholders[i].text).casefold():

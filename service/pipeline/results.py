@@ -73,7 +73,7 @@ class TermOut:
     translation: str  # the glossary entry's target term
     match: Literal["exact", "lemma"]  # the source matched as written, or in an inflected form
     keep: bool  # a do-not-translate entry
-    placed: Literal["model", "guessed"]  # where the model put it, or (the model dropped it) a guess
+    placed: Literal["model", "aligned", "guessed"]  # where the model put it; dropped: by the word links, or a guess
 
 
 @dataclass

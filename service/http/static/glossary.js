@@ -25,14 +25,15 @@ export async function loadGlossaries(client, select) {
 function termTitle(t) {
   const how = t.match === 'lemma' ? 'an inflected form' : 'as written';
   const kind = t.keep ? 'do not translate' : `${t.term} → ${t.translation}`;
-  const placed = t.placed === 'guessed' ? ' · the model dropped it: put back at a guessed place' : '';
+  const placed = t.placed === 'guessed' ? ' · the model dropped it: put back at a guessed place'
+    : t.placed === 'aligned' ? ' · the model dropped it: put back where its neighbours went' : '';
   return `Glossary: ${kind} (${how})${placed}`;
 }
 
 /** Mark the terms of each sentence in a pane already rendered from `text` (side: 'source' | 'target'). */
 export function markTerms(pane, sentences, side) {
   const spans = sentences.flatMap((s) => (s.terms ?? []).map((t) => ({span: t[side], title: termTitle(t),
-    guessed: side === 'target' && t.placed === 'guessed'})));
+    guessed: side === 'target' && t.placed !== 'model'})));
   for (const {span, title, guessed} of spans.sort((a, b) => b.span.start - a.span.start)) {
     wrap(pane, span.start, span.end, title, guessed);
   }
