@@ -10,7 +10,8 @@ Tables (migration ``0005_translation_memory``):
 - ``translation_memory_history``: every state an entry went through (created, edited, approved,
   rejected, deleted), so an edit never loses the previous target.
 - ``translation_memory_keys``: the fuzzy index. Each entry is filed under up to :data:`FUZZY_KEYS`
-  of its word stems (a bottom-k sketch: the stems with the smallest hash, per language pair); a
+  of its word stems and as many pairs of neighbouring stems (bottom-k sketches: those with the
+  smallest hash, per language pair); a
   query looks up the buckets of its own sketch (each read newest first, at most
   :data:`BUCKET_READ` ids), ranks the ids by the buckets they share (each weighing 1/its size: a
   rare stem says more than a common one), and scores the best
@@ -34,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from typing import Any, Literal, TypeVar, get_args
 
 import regex
@@ -68,7 +70,7 @@ Origin = Literal["editor", "api", "tmx", "libretranslate", "cli"]
 STATUSES: tuple[str, ...] = get_args(Status)
 ORIGINS: tuple[str, ...] = get_args(Origin)
 
-FUZZY_KEYS = 6  # stems an entry is filed under
+FUZZY_KEYS = 6  # stems, and stem pairs, an entry is filed under (twice this many keys)
 BUCKET_READ = 200  # ids read per bucket (newest first): a common stem cannot flood the candidates
 FUZZY_CANDIDATES = 64  # ids scored with rapidfuzz per query
 _CHUNK = 400  # ids / hashes per IN (...) list
@@ -102,15 +104,24 @@ def _stem(word: str) -> str:
     return word[:6]  # Polish and Lithuanian inflect at the end: "informacji" ~ "informacje"
 
 
+def _key(source_lang: str, target_lang: str, feature: str) -> int:
+    return int.from_bytes(hashlib.blake2b(f"{source_lang}>{target_lang}|{feature}".encode(), digest_size=8).digest(),
+                          "big", signed=True)
+
+
 def fuzzy_keys(norm: str, source_lang: str, target_lang: str, k: int = FUZZY_KEYS) -> list[int]:
-    """The bottom-k sketch of a normalized segment: the ``k`` smallest 64-bit hashes of its word
-    stems (words of 4+ characters; all words when fewer than two are that long), per pair."""
+    """Two bottom-k sketches of a normalized segment, per pair: the ``k`` smallest 64-bit hashes
+    of its word stems (words of 4+ characters; all words when fewer than two are that long), and
+    the ``k`` smallest of its stem pairs (each stem with the next one). A stem alone is shared by
+    many entries at a million (a bucket read stops at :data:`BUCKET_READ`, newest first, so an old
+    entry of common words fell out of it); a pair of neighbouring stems is shared by few, and a
+    one-word edit changes at most two of them."""
     words = [w.lower() for w in _WORD.findall(norm)]
     long_words = [w for w in words if len(w) >= 4]
-    stems = {_stem(w) for w in (long_words if len(long_words) >= 2 else words)}
-    hashes = {int.from_bytes(hashlib.blake2b(f"{source_lang}>{target_lang}|{s}".encode(), digest_size=8).digest(),
-                             "big", signed=True) for s in stems}
-    return sorted(hashes)[:k]
+    stems = [_stem(w) for w in (long_words if len(long_words) >= 2 else words)]
+    singles = sorted({_key(source_lang, target_lang, s) for s in stems})[:k]
+    pairs = sorted({_key(source_lang, target_lang, f"{a} {b}") for a, b in pairwise(stems)})[:k]
+    return sorted(set(singles) | set(pairs))
 
 
 def similarity(a: str, b: str) -> int:
