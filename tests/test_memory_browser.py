@@ -117,6 +117,7 @@ def test_an_editor_corrects_a_sentence_and_sees_it_from_memory(browser, server: 
     assert "from-memory" in fixed.get_attribute("class") and "translation memory" in fixed.get_attribute("title")
     assert page.evaluate("document.activeElement.dataset.s") == i  # the focus stays on the sentence
     assert page.locator("#target .sent.from-memory").count() == 1  # the others come from the model as before
+    assert "1 sentence or quote from the translation memory" in page.text_content("#meta-list")
     shot(page, "1-corrected-from-memory")
     # the same text again: still memory
     translate(page, tweet)

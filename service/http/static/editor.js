@@ -290,6 +290,7 @@ function showMeta(r) {
   const models = Object.entries(r.model).flatMap(([pair, ms]) => ms.map((m) => `${pair}: ${m.id} (revision ${m.revision}, ${m.checksum})`));
   row('Model', models.length ? models.join('; ') : 'none needed (already in the target language)');
   row('Cache', `${r.cached.hits} hit${r.cached.hits === 1 ? '' : 's'}, ${r.cached.misses} miss${r.cached.misses === 1 ? '' : 'es'}`);
+  if (r.memory_hits) row('Memory', `${r.memory_hits} sentence${r.memory_hits === 1 ? '' : 's'} or quote${r.memory_hits === 1 ? '' : 's'} from the translation memory`);
   row('Sentences', `${r.sentences.length} (${r.sentences.filter((s) => s.translated).length} translated)`);
   if (r.warnings.length) row('Warnings', r.warnings.join(' · '));
   ui.meta.hidden = false;
