@@ -105,6 +105,20 @@ def test_copy_model_links_each_word_to_itself(copy_model_dir: Path) -> None:
             assert o.score is not None and o.score > 0.5
 
 
+def test_both_backends_agree_on_a_trained_model_s_confidence(copy_model_dir: Path) -> None:
+    """On a model that is sure of its output (the copy model: 0.8-1.0), not only on a random one
+    (about 1/vocabulary everywhere): the decoder starts from a zero embedding in both backends."""
+    sentences = [s for s in corpus("pl") + corpus("lt") if 10 < len(s) <= 120][:60]
+    marian, ct2 = _greedy(copy_model_dir)
+    a = marian.translate_batch(sentences, "pl", "en")
+    b = ct2.translate_batch(sentences, "pl", "en")
+    pairs = [(x.score, y.score) for x, y in zip(a, b, strict=True) if x.text == y.text]
+    assert len(pairs) >= 55
+    assert all(x is not None and y is not None for x, y in pairs)
+    assert min(x for x, _ in pairs) > 0.5  # type: ignore[operator]
+    assert max(abs(x - y) for x, y in pairs) < 0.02  # type: ignore[operator]
+
+
 def test_over_long_input_links_index_the_whole_text(copy_model_dir: Path) -> None:
     text = " ".join(s for s in corpus("pl")[:6])
     engine = MarianTranslator(copy_model_dir, device="cpu", options=DecodeOptions(max_input_tokens=24))
