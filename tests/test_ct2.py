@@ -10,6 +10,7 @@ import pytest
 
 from translators.base import UnsupportedPair
 from translators.ct2 import CTranslate2Translator, convert_pair, ensure_converted
+from translators.ct2_convert import conversion_dir
 from translators.marian import DecodeOptions, MarianTranslator
 from translators.registry import REGISTRY, ResolvedModel, resolve
 from translators.testing import build_marian
@@ -90,6 +91,19 @@ def test_conversion_is_cached_and_follows_the_weights(tmp_path: Path) -> None:
     expected = MarianTranslator(tmp_path, device="cpu").translate_batch(SAMPLE[:4], "pl", "en")
     assert [t.text for t in third.translate_batch(SAMPLE[:4], "pl", "en")] == [t.text for t in expected]
     assert not list((tmp_path / "pl-en").glob(".ct2-*"))  # no temporary folders left behind
+
+
+@pytest.mark.parametrize("leftover", [[], ["config.json"]], ids=["empty", "without-weights"])
+def test_a_leftover_conversion_folder_is_replaced(tmp_path: Path, leftover: list[str]) -> None:
+    build_marian(tmp_path / "pl-en", PL, EN, seed=1, max_length=32)
+    translator = CTranslate2Translator(tmp_path, device="cpu", compute_type="float32")
+    final = conversion_dir(resolve("pl", "en", tmp_path), "float32")
+    final.mkdir(parents=True)
+    for name in leftover:
+        (final / name).write_text("{}", encoding="utf-8")
+    assert translator.convert("pl", "en") == final and (final / "model.bin").is_file()
+    expected = MarianTranslator(tmp_path, device="cpu").translate_batch(SAMPLE[:3], "pl", "en")
+    assert [t.text for t in translator.translate_batch(SAMPLE[:3], "pl", "en")] == [t.text for t in expected]
 
 
 def test_hub_snapshot_converts_into_cache_once_under_concurrency(tiny_models: Path, tmp_path: Path,

@@ -105,6 +105,12 @@ def _convert(r: ResolvedModel, compute_type: str, final: Path) -> Path:
             convert_folder(r.path, tmp, compute_type, copy)
         else:
             _convert_in_child(r.path, tmp, compute_type, copy)
+        if final.exists() and not is_ct2_folder(final):
+            # a converter only ever renames a whole folder into place, so a final folder without
+            # weights is a leftover (a copy cut short, a disk cleaned by hand): it would make every
+            # rename fail and every request answer "converting" forever
+            log.warning("replacing a conversion folder without weights", extra={"path": str(final)})
+            shutil.rmtree(final, ignore_errors=True)
         try:
             os.rename(tmp, final)
         except OSError:
