@@ -5,12 +5,12 @@ under $NEWSBRIDGE_ARTIFACTS (default tests/artifacts/editor/)."""
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.browsers import chromium
 from tests.conftest import SAMPLES
 from tests.servers import live_server
 
@@ -18,13 +18,6 @@ pytestmark = pytest.mark.slow
 KEY = "editor-browser-key-51c2"
 PAYLOAD = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>'
 ARTIFACTS = Path(os.environ.get("NEWSBRIDGE_ARTIFACTS") or Path(__file__).parent / "artifacts") / "editor"
-
-
-def _chromium() -> str:
-    path = os.environ.get("NEWSBRIDGE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path:
-        pytest.skip("Chromium is not installed (.ci/run installs Debian's chromium)")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -35,15 +28,10 @@ def server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 @pytest.fixture(scope="module")
 def browser(server: str) -> Iterator:  # after the server: closed before it, so no connection holds it up
-    from playwright.sync_api import sync_playwright
-
-    path = _chromium()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     print(f"\nscreenshots: {ARTIFACTS}")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=["--no-sandbox", "--disable-gpu"])
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ that differ marked. Screenshots under $NEWSBRIDGE_ARTIFACTS (default tests/artif
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.browsers import chromium
 from tests.conftest import SAMPLES
 from tests.servers import live_server
 from tests.test_cli import run as cli
@@ -22,13 +22,6 @@ EDITOR_KEY = "memory-browser-editor-key-7f1e"
 APPEAL = "Apelujemy o niepowielanie niesprawdzonych informacji."
 CORRECTION = "We ask you not to spread unverified information."
 ARTIFACTS = Path(os.environ.get("NEWSBRIDGE_ARTIFACTS") or Path(__file__).parent / "artifacts") / "memory"
-
-
-def _chromium() -> str:
-    path = os.environ.get("NEWSBRIDGE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path:
-        pytest.skip("Chromium is not installed (.ci/run installs Debian's chromium)")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -45,14 +38,9 @@ def server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 @pytest.fixture(scope="module")
 def browser(server: tuple[str, str]) -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    path = _chromium()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=["--no-sandbox", "--disable-gpu"])
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def open_page(browser, base: str, key: str, errors: list[str]):

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.browsers import chromium
 from tests.conftest import corpus
 from tests.servers import live_server
-from tests.test_editor_browser import ARTIFACTS, _chromium, shot
+from tests.test_editor_browser import ARTIFACTS, shot
 
 pytestmark = pytest.mark.slow
 
@@ -25,19 +26,15 @@ def server(copy_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> It
 
 @pytest.fixture(scope="module")
 def page(server: str) -> Iterator:
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=_chromium(), args=["--no-sandbox", "--disable-gpu"])
+    with chromium() as browser:
         pg = browser.new_page(viewport={"width": 1280, "height": 900})
         errors: list[str] = []
         pg.on("pageerror", lambda e: errors.append(str(e)))
         pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         pg.goto(server + "/")
         yield pg
-        browser.close()
-        assert not errors, errors
+    assert not errors, errors
 
 
 def test_hovering_a_word_lights_its_aligned_word(page) -> None:
