@@ -1,6 +1,23 @@
-"""Summarizers behind ``translators.base.Summarizer``: extractive (default), abstractive (optional)."""
+"""Summarizers behind ``translators.base.Summarizer``: extractive (default), abstractive (optional).
 
-from summarizers.abstractive import Seq2SeqSummarizer
-from summarizers.extractive import DEFAULT_MAX_SENTENCES, CentralitySummarizer, summary_length
+Names are imported on first use (PEP 562): the extractive one brings scikit-learn and SciPy
+(about 135 MB), which a process that only translates never needs."""
 
-__all__ = ["DEFAULT_MAX_SENTENCES", "CentralitySummarizer", "Seq2SeqSummarizer", "summary_length"]
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_WHERE = {
+    "CentralitySummarizer": "summarizers.extractive",
+    "DEFAULT_MAX_SENTENCES": "summarizers.length",
+    "summary_length": "summarizers.length",
+    "Seq2SeqSummarizer": "summarizers.abstractive",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'summarizers' has no attribute {name!r}")
+    return getattr(import_module(_WHERE[name]), name)
