@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -145,12 +146,17 @@ def test_truncated_weights_are_a_503_naming_the_pair(settings: Settings, models:
     truncate_weights(models / "pl-en")
     settings = settings.model_copy(update={"model_dir": models, "cache_enabled": False})
     with TestClient(create_app(settings)) as c:
+        conversions = c.app.state.newsbridge.running.engines.backend.conversions
+        convert, go = conversions._convert, threading.Event()
+        # held until /readyz has been asked (truncated weights fail in a fraction of a second)
+        conversions._convert = lambda r, compute_type: (go.wait(120), convert(r, compute_type))[1]
         # new files: the server converts them in the background, and says so instead of waiting
         first = c.post("/v1/translate", json={"text": "Ala ma kota.", "source_lang": "pl"})
         assert first.status_code == 503 and first.json()["type"].endswith("/model_converting"), first.text
         assert first.json()["pair"] == "pl-en" and int(first.headers["retry-after"]) >= 1
         assert c.get("/readyz").json()["models_converting"] == ["pl-en"]
-        c.app.state.newsbridge.running.engines.backend.conversions.wait("pl-en", timeout=120)  # the conversion fails
+        go.set()
+        conversions.wait("pl-en", timeout=120)  # the conversion fails
         bodies = [c.post("/v1/translate", json={"text": "Ala ma kota.", "source_lang": "pl"}) for _ in range(2)]
         ready = c.get("/readyz").json()
     assert ready["status"] == "degraded" and list(ready["models_failed"]) == ["pl-en"]
