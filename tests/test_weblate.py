@@ -105,12 +105,12 @@ def test_an_admin_can_save_both_services(report: dict[str, Any]) -> None:
 
 
 def test_a_wrong_key_is_refused(report: dict[str, Any]) -> None:
+    assert len(report["settings_wrong_key"]) == 2
     for s in report["settings_wrong_key"]:
         assert s["errors"] and "403" in s["errors"][0], s
-    assert len(report["settings_wrong_key"]) == 2
+    assert {e["service"] for e in report["wrong_key"]} == {"deepl", "libretranslate"}
     for e in report["wrong_key"]:
         assert e["results"] is None and "403" in e["error"], e
-    assert {e["service"] for e in report["wrong_key"]} == {"deepl", "libretranslate"}
 
 
 def test_download_languages(report: dict[str, Any]) -> None:
