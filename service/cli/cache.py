@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from service.cli.config import load_settings
+from service.cli.config import database_errors, load_settings
 from service.storage import db
 from service.storage.cache_store import SqlTranslationStore
 
@@ -38,19 +38,10 @@ def _url(url: str | None) -> str:
     return url or load_settings().database_url
 
 
-def _fail(exc: Exception, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(code)
-
-
 def _store(url: str | None) -> SqlTranslationStore:
     resolved = _url(url)
-    try:
+    with database_errors():
         db.ensure_schema(resolved)
-    except db.DatabaseConfigError as exc:
-        raise _fail(exc, 2) from exc
-    except db.DatabaseUnavailable as exc:
-        raise _fail(exc) from exc
     return SqlTranslationStore(resolved)
 
 
@@ -58,13 +49,9 @@ def _store(url: str | None) -> SqlTranslationStore:
 def upgrade_cmd(url: UrlOption = None, revision: str = "head") -> None:
     """Create or upgrade the cache schema (safe to repeat)."""
     resolved = _url(url)
-    try:
+    with database_errors():
         before = db.current_revision(resolved)
         after = db.upgrade(resolved, revision)
-    except db.DatabaseConfigError as exc:
-        raise _fail(exc, 2) from exc
-    except db.DatabaseUnavailable as exc:
-        raise _fail(exc) from exc
     change = "already at" if before == after else f"upgraded {before or 'empty'} →"
     typer.echo(f"{db.describe(resolved)}: {change} {after}")
 
@@ -73,12 +60,8 @@ def upgrade_cmd(url: UrlOption = None, revision: str = "head") -> None:
 def current_cmd(url: UrlOption = None) -> None:
     """Show the schema revision of the database and of this release."""
     resolved = _url(url)
-    try:
+    with database_errors():
         current = db.current_revision(resolved)
-    except db.DatabaseConfigError as exc:
-        raise _fail(exc, 2) from exc
-    except db.DatabaseUnavailable as exc:
-        raise _fail(exc) from exc
     head = db.head_revision()
     typer.echo(f"{db.describe(resolved)}: {current or 'empty'} (this release: {head})")
     if current != head:

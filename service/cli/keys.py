@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from service.cli.config import load_settings
+from service.cli.config import database_errors, load_settings
 from service.storage import db
 from service.storage.key_store import DEFAULT_ROLE, ROLES, KeyExists, KeyStore
 
@@ -27,14 +27,8 @@ UrlOption = Annotated[str | None, typer.Option(
 
 def _store(url: str | None) -> KeyStore:
     url = url or load_settings().database_url
-    try:
+    with database_errors():
         db.ensure_schema(url)
-    except db.DatabaseConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    except db.DatabaseUnavailable as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
     return KeyStore(db.get_engine(url))
 
 

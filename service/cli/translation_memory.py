@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from service.cli.config import database_errors, load_settings
 from service.storage import db
 
 if TYPE_CHECKING:
@@ -31,19 +32,12 @@ ScopeOption = Annotated[str | None, typer.Option(help="Only this desk's entries"
 
 
 def _memory(url: str | None) -> TranslationMemory:
-    from service.settings import Settings
     from service.storage.memory_store import TranslationMemory
 
-    settings = Settings()
+    settings = load_settings()
     url = url or settings.database_url
-    try:
+    with database_errors():
         db.ensure_schema(url)
-    except db.DatabaseConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    except db.DatabaseUnavailable as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
     return TranslationMemory(db.get_engine(url), max_chars=settings.memory_max_segment_chars)
 
 
