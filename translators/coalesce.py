@@ -183,16 +183,20 @@ class CoalescingTranslator:
                     self._linger(q)
                 batch = self._take(q)
                 if batch:
-                    q.cond.release()
-                    try:
-                        outcomes = self._run(batch, source, target)
-                    finally:
-                        q.cond.acquire()
-                    self._deliver(q, outcomes)
+                    self._run_released(q, batch, source, target)
             finally:
                 q.busy = False
                 q.cond.notify_all()
             linger = False
+
+    def _run_released(self, q: _PairQueue, batch: list[_Item], source: Lang, target: Lang) -> None:
+        """(Holding ``q.cond``) run ``batch`` with the lock released, then deliver its outcomes."""
+        q.cond.release()
+        try:
+            outcomes = self._run(batch, source, target)
+        finally:
+            q.cond.acquire()
+        self._deliver(q, outcomes)
 
     def _small(self, req: _Request) -> bool:
         """A small request (a few sentences): may use the express lane."""
@@ -206,12 +210,7 @@ class CoalescingTranslator:
             batch = self._mark_taken(q, [(r, i) for r in small for i in range(r.taken, len(r.texts))][: self.max_texts])
             if batch:
                 self._count(express_calls=1)
-                q.cond.release()
-                try:
-                    outcomes = self._run(batch, source, target)
-                finally:
-                    q.cond.acquire()
-                self._deliver(q, outcomes)
+                self._run_released(q, batch, source, target)
         finally:
             q.express -= 1
             q.cond.notify_all()
