@@ -164,11 +164,11 @@ def build_detector(settings: Settings) -> Detector:
     """The language detector the API, the CLI and batch use."""
     from translators.text.detectors import make_detector
 
-    return make_detector(settings.detector)
+    return make_detector(settings.detector, settings.detection_accuracy)
 
 
 class LazySummarizer:
-    """Builds the configured summarizer on first use (scikit-learn or a seq2seq model costs a
+    """Builds the configured summarizer on first use (SciPy or a seq2seq model costs a
     second or more to import: a run that never summarizes should not pay for it). The
     configuration is checked at once."""
 

@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     detector: Literal["ensemble", "langdetect", "py3langid", "lingua"] = Field(
         default="ensemble", description="Language detector: the ensemble (best measured, docs/benchmarks.md) "
                                         "or one engine alone.")
+    detection_accuracy: Literal["standard", "high"] = Field(
+        default="standard", description="The ensemble's lingua models: standard (trigrams, about 10 MB) or high "
+                                        "(1- to 5-grams, about 130 MB more, a few tenths of a percent better on "
+                                        "two-word fragments; docs/benchmarks.md).")
     summarizer: Literal["extractive", "abstractive"] = "extractive"
     summarizer_model: str | None = None
 

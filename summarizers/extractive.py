@@ -1,10 +1,10 @@
 """Extractive summaries by sentence centrality (LexRank / TextRank family).
 
 Each unit (a sentence, or a whole quote that must never be cut) becomes a TF-IDF vector of
-character n-grams (``char_wb`` 3-5): inflected forms of one Polish or Lithuanian word share
-most of their n-grams, so no stemmer or stop-word list is needed and one model serves pl, lt
-and en. Units are nodes of a graph weighted by cosine similarity; a unit's score is its
-PageRank in that graph. The teleport distribution of the PageRank carries a small lead prior
+character n-grams (``char_wb`` 3-5, :mod:`summarizers.tfidf`): inflected forms of one Polish or
+Lithuanian word share most of their n-grams, so no stemmer or stop-word list is needed and one
+model serves pl, lt and en. Units are nodes of a graph weighted by cosine similarity; a unit's
+score is its PageRank in that graph. The teleport distribution of the PageRank carries a small lead prior
 (news puts the gist first): a ``position_weight`` share of it is spread over units in
 proportion to ``exp(-3 * i / n)`` (relative position, so it means the same for a tweet and a
 long feature: the first unit gets about 20 times the last one's share of it), the rest
@@ -28,10 +28,10 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from summarizers.joining import join_units
 from summarizers.length import DEFAULT_MAX_SENTENCES, check_length_options, summary_length
+from summarizers.tfidf import tfidf_vectors
 from translators.base import Lang, SummaryResult
 from translators.text.patterns import URL
 
@@ -122,9 +122,7 @@ class CentralitySummarizer:
         teleport = (1 - self.position_weight) / n + self.position_weight * lead / lead.sum()
         if not has_words.any():
             return teleport, None
-        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
-                                     lowercase=False, dtype=np.float32)
-        vectors = vectorizer.fit_transform(texts).tocsr()
+        vectors = tfidf_vectors(texts)
         weights = self._similarity(vectors)
         score = self._pagerank(weights, teleport)
         score[~has_words] = 0.0

@@ -234,6 +234,23 @@ def test_migrations_are_idempotent_and_match_the_models(url: str) -> None:
         assert compare_metadata(ctx, db.Base.metadata) == []
 
 
+def test_schema_head_is_alembics_head_and_a_current_database_needs_no_alembic(url: str) -> None:
+    """``db.SCHEMA_HEAD`` names the newest migration (a new one must update it); a database at
+    it is recognised without importing alembic, one behind it is not."""
+    assert db.head_revision() == db.SCHEMA_HEAD
+    assert not db.at_head(url)
+    db.upgrade(url, "0006_glossaries")
+    assert not db.at_head(url)
+    db.upgrade(url)
+    assert db.at_head(url)
+    code = ("import sys; from service.storage import db; db.ensure_schema(sys.argv[1]); "
+            "print('alembic' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["False"]
+
+
 def test_concurrent_upgrades(url: str) -> None:
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(3)

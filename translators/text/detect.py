@@ -12,18 +12,21 @@ Short, decorated text (tweets) is the hard case, so detection works on the lette
 ``other`` is returned for text with no letters (confidence 0), for mostly non-Latin script,
 and for whole sentences that both a wider ``py3langid`` and a wider ``lingua`` put in
 another language. Everything is deterministic; engines are loaded once, on first use.
-Measured figures: ``benchmarks/detect_bench.py``.
+
+``accuracy`` picks lingua's models for pl/lt/en: ``standard`` (the default) its low-accuracy
+mode, trigrams only, about 10 MB; ``high`` its high-accuracy mode, 1- to 5-grams, about 130 MB
+more and a second more to load, for a few tenths of a percent on two-word fragments (the
+figures: docs/benchmarks.md). Measured figures: ``benchmarks/detect_bench.py``.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import regex
 
@@ -42,6 +45,9 @@ OTHER_LANGS: dict[str, str] = {
     "uk": "UKRAINIAN", "be": "BELARUSIAN",
 }  # fmt: skip
 _LINGUA_NAMES: dict[Lang, str] = {"pl": "POLISH", "lt": "LITHUANIAN", "en": "ENGLISH"}
+
+Accuracy = Literal["standard", "high"]
+ACCURACIES: tuple[Accuracy, ...] = ("standard", "high")
 
 _NON_LETTER = regex.compile(r"[^\p{L}'’]+")
 _LOOSE_APOSTROPHE = regex.compile(r"(?<!\p{L})['’]+|['’]+(?!\p{L})")
@@ -137,18 +143,31 @@ class _Engines:
     lingua_code: dict[Any, str]  # lingua Language -> ISO 639-1
 
 
-def _load_engines() -> _Engines:
+def _restricted(full: Any, langs: list[str]) -> Any:
+    """A py3langid identifier over ``langs`` only, sharing ``full``'s tokenizer tables but not
+    its 142-language probability table (28 MB, freed with ``full``: ``set_languages`` would keep
+    it alive in every copy)."""
+    from py3langid.langid import LanguageIdentifier
+
+    columns = [i for i, lang in enumerate(full.nb_classes) if lang in langs]
+    return LanguageIdentifier(full.nb_ptc[:, columns].copy(), full.nb_pc[columns],
+                              [full.nb_classes[i] for i in columns], full.tk_nextmove, full.tk_output,
+                              norm_probs=True, tk_row=full.tk_row)
+
+
+def _load_engines(accuracy: Accuracy) -> _Engines:
     from lingua import Language, LanguageDetectorBuilder
     from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-    langid = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
-    langid_wide = copy.copy(langid)  # set_languages rebinds attributes: copies stay apart
-    langid.set_languages(list(LANGS))
-    langid_wide.set_languages([*LANGS, *OTHER_LANGS])
+    full = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+    langid, langid_wide = _restricted(full, list(LANGS)), _restricted(full, [*LANGS, *OTHER_LANGS])
     names = {**_LINGUA_NAMES, **OTHER_LANGS}
     code = {getattr(Language, name): iso for iso, name in names.items()}
     ours = [getattr(Language, _LINGUA_NAMES[lang]) for lang in LANGS]
-    lingua = LanguageDetectorBuilder.from_languages(*ours).with_preloaded_language_models().build()
+    builder = LanguageDetectorBuilder.from_languages(*ours)
+    if accuracy == "standard":
+        builder = builder.with_low_accuracy_mode()
+    lingua = builder.with_preloaded_language_models().build()
     lingua_wide = (
         LanguageDetectorBuilder.from_languages(*code)
         .with_low_accuracy_mode()
@@ -161,17 +180,23 @@ def _load_engines() -> _Engines:
 class LanguageDetector:
     """Detects pl / lt / en / other per segment; deterministic and thread-safe.
 
-    Construction is cheap; the engines (about 2 s, 250 MB) load on the first call and are
-    shared by every instance in the process.
+    Construction is cheap; the engines (about 0.5 s and 100 MB with ``standard`` accuracy, 1.5 s
+    and 230 MB with ``high``) load on the first call and are shared by every instance of that
+    accuracy in the process.
     """
 
-    _engines: _Engines | None = None
+    _engines: dict[Accuracy, _Engines] = {}  # noqa: RUF012 (shared by the instances, on purpose)
     _lock = threading.Lock()
 
-    def __init__(self, lexicon_weight: float = _LEXICON_WEIGHT, letter_weight: float = _LETTER_WEIGHT) -> None:
+    def __init__(self, lexicon_weight: float = _LEXICON_WEIGHT, letter_weight: float = _LETTER_WEIGHT, *,
+                 accuracy: Accuracy = "standard") -> None:
         """The weights of the function words and of the pl-/lt-only letters in the combined
-        score (the defaults were tuned on one half of the Tatoeba data: detect_bench.py)."""
+        score (the defaults were tuned on one half of the Tatoeba data: detect_bench.py), and
+        which lingua models to load (module docstring)."""
+        if accuracy not in ACCURACIES:
+            raise ValueError(f"unknown detection accuracy {accuracy!r}: choose one of {', '.join(ACCURACIES)}")
         self.weights = (lexicon_weight, letter_weight)
+        self.accuracy: Accuracy = accuracy
 
     def detect(self, text: str) -> Detection:
         """Language of one segment; ``other`` with confidence 0 when it has no letters."""
@@ -193,14 +218,13 @@ class LanguageDetector:
         found = {text: self.detect(text) for text in dict.fromkeys(texts)}
         return [found[text] for text in texts]
 
-    @classmethod
-    def _load(cls) -> _Engines:
-        engines = cls._engines
+    def _load(self) -> _Engines:
+        engines = self._engines.get(self.accuracy)
         if engines is None:
-            with cls._lock:
-                if cls._engines is None:
-                    cls._engines = _load_engines()
-                engines = cls._engines
+            with self._lock:
+                engines = self._engines.get(self.accuracy)
+                if engines is None:
+                    engines = self._engines[self.accuracy] = _load_engines(self.accuracy)
         return engines
 
     @staticmethod
@@ -269,4 +293,4 @@ def _lexicon_hits(clean: str) -> tuple[dict[Lang, int], int]:
     return hits, max(len(words), 1)
 
 
-__all__ = ["LANGS", "OTHER_LANGS", "LanguageDetector", "letters_only"]
+__all__ = ["ACCURACIES", "LANGS", "OTHER_LANGS", "Accuracy", "LanguageDetector", "letters_only"]

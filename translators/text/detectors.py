@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from translators.base import Detection, Detector
-from translators.text.detect import LANGS, OTHER_LANGS, LanguageDetector, screen
+from translators.text.detect import LANGS, OTHER_LANGS, Accuracy, LanguageDetector, screen
 
 DetectorName = Literal["ensemble", "langdetect", "py3langid", "lingua"]
 DETECTORS: tuple[DetectorName, ...] = ("ensemble", "langdetect", "py3langid", "lingua")
@@ -157,10 +157,11 @@ class LinguaDetector(SingleEngineDetector):
         return codes[top.language], float(top.value)
 
 
-def make_detector(name: str = "ensemble") -> Detector:
-    """The detector named ``name`` (one of ``DETECTORS``); nothing loads until its first use."""
+def make_detector(name: str = "ensemble", accuracy: Accuracy = "standard") -> Detector:
+    """The detector named ``name`` (one of ``DETECTORS``; ``accuracy`` is the ensemble's, see
+    :mod:`translators.text.detect`); nothing loads until its first use."""
     if name == "ensemble":
-        return LanguageDetector()
+        return LanguageDetector(accuracy=accuracy)
     classes: dict[str, type[SingleEngineDetector]] = {
         "langdetect": LangdetectDetector, "py3langid": Py3langidDetector, "lingua": LinguaDetector}
     if name not in classes:
