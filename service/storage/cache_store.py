@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
@@ -41,6 +41,15 @@ class CacheStats:
         for k in ("oldest", "newest", "last_used"):
             out[k] = out[k].isoformat() if out[k] else None
         return out
+
+
+# The per-request statements, built once (building them per call cost SQLAlchemy about 1 ms each).
+_SELECT = select(CacheRow.key, CacheRow.source, CacheRow.target, CacheRow.model, CacheRow.text, CacheRow.pieces,
+                 CacheRow.capped, CacheRow.score, CacheRow.alignment
+                 ).where(CacheRow.key.in_(bindparam("keys", expanding=True)))
+_MARK_USED = (update(CacheRow).where(CacheRow.key.in_(bindparam("keys", expanding=True)))
+              .values(last_used_at=bindparam("now"), hits=CacheRow.hits + 1)
+              .execution_options(synchronize_session=False))
 
 
 class SqlTranslationStore:
@@ -124,17 +133,12 @@ class SqlTranslationStore:
     # ------------------------------------------------------------------ statements
 
     def _select(self, keys: list[str]) -> dict[str, CacheEntry]:
-        stmt = select(CacheRow.key, CacheRow.source, CacheRow.target, CacheRow.model, CacheRow.text, CacheRow.pieces,
-                      CacheRow.capped, CacheRow.score, CacheRow.alignment).where(CacheRow.key.in_(keys))
         with unit_of_work(self.engine) as s:
-            return {r[0]: CacheEntry(*r[:8], alignment=_links(r[8])) for r in s.execute(stmt)}
+            return {r[0]: CacheEntry(*r[:8], alignment=_links(r[8])) for r in s.execute(_SELECT, {"keys": keys})}
 
     def _mark_used(self, keys: list[str]) -> None:
-        stmt = (update(CacheRow).where(CacheRow.key.in_(keys))
-                .values(last_used_at=self.clock(), hits=CacheRow.hits + 1)
-                .execution_options(synchronize_session=False))
         with unit_of_work(self.engine, write=True) as s:
-            s.execute(stmt)
+            s.execute(_MARK_USED, {"keys": keys, "now": self.clock()})
 
     def _insert(self, entries: list[CacheEntry]) -> None:
         now = self.clock()

@@ -40,7 +40,7 @@ from typing import Any, Literal, TypeVar, get_args
 
 import regex
 from rapidfuzz.distance import DamerauLevenshtein
-from sqlalchemy import BigInteger, Engine, Index, Integer, String, Text, delete, func, or_, select
+from sqlalchemy import BigInteger, Engine, Index, Integer, String, Text, bindparam, delete, func, or_, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -276,6 +276,11 @@ _COLUMNS = (MemoryRow.id, MemoryRow.source_lang, MemoryRow.target_lang, MemoryRo
             MemoryRow.status, MemoryRow.origin, MemoryRow.scope, MemoryRow.created_by, MemoryRow.created_at,
             MemoryRow.updated_by, MemoryRow.updated_at, MemoryRow.note, MemoryRow.source_norm, MemoryRow.source_hash,
             MemoryRow.source_len)  # what the lookups read (rows, not ORM objects: they are hot paths)
+# The lookups' statements, built once: building one per call cost SQLAlchemy about 1 ms a lookup
+# (compiling its cache key and adapting the result columns), a third of a short request's CPU.
+_BY_HASH = select(*_COLUMNS).where(MemoryRow.source_hash.in_(bindparam("keys", expanding=True)),
+                                   MemoryRow.status == "approved")
+_BY_ID = select(*_COLUMNS).where(MemoryRow.id.in_(bindparam("keys", expanding=True)))
 
 
 def _entry(row: Any) -> MemoryEntry:
@@ -520,8 +525,7 @@ class TranslationMemory:
         rows: dict[str, list[Any]] = defaultdict(list)
         with self.engine.connect() as conn:
             for chunk in _chunks(sorted(set(wanted.values())), _CHUNK):
-                for row in conn.execute(select(*_COLUMNS).where(MemoryRow.source_hash.in_(chunk),
-                                                                MemoryRow.status == "approved")):
+                for row in conn.execute(_BY_HASH, {"keys": list(chunk)}):
                     rows[row.source_hash].append(row)
         found: dict[tuple[str, str, str, str | None], MemoryEntry] = {}
         for (text, sl, tl, scope), digest in wanted.items():
@@ -553,7 +557,7 @@ class TranslationMemory:
             ids = sorted({i for short in shortlists for i in short})
             rows: dict[int, Any] = {}
             for chunk in _chunks(ids, _CHUNK):
-                rows.update({r.id: r for r in conn.execute(select(*_COLUMNS).where(MemoryRow.id.in_(chunk)))})
+                rows.update({r.id: r for r in conn.execute(_BY_ID, {"keys": list(chunk)})})
         out: list[list[FuzzyMatch]] = []
         for (text, sl, tl, scope), short in zip(queries, shortlists, strict=True):
             norm = memory_text(text)
