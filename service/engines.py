@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -55,8 +56,14 @@ class Engines:
         first decode and the summarizer's libraries cost seconds on first use; done here, no
         request waits for them. Pairs whose model is ready on disk come first (they serve within a
         second), then those that need converting (``/readyz`` lists them meanwhile). A pair that
-        fails is logged here and remembered by the backend (``/readyz`` names it)."""
-        self.detector.detect("Dzień dobry. Labas rytas. Good morning.")
+        fails is logged here and remembered by the backend (``/readyz`` names it). The detector
+        loads in a thread of its own meanwhile (its second of decompression releases the GIL)."""
+        with ThreadPoolExecutor(1, thread_name_prefix="newsbridge-warm-up-detector") as pool:
+            detected = pool.submit(self.detector.detect, "Dzień dobry. Labas rytas. Good morning.")
+            self._warm_up_models()
+            detected.result()  # a detector that cannot load fails the warm-up, as before
+
+    def _warm_up_models(self) -> None:
         for tier in self.settings.preload_tiers:
             backend = self.backends.get(tier, self.backend)  # type: ignore[call-overload]
             is_prepared = getattr(backend, "is_prepared", None)
