@@ -2,7 +2,7 @@
 
     python benchmarks/bench_load.py load [--requests 10000] [--clients 50]
     python benchmarks/bench_load.py overload [--clients 200] [--queue-chars 30000] [--timeout 20]
-    python benchmarks/bench_load.py fairness [--article-kb 100] [--env NEWSBRIDGE_X=value ...]
+    python benchmarks/bench_load.py fairness [--article-kb 100] [--models tiny|opus] [--env NEWSBRIDGE_X=value ...]
     python benchmarks/bench_load.py jobs [--records 200000]
 
 load: mixed pl/lt/en translate/summarize/detect requests; statuses, p50/p99, /healthz p50/p99
@@ -116,7 +116,8 @@ def _shorts() -> list[str]:
 
 
 def _one_sentence_times(url: str, shorts: list[str], n: int, offset: int,
-                        while_running: threading.Event | None = None) -> list[float]:
+                        while_running: threading.Event | None = None, source: dict[str, str] | None = None
+                        ) -> list[float]:
     """Seconds of ``n`` one-sentence requests, one after the other (stops early once ``while_running`` clears)."""
     times = []
     with httpx.Client(base_url=url, timeout=300) as c:
@@ -124,8 +125,8 @@ def _one_sentence_times(url: str, shorts: list[str], n: int, offset: int,
             if while_running is not None and not while_running.is_set():
                 break
             started = time.perf_counter()
-            c.post("/v1/translate", json={"text": shorts[(offset + i) % len(shorts)], "target_lang": "en"}
-                   ).raise_for_status()
+            c.post("/v1/translate", json={"text": shorts[(offset + i) % len(shorts)], "target_lang": "en",
+                                          **(source or {})}).raise_for_status()
             times.append(time.perf_counter() - started)
     return times
 
@@ -137,13 +138,19 @@ def bench_fairness(args: argparse.Namespace, tmp: Path) -> None:
     shorts = _shorts()
     extra = {"NEWSBRIDGE_MAX_CHARS": str(len(article) + 10), "NEWSBRIDGE_REQUEST_TIMEOUT": "600",
              "NEWSBRIDGE_CACHE_ENABLED": "false", **dict(e.split("=", 1) for e in args.env)}
+    # opus: the OPUS-MT-sized model (random weights; pl-en only, so the source is given)
+    source = {"source_lang": "pl"} if args.models == "opus" else {}
+    if args.models == "opus":
+        from benchmarks.common import opus_model_dir
+
+        extra["NEWSBRIDGE_MODEL_DIR"] = str(opus_model_dir())
     with serve(tmp, **extra) as server:
-        _one_sentence_times(server.base, shorts, 5, 2 * args.n)  # warm-up: first detection etc.
-        idle = _one_sentence_times(server.base, shorts, args.n, 0)
+        _one_sentence_times(server.base, shorts, 5, 2 * args.n, source=source)  # warm-up: first detection etc.
+        idle = _one_sentence_times(server.base, shorts, args.n, 0, source=source)
 
         def article_seconds() -> float:
             started = time.perf_counter()
-            httpx.post(server.base + "/v1/translate", json={"text": article, "target_lang": "en"},
+            httpx.post(server.base + "/v1/translate", json={"text": article, "target_lang": "en", **source},
                        timeout=900).raise_for_status()
             return time.perf_counter() - started
 
@@ -158,11 +165,12 @@ def bench_fairness(args: argparse.Namespace, tmp: Path) -> None:
 
         threading.Thread(target=long_one, daemon=True).start()
         time.sleep(1.0)  # the article is segmented and its batches queued
-        busy = _one_sentence_times(server.base, shorts, 10 * args.n, args.n, while_running=running)
+        busy = _one_sentence_times(server.base, shorts, 10 * args.n, args.n, while_running=running, source=source)
         while running.is_set():
             time.sleep(0.1)
     ratio = percentile(busy, 99) / percentile(idle, 99)
-    print(f"fairness [{' '.join(args.env) or 'defaults'}]: idle {summary(idle)}; while a {args.article_kb} KB "
+    print(f"fairness [{args.models} models; {' '.join(args.env) or 'defaults'}]: idle {summary(idle)}; "
+          f"while a {args.article_kb} KB "
           f"article translates {summary(busy)}; p99 ratio {ratio:.2f}x (goal <= 3x); article alone {alone:.1f} s, "
           f"with the short requests {took[0]:.1f} s (throughput {alone / took[0]:.0%} of alone) "
           f"[load avg {os.getloadavg()[0]:.1f}]")
@@ -208,6 +216,8 @@ def main() -> None:
     p.add_argument("--article-kb", type=int, default=100)
     p.add_argument("-n", type=int, default=30)
     p.add_argument("--env", action="append", default=[], help="NEWSBRIDGE_X=value for the server (a choice to try)")
+    p.add_argument("--models", choices=("tiny", "opus"), default="tiny",
+                   help="tiny Marian models (four pairs), or the OPUS-MT-sized pl-en model (random weights)")
     p = sub.add_parser("jobs")
     p.add_argument("--records", type=int, default=200_000)
     p.add_argument("-n", type=int, default=30)

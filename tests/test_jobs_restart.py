@@ -23,7 +23,9 @@ def test_job_resumes_after_sigkill_and_finishes_exactly_once(model_dir: Path, tm
     from standardwebhooks import Webhook
 
     pl = (Path(__file__).parent / "fixtures" / "corpus" / "pl.txt").read_text(encoding="utf-8").splitlines()
-    ids = [f"r{i:03d}" for i in range(24)]
+    # enough records that the job cannot finish between the poll that sees 4 done and the kill
+    # (with 24 it once did, on a quiet machine)
+    ids = [f"r{i:03d}" for i in range(120)]
     body = "".join(json.dumps({"id": rid, "text": f"{pl[i % len(pl)]} ({i})", "lang": "pl"}) + "\n"
                    for i, rid in enumerate(ids))
     env = {"NEWSBRIDGE_MODEL_DIR": str(model_dir), "NEWSBRIDGE_DATABASE_URL": f"sqlite:///{tmp_path / 'nb.db'}",
@@ -52,7 +54,7 @@ def test_job_resumes_after_sigkill_and_finishes_exactly_once(model_dir: Path, tm
         while (status := httpx.get(url, timeout=60).json())["state"] != "succeeded":
             assert status["state"] in ("queued", "running") and time.monotonic() < deadline, (status, server.tail())
             time.sleep(0.2)
-        assert status["counts"] == {"total": 24, "done": 24, "errors": 0, "translated": 24}
+        assert status["counts"] == {"total": 120, "done": 120, "errors": 0, "translated": 120}
         results = httpx.get(url + "/results", timeout=60).text.splitlines()
         assert [json.loads(line)["id"] for line in results] == ids  # each once, in input order
 
@@ -62,7 +64,7 @@ def test_job_resumes_after_sigkill_and_finishes_exactly_once(model_dir: Path, tm
         assert receiver.calls, server.tail()
         headers, raw = receiver.calls[0]
         event = Webhook(SECRET).verify(raw, headers)
-        assert event["type"] == "job.succeeded" and event["data"]["counts"]["done"] == 24
+        assert event["type"] == "job.succeeded" and event["data"]["counts"]["done"] == 120
     finally:
         server.stop()
         receiver.close()
