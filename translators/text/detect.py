@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -139,8 +139,23 @@ class _Engines:
     langid: Any  # py3langid LanguageIdentifier restricted to pl/lt/en
     langid_wide: Any  # ... restricted to pl/lt/en + OTHER_LANGS
     lingua: Any  # lingua LanguageDetector for pl/lt/en
-    lingua_wide: Any  # low-accuracy lingua LanguageDetector for pl/lt/en + OTHER_LANGS
+    lingua_wide: Any  # low-accuracy lingua LanguageDetector for pl/lt/en + OTHER_LANGS (built on first use)
     lingua_code: dict[Any, str]  # lingua Language -> ISO 639-1
+
+
+class _OnFirstUse:
+    """A lingua detector built when first asked: the wide one (25 languages, about 40 MB) is only
+    consulted for a whole sentence that py3langid already puts in another language."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build, self._built, self._lock = build, None, threading.Lock()
+
+    def compute_language_confidence_values(self, text: str) -> Any:
+        if self._built is None:
+            with self._lock:
+                if self._built is None:
+                    self._built = self._build()
+        return self._built.compute_language_confidence_values(text)
 
 
 def _restricted(full: Any, langs: list[str]) -> Any:
@@ -168,21 +183,17 @@ def _load_engines(accuracy: Accuracy) -> _Engines:
     if accuracy == "standard":
         builder = builder.with_low_accuracy_mode()
     lingua = builder.with_preloaded_language_models().build()
-    lingua_wide = (
-        LanguageDetectorBuilder.from_languages(*code)
-        .with_low_accuracy_mode()
-        .with_preloaded_language_models()
-        .build()
-    )
+    lingua_wide = _OnFirstUse(lambda: LanguageDetectorBuilder.from_languages(*code).with_low_accuracy_mode()
+                              .with_preloaded_language_models().build())
     return _Engines(langid, langid_wide, lingua, lingua_wide, code)
 
 
 class LanguageDetector:
     """Detects pl / lt / en / other per segment; deterministic and thread-safe.
 
-    Construction is cheap; the engines (about 0.5 s and 100 MB with ``standard`` accuracy, 1.5 s
-    and 230 MB with ``high``) load on the first call and are shared by every instance of that
-    accuracy in the process.
+    Construction is cheap; the engines (about 1 s and 60 MB with ``standard`` accuracy, 2 s and
+    190 MB with ``high``; 40 MB more once a sentence in another language needs the wide lingua
+    check) load on the first call and are shared by every instance of that accuracy in the process.
     """
 
     _engines: dict[Accuracy, _Engines] = {}  # noqa: RUF012 (shared by the instances, on purpose)
