@@ -94,7 +94,7 @@ class Settings(BaseSettings):
                                         "or one engine alone.")
     detection_accuracy: Literal["standard", "high"] = Field(
         default="standard", description="The ensemble's lingua models: standard (trigrams, about 10 MB) or high "
-                                        "(1- to 5-grams, about 130 MB more, a few tenths of a percent better on "
+                                        "(1- to 5-grams, about 110 MB more, a few tenths of a percent better on "
                                         "two-word fragments; docs/benchmarks.md).")
     summarizer: Literal["extractive", "abstractive"] = "extractive"
     summarizer_model: str | None = None

@@ -14,7 +14,7 @@ and for whole sentences that both a wider ``py3langid`` and a wider ``lingua`` p
 another language. Everything is deterministic; engines are loaded once, on first use.
 
 ``accuracy`` picks lingua's models for pl/lt/en: ``standard`` (the default) its low-accuracy
-mode, trigrams only, about 10 MB; ``high`` its high-accuracy mode, 1- to 5-grams, about 130 MB
+mode, trigrams only, about 10 MB; ``high`` its high-accuracy mode, 1- to 5-grams, about 110 MB
 more and a second more to load, for a few tenths of a percent on two-word fragments (the
 figures: docs/benchmarks.md). Measured figures: ``benchmarks/detect_bench.py``.
 """
@@ -191,8 +191,8 @@ def _load_engines(accuracy: Accuracy) -> _Engines:
 class LanguageDetector:
     """Detects pl / lt / en / other per segment; deterministic and thread-safe.
 
-    Construction is cheap; the engines (about 1 s and 60 MB with ``standard`` accuracy, 2 s and
-    190 MB with ``high``; 40 MB more once a sentence in another language needs the wide lingua
+    Construction is cheap; the engines (about 1 s and 90 MB with ``standard`` accuracy, 2 s and
+    200 MB with ``high``; 10-30 MB more once a sentence in another language needs the wide lingua
     check) load on the first call and are shared by every instance of that accuracy in the process.
     """
 
