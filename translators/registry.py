@@ -24,6 +24,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
@@ -245,9 +248,7 @@ def resolve(source: str, target: str, model_dir: Path | None, tier: Tier = DEFAU
             return ResolvedModel(spec, folder, f"local:{spec.folder}", "local", folder_checksum(folder),
                                  _local_prefix(folder, spec))
     try:
-        from huggingface_hub import snapshot_download
-
-        path = Path(snapshot_download(spec.hub_id, revision=spec.revision or None, local_files_only=_offline()))
+        path = HUB.snapshot(spec.hub_id, spec.revision or None)
     except Exception as exc:
         where = f"{model_dir}/{spec.folder}/" if model_dir else f"NEWSBRIDGE_MODEL_DIR/{spec.folder}/"
         pinned = f" at revision {spec.revision[:12]}" if spec.revision else ""
@@ -257,6 +258,42 @@ def resolve(source: str, target: str, model_dir: Path | None, tier: Tier = DEFAU
             f"run `newsbridge models pull {spec.pair} --tier {tier}` where the hub is reachable."
         ) from exc
     return ResolvedModel(spec, path, spec.hub_id, path.name, path.name[:16], spec.prefix)
+
+
+class HubReach:
+    """Fetches hub snapshots, remembering for ``pause_s`` that the hub could not be reached.
+
+    huggingface_hub retries an unreachable hub five times with back-off (about 25 s) before it
+    gives up; a server preloading several pairs that have no folder would pay that for each. After
+    one such failure the next lookups within ``pause_s`` use the local cache only (a snapshot
+    downloaded earlier still loads); then the hub is tried again. ``HF_HUB_OFFLINE`` is honoured."""
+
+    def __init__(self, *, pause_s: float = 300.0, clock: Callable[[], float] = time.monotonic,
+                 download: Callable[..., str] | None = None) -> None:
+        self.pause_s, self.clock = pause_s, clock
+        self._download = download
+        self._unreachable_until = float("-inf")
+        self._lock = threading.Lock()
+
+    def local_only(self) -> bool:
+        with self._lock:
+            return _offline() or self.clock() < self._unreachable_until
+
+    def snapshot(self, hub_id: str, revision: str | None) -> Path:
+        download = self._download
+        if download is None:
+            from huggingface_hub import snapshot_download as download
+        local_only = self.local_only()
+        try:
+            return Path(download(hub_id, revision=revision, local_files_only=local_only))
+        except Exception as exc:
+            if not local_only and type(exc).__name__ == "LocalEntryNotFoundError":  # not reached, not cached
+                with self._lock:
+                    self._unreachable_until = self.clock() + self.pause_s
+            raise
+
+
+HUB = HubReach()
 
 
 def _offline() -> bool:
