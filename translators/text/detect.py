@@ -172,9 +172,10 @@ def _restricted(full: Any, langs: list[str]) -> Any:
 
 def _load_engines(accuracy: Accuracy) -> _Engines:
     from lingua import Language, LanguageDetectorBuilder
-    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-    full = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+    from translators.text.langid_model import load_identifier
+
+    full = load_identifier()  # decompressed once into the user cache
     langid, langid_wide = _restricted(full, list(LANGS)), _restricted(full, [*LANGS, *OTHER_LANGS])
     names = {**_LINGUA_NAMES, **OTHER_LANGS}
     code = {getattr(Language, name): iso for iso, name in names.items()}
