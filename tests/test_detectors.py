@@ -77,6 +77,23 @@ def test_setting_selects_the_detector(monkeypatch: pytest.MonkeyPatch) -> None:
         make_detector("fasttext")
 
 
+def test_detection_accuracy_setting_picks_the_ensembles_lingua_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().detection_accuracy == "standard"
+    standard = build_detector(Settings())
+    assert isinstance(standard, LanguageDetector) and standard.accuracy == "standard"
+    monkeypatch.setenv("NEWSBRIDGE_DETECTION_ACCURACY", "high")
+    high = build_detector(Settings())
+    assert isinstance(high, LanguageDetector) and high.accuracy == "high"
+    for text, lang in [("Premier zwołał posiedzenie rządu.", "pl"), ("Vyriausybė posėdžiavo Vilniuje.", "lt"),
+                       ("The cabinet met on Monday.", "en")]:
+        assert standard.detect(text).lang == high.detect(text).lang == lang
+    monkeypatch.setenv("NEWSBRIDGE_DETECTION_ACCURACY", "best")
+    with pytest.raises(ValidationError, match="detection_accuracy"):
+        Settings()
+    with pytest.raises(ValueError, match="unknown detection accuracy"):
+        LanguageDetector(accuracy="best")  # type: ignore[arg-type]
+
+
 def test_api_uses_the_configured_detector(settings: Settings) -> None:
     with TestClient(create_app(settings.model_copy(update={"detector": "langdetect"}))) as client:
         assert isinstance(state_of(client.app).ready().engines.detector, LangdetectDetector)
