@@ -93,8 +93,8 @@ _LEXICON: dict[Lang, frozenset[str]] = {
 }
 
 # Weights of the combined score (tuned on Tatoeba, see benchmarks/detect_bench.py).
-_LEXICON_WEIGHT = 3.0  # times the share of words found in a language's lexicon
-_LETTER_WEIGHT = 1.0  # pl-only vs lt-only letters
+_LEXICON_WEIGHT = 6.0  # times the share of words found in a language's lexicon
+_LETTER_WEIGHT = 2.0  # pl-only vs lt-only letters
 _PROB_FLOOR = 1e-4  # log-probabilities are clipped here so one engine cannot veto
 # ``other`` needs a whole sentence and two engines agreeing.
 _OTHER_MIN_WORDS = 3
@@ -144,7 +144,7 @@ class _Engines:
 
 
 class _OnFirstUse:
-    """A lingua detector built when first asked: the wide one (25 languages, about 40 MB) is only
+    """A lingua detector built when first asked: the wide one (25 languages, 10-40 MB) is only
     consulted for a whole sentence that py3langid already puts in another language."""
 
     def __init__(self, build: Callable[[], Any]) -> None:
