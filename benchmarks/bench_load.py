@@ -139,11 +139,11 @@ def bench_fairness(args: argparse.Namespace, tmp: Path) -> None:
     extra = {"NEWSBRIDGE_MAX_CHARS": str(len(article) + 10), "NEWSBRIDGE_REQUEST_TIMEOUT": "600",
              "NEWSBRIDGE_CACHE_ENABLED": "false", **dict(e.split("=", 1) for e in args.env)}
     # opus: the OPUS-MT-sized model (random weights; pl-en only, so the source is given)
-    source = {"source_lang": "pl"} if args.models == "opus" else {}
+    source: dict[str, str] = {}
     if args.models == "opus":
         from benchmarks.common import opus_model_dir
 
-        extra["NEWSBRIDGE_MODEL_DIR"] = str(opus_model_dir())
+        extra["NEWSBRIDGE_MODEL_DIR"], source["source_lang"] = str(opus_model_dir()), "pl"
     with serve(tmp, **extra) as server:
         _one_sentence_times(server.base, shorts, 5, 2 * args.n, source=source)  # warm-up: first detection etc.
         idle = _one_sentence_times(server.base, shorts, args.n, 0, source=source)

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from translators.base import ModelConverting
 from translators.registry import DEFAULT_TIER, ResolvedModel, Tier, resolve
+from translators.user_cache import user_cache_dir
 
 __all__ = ["CONVERTER_VERSION", "Conversions", "conversion_dir", "convert_pair", "ensure_converted",
            "find_converted", "is_ct2_folder"]
@@ -52,8 +53,7 @@ _convert_lock = threading.Lock()
 
 def ct2_cache_dir() -> Path:
     """Where conversions of hub snapshots (or read-only folders) go."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "newsbridge" / "ct2"
+    return user_cache_dir("ct2")
 
 
 def is_ct2_folder(folder: Path) -> bool:

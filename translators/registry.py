@@ -280,14 +280,14 @@ class HubReach:
             return _offline() or self.clock() < self._unreachable_until
 
     def snapshot(self, hub_id: str, revision: str | None) -> Path:
-        download = self._download
-        if download is None:
-            from huggingface_hub import snapshot_download as download
+        from huggingface_hub import snapshot_download
+        from huggingface_hub.errors import LocalEntryNotFoundError
+
         local_only = self.local_only()
         try:
-            return Path(download(hub_id, revision=revision, local_files_only=local_only))
-        except Exception as exc:
-            if not local_only and type(exc).__name__ == "LocalEntryNotFoundError":  # not reached, not cached
+            return Path((self._download or snapshot_download)(hub_id, revision=revision, local_files_only=local_only))
+        except LocalEntryNotFoundError:
+            if not local_only:  # the hub not reached, and nothing cached
                 with self._lock:
                     self._unreachable_until = self.clock() + self.pause_s
             raise

@@ -22,14 +22,15 @@ from typing import Any
 
 import numpy as np
 
+from translators.user_cache import user_cache_dir
+
 log = logging.getLogger(__name__)
 _TYPECODES = {2: "H", 4: "I", 8: "L"}
 
 
 def cache_path(source: Path) -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     version = importlib.metadata.version("py3langid")
-    return Path(base) / "newsbridge" / "py3langid" / f"{source.name}-{version}-{source.stat().st_size}.npz"
+    return user_cache_dir("py3langid", f"{source.name}-{version}-{source.stat().st_size}.npz")
 
 
 def load_identifier() -> Any:
