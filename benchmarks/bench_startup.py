@@ -1,11 +1,13 @@
 """First use of `newsbridge serve` on default settings: start-up, first request, memory, torch.
 
-    python benchmarks/bench_startup.py [--pairs pl-en,en-pl] [--requests 1]
+    python benchmarks/bench_startup.py [--pairs pl-en,en-pl,lt-en,en-lt] [--env NEWSBRIDGE_X=value]
 
-Two runs on one copy of the tiny Marian models (the tests' recipe): a **cold** start (the model
-folders as a download leaves them: nothing converted yet) and a **warm** start (whatever the cold
-run left on disk). For each: seconds until ``/healthz`` answers, until ``/readyz`` answers 200 (past ``starting``), the
-first translation's latency (sent as soon as ``/healthz`` answers, like a client that does not wait
+Two runs on one copy of the tiny Marian models (the tests' recipe; by default all four direct
+pairs, so that no pair is looked up on the hub): a **cold** start (the model folders as a download
+leaves them: nothing converted yet, a new database) and a **warm** start, a restart (whatever the
+cold run left on disk: the converted models, the database at its schema). For each: seconds
+until ``/healthz`` answers, until ``/readyz`` answers 200 (past ``starting``), the first
+translation's latency (sent as soon as ``/healthz`` answers, like a client that does not wait
 for readiness), the process's RSS after it, and whether libtorch is mapped into the server.
 Only ``NEWSBRIDGE_MODEL_DIR`` and ``NEWSBRIDGE_DATABASE_URL`` are set: everything else is the default.
 """
@@ -53,7 +55,7 @@ def one_start(models: Path, workdir: Path, pairs: list[str], label: str,
     port = _free_port()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("NEWSBRIDGE_")}, "PYTHONPATH": str(ROOT),
            "HF_HUB_OFFLINE": "1", "NEWSBRIDGE_MODEL_DIR": str(models),
-           "NEWSBRIDGE_DATABASE_URL": f"sqlite:///{workdir / f'{label}.db'}", **extra}
+           "NEWSBRIDGE_DATABASE_URL": f"sqlite:///{workdir / 'newsbridge.db'}", **extra}
     log = (workdir / f"{label}.log").open("wb")
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port",
@@ -108,7 +110,8 @@ def _free_port() -> int:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--pairs", default="pl-en,en-pl", help="model folders to create (the first is requested)")
+    ap.add_argument("--pairs", default="pl-en,en-pl,lt-en,en-lt",
+                    help="model folders to create (the first is requested)")
     ap.add_argument("--env", action="append", default=[], help="NEWSBRIDGE_X=value to set (default: none)")
     args = ap.parse_args()
     pairs = args.pairs.split(",")

@@ -51,17 +51,23 @@ class Engines:
     memory_guard: GuardedMemory | None = None  # the pipeline's lookups into it, time-limited
 
     def warm_up(self) -> None:
-        """Convert (CTranslate2) and load every direct pair's model and decode once with it, detect
-        once, summarize once (``NEWSBRIDGE_PRELOAD``). Loading the weights is not enough: the
-        first decode and the summarizer's libraries cost seconds on first use; done here, no
-        request waits for them. Pairs whose model is ready on disk come first (they serve within a
-        second), then those that need converting (``/readyz`` lists them meanwhile). A pair that
-        fails is logged here and remembered by the backend (``/readyz`` names it). The detector
-        loads in a thread of its own meanwhile (its second of decompression releases the GIL)."""
+        """Convert (CTranslate2) and load every direct pair's model and decode once with it, and
+        detect once (``NEWSBRIDGE_PRELOAD``): what a translation needs. Loading the weights is not
+        enough: the first decode costs on first use; done here, no request waits for it. Pairs whose
+        model is ready on disk come first (they serve within a second), then those that need
+        converting (``/readyz`` lists them meanwhile). A pair that fails is logged here and
+        remembered by the backend (``/readyz`` names it). The detector loads in a thread of its own
+        meanwhile (reading its tables and building lingua's models leave the GIL free at times).
+        ``warm_up_summarizer`` is the rest, run after it by the server once ``/readyz`` says ready."""
         with ThreadPoolExecutor(1, thread_name_prefix="newsbridge-warm-up-detector") as pool:
             detected = pool.submit(self.detector.detect, "Dzień dobry. Labas rytas. Good morning.")
             self._warm_up_models()
             detected.result()  # a detector that cannot load fails the warm-up, as before
+
+    def warm_up_summarizer(self) -> None:
+        """Summarize once: the summarizer's libraries (NumPy, SciPy: about 0.3 s on 2 cores) load
+        here rather than inside the first summary request."""
+        self.summarizer.summarize([_WARM_UP["en"], "Nothing else happened."], "en", max_sentences=1)
 
     def _warm_up_models(self) -> None:
         for tier in self.settings.preload_tiers:
@@ -79,7 +85,6 @@ class Engines:
                 except Exception as exc:  # a missing or broken model: reported by /readyz, not fatal
                     log.warning("could not preload model", extra={"pair": f"{src}-{tgt}", "tier": tier,
                                                                   "error": str(exc)})
-        self.summarizer.summarize([_WARM_UP["en"], "Nothing else happened."], "en", max_sentences=1)
 
     def cache_state(self, *, probe: bool = True) -> str:
         """``ok``, ``disabled`` or ``degraded: <why>``, from the engine stack's ``describe()``

@@ -85,3 +85,31 @@ def test_marian_backend_describes_loaded_pairs(model_dir: Path) -> None:
     tr.translate_batch(["Tak."], "pl", "en")
     assert tr.describe().loaded_pairs == ("pl-en",)
     assert tr.describe().health.ok
+
+
+def test_readiness_waits_for_the_models_and_the_detector_not_the_summarizer(tmp_path: Path) -> None:
+    """PRELOAD's warm-up: ``/readyz`` turns 200 once every pair decoded and the detector answered;
+    the summarizer's warm-up (its libraries' import) runs after that, in the same thread."""
+    import threading
+
+    from summarizers.extractive import CentralitySummarizer
+
+    release, summarizing = threading.Event(), threading.Event()
+
+    class HeldSummarizer(CentralitySummarizer):
+        def summarize(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            summarizing.set()
+            assert release.wait(30)
+            return super().summarize(*args, **kwargs)
+
+    echo = EchoTranslator()
+    engines = build_engines(_settings(tmp_path, preload=True), backend=echo, store=MemoryStore(),
+                            summarizer=HeldSummarizer())
+    with TestClient(create_app(engines.settings, engines=engines)) as c:
+        assert summarizing.wait(30)  # the warm-up reached the summarizer, which is held...
+        ready = c.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["status"] == "ok"  # ...and the server is ready
+        assert {(src, tgt) for src, tgt, _ in echo.calls} >= {("pl", "en"), ("en", "pl"), ("lt", "en"), ("en", "lt")}
+        release.set()
+        r = c.post("/v1/summarize", json={"text": "Premier zwołał posiedzenie. Rząd obradował.", "target_lang": "en"})
+        assert r.status_code == 200, r.text

@@ -1,5 +1,5 @@
-"""py3langid's model decompressed once into the user cache gives the same identifier as
-py3langid's own loader, and a damaged or unwritable cache falls back to that loader."""
+"""py3langid's model unpacked once into the user cache gives the same identifier as py3langid's
+own loader, and a damaged or unwritable cache falls back to that loader."""
 
 from __future__ import annotations
 
@@ -34,21 +34,36 @@ def test_the_cached_model_is_py3langids_own(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     cached = cache_path(Path(MODEL_DIR) / MODEL_FILE)
     assert not cached.exists()
-    _same(load_identifier(), reference)  # decompresses into the cache
-    assert cached.is_file() and cached.is_relative_to(tmp_path)
-    written = cached.stat().st_mtime_ns
+    _same(load_identifier(), reference)  # unpacks into the cache
+    assert cached.is_dir() and cached.is_relative_to(tmp_path)
+    files = {p.name: p.stat().st_mtime_ns for p in cached.iterdir()}
+    assert {"ptc.npy", "pc.npy", "classes.npy", "out_feat.npy"} <= set(files) and len(files) == 6
     _same(load_identifier(), reference)  # reads it
-    assert cached.stat().st_mtime_ns == written
-    assert [p.name for p in cached.parent.iterdir()] == [cached.name]  # no temporary file left
+    assert {p.name: p.stat().st_mtime_ns for p in cached.iterdir()} == files
+    assert [p.name for p in cached.parent.iterdir()] == [cached.name]  # no temporary folder left
 
 
-def test_a_damaged_or_unwritable_cache_falls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                 reference: LanguageIdentifier) -> None:
+@pytest.mark.parametrize("damage", ["garbage table", "truncated words", "missing words"])
+def test_a_damaged_cache_falls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                   reference: LanguageIdentifier, damage: str,
+                                   caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    load_identifier()
     cached = cache_path(Path(MODEL_DIR) / MODEL_FILE)
-    cached.parent.mkdir(parents=True)
-    cached.write_bytes(b"not an npz")
-    _same(load_identifier(), reference)
+    (words,) = cached.glob("nextmove.?")
+    if damage == "garbage table":
+        (cached / "ptc.npy").write_bytes(b"not an npy")
+    elif damage == "truncated words":
+        words.write_bytes(words.read_bytes()[:-1])
+    else:
+        words.unlink()
+    with caplog.at_level("INFO", logger="translators.text.langid_model"):
+        _same(load_identifier(), reference)
+    assert "py3langid model cache not used" in caplog.text
+
+
+def test_an_unwritable_cache_falls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       reference: LanguageIdentifier) -> None:
     blocked = tmp_path / "file"
     blocked.write_text("a file where the cache folder would go")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))

@@ -34,7 +34,7 @@ from service.settings import Settings
 settings = Settings(preload=True)
 assert settings.backend == "ctranslate2", settings.backend  # the default
 with TestClient(create_app(settings)) as c:
-    while c.get("/readyz").status_code == 503:  # the warm-up: every pair, the detector, the summarizer
+    while c.get("/readyz").status_code == 503:  # the warm-up: every pair, the detector
         pass
     for path, body in [("/v1/translate", {"text": "Premier zwołał posiedzenie rządu.", "target_lang": "en"}),
                        ("/v1/translate", {"text": "The minister spoke.", "source_lang": "en", "target_lang": "pl"}),

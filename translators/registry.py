@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from translators.base import SUPPORTED_LANGS, Lang, ModelMissing, UnsupportedPair
+from translators.file_digests import file_digest
 
 # Code -> English name, in the order they are listed everywhere (codes: ``translators.base.Lang``).
 LANGUAGES: dict[Lang, str] = dict(zip(SUPPORTED_LANGS, ("Polish", "Lithuanian", "English"), strict=True))
@@ -203,25 +204,9 @@ class ResolvedModel:
 # vocabulary, generation settings and the target-language prefix (``newsbridge.json``).
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.bin", "config.json", "generation_config.json",
                  "source.spm", "target.spm", "vocab.json", "tokenizer_config.json", "newsbridge.json")
-_digests: dict[tuple[str, int, int], str] = {}
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's content (memoized on path, size and mtime): the one hashing loop."""
-    st = path.stat()
-    memo_key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    digest = _digests.get(memo_key)
-    if digest is None:
-        h = hashlib.sha256()
-        with path.open("rb") as stream:
-            for chunk in iter(lambda: stream.read(1 << 20), b""):
-                h.update(chunk)
-        digest = _digests[memo_key] = h.hexdigest()
-    return digest
-
-
 def folder_checksum(folder: Path) -> str:
-    """SHA-256 over the digests of the files that decide the output."""
+    """SHA-256 over the digests of the files that decide the output (each file hashed once per
+    version of it on this machine: ``translators/file_digests.py``)."""
     h = hashlib.sha256()
     for name in _WEIGHT_FILES:
         f = folder / name

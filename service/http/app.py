@@ -53,8 +53,11 @@ def _server_engines(settings: Settings) -> Engines:
 
 
 def start_warm_up(engines: Engines, nice: int) -> threading.Event:
-    """Run ``engines.warm_up()`` (conversion, loading, first decodes) in a thread below the event
-    loop's priority; the returned event is set when it is over (``/readyz`` says ``starting`` until then)."""
+    """Run ``engines.warm_up()`` (conversion, loading, first decodes, the detector) in a thread
+    below the event loop's priority; the returned event is set when it is over (``/readyz`` says
+    ``starting`` until then). The same thread then warms the summarizer up, after the event: a
+    translation does not need it, and a summary request in that fraction of a second waits for the
+    import in progress rather than failing."""
     done = threading.Event()
 
     def run() -> None:
@@ -65,11 +68,16 @@ def start_warm_up(engines: Engines, nice: int) -> threading.Event:
         except Exception:  # the engines report what failed; the server serves what it can
             log.exception("warm-up failed")
         finally:
-            gc.collect()
-            gc.freeze()  # the models' objects, as the start-up's above
             done.set()
             log.info("models ready", extra={"seconds": round(time.perf_counter() - started, 2),
                                             "loaded": engines.translator.describe().backend.loaded_pairs})
+        try:
+            engines.warm_up_summarizer()
+        except Exception:
+            log.exception("summarizer warm-up failed")
+        finally:
+            gc.collect()
+            gc.freeze()  # the models' and libraries' objects, as the start-up's above
 
     threading.Thread(target=run, name="newsbridge-warm-up", daemon=True).start()
     return done

@@ -27,11 +27,11 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import httpcore
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["CallbackGuard", "CallbackRefused", "Resolver", "parse_networks", "refusal"]
 
@@ -152,30 +152,11 @@ class CallbackGuard:
 
     def client(self, timeout: float) -> httpx.Client:
         """An HTTP client whose every connection is checked and pinned to the checked address; it
-        follows no redirects and ignores proxy variables (a proxy would connect elsewhere)."""
-        return httpx.Client(transport=_PinnedTransport(self), timeout=timeout, follow_redirects=False,
+        follows no redirects and ignores proxy variables (a proxy would connect elsewhere). httpx
+        is imported here, at the first delivery: a server that sends no callback never loads it."""
+        import httpx
+
+        from service.jobs.pinned_transport import PinnedTransport
+
+        return httpx.Client(transport=PinnedTransport(self), timeout=timeout, follow_redirects=False,
                             trust_env=False)
-
-
-class _GuardedBackend(httpcore.SyncBackend):
-    """Resolves and checks the host at connection time and connects to a checked address."""
-
-    def __init__(self, guard: CallbackGuard) -> None:
-        self.guard = guard
-
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
-        last: Exception | None = None
-        for address in self.guard.addresses(host, port):  # CallbackRefused: nothing is sent
-            try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
-            except httpcore.ConnectError as exc:
-                last = exc
-        raise last or httpcore.ConnectError(f"could not connect to {host}")
-
-
-class _PinnedTransport(httpx.HTTPTransport):
-    def __init__(self, guard: CallbackGuard) -> None:
-        super().__init__(trust_env=False)
-        self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(), max_connections=4,
-                                             network_backend=_GuardedBackend(guard))

@@ -23,9 +23,6 @@ import logging
 import time
 from typing import Any
 
-import httpx
-from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
-
 from service.jobs.callback_guard import CallbackGuard, CallbackRefused
 
 log = logging.getLogger(__name__)
@@ -69,7 +66,11 @@ def payload(event: str, data: dict[str, Any]) -> str:
 def deliver(url: str, secret: str, msg_id: str, body: str, *, attempts: int, backoff_s: float,
             guard: CallbackGuard) -> str:
     """POST ``body`` until a 2xx answer or ``attempts`` tries; returns ``delivered`` or ``failed``
-    (the reason is logged, not returned: a client reads this status)."""
+    (the reason is logged, not returned: a client reads this status). httpx and tenacity load
+    here, at the first delivery, not with the server."""
+    import httpx
+    from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
     retrying = Retrying(stop=stop_after_attempt(attempts),
                         wait=wait_exponential(multiplier=backoff_s, max=max(backoff_s, 300.0)),
                         retry=retry_if_exception_type((httpx.HTTPError, DeliveryFailed)), reraise=False)

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, bindparam, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
@@ -148,9 +147,13 @@ class SqlTranslationStore:
                  "created_at": now, "last_used_at": now, "hits": 0}
                 for e in entries]
         dialect = self.engine.dialect.name
-        if dialect == "sqlite":
+        if dialect == "sqlite":  # each dialect's module: already loaded by its engine
+            from sqlalchemy.dialects import sqlite
+
             insert = sqlite.insert(_TABLE)
         elif dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
             insert = postgresql.insert(_TABLE)
         else:  # parse_url admits only these two
             raise RuntimeError(f"no upsert for dialect {dialect}")
