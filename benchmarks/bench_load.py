@@ -2,7 +2,8 @@
 
     python benchmarks/bench_load.py load [--requests 10000] [--clients 50]
     python benchmarks/bench_load.py overload [--clients 200] [--queue-chars 30000] [--timeout 20]
-    python benchmarks/bench_load.py fairness [--article-kb 100] [--models tiny|opus] [--env NEWSBRIDGE_X=value ...]
+    python benchmarks/bench_load.py fairness [--article-kb 100] [--models tiny|opus] [--every 0.25]
+                                             [--env NEWSBRIDGE_X=value ...]
     python benchmarks/bench_load.py jobs [--records 200000]
 
 load: mixed pl/lt/en translate/summarize/detect requests; statuses, p50/p99, /healthz p50/p99
@@ -10,7 +11,10 @@ while loaded, RSS after the first and the last 1,000 requests (goal: 0 5xx, grow
 /healthz p99 < 50 ms). overload: long texts (3-6k chars) against a small queue; every request
 must be answered 200, 503 + Retry-After or 504 within its deadline. fairness: p99 of one-sentence
 requests while a large article translates, against their p99 on the idle server (goal <= 3x), and
-the article's time with them against alone (its throughput may not fall by more than 10%). jobs:
+the article's time with them against alone (its throughput may not fall by more than 10%). The
+one-sentence requests go one after the other by default (a client that sends its next request as
+soon as the last is answered: the most CPU they can take); ``--every S`` paces them, one every S
+seconds at most, like an editor's (or a desk's) requests. jobs:
 the same p99 while a large job runs.
 """
 
@@ -116,10 +120,11 @@ def _shorts() -> list[str]:
 
 
 def _one_sentence_times(url: str, shorts: list[str], n: int, offset: int,
-                        while_running: threading.Event | None = None, source: dict[str, str] | None = None
-                        ) -> list[float]:
-    """Seconds of ``n`` one-sentence requests, one after the other (stops early once ``while_running`` clears)."""
-    times = []
+                        while_running: threading.Event | None = None, source: dict[str, str] | None = None,
+                        every: float = 0.0) -> list[float]:
+    """Seconds of ``n`` one-sentence requests, one after the other, each sent ``every`` seconds after
+    the last was sent at the earliest (stops early once ``while_running`` clears)."""
+    times: list[float] = []
     with httpx.Client(base_url=url, timeout=300) as c:
         for i in range(n):
             if while_running is not None and not while_running.is_set():
@@ -128,6 +133,7 @@ def _one_sentence_times(url: str, shorts: list[str], n: int, offset: int,
             c.post("/v1/translate", json={"text": shorts[(offset + i) % len(shorts)], "target_lang": "en",
                                           **(source or {})}).raise_for_status()
             times.append(time.perf_counter() - started)
+            time.sleep(max(0.0, every - times[-1]))
     return times
 
 
@@ -146,7 +152,7 @@ def bench_fairness(args: argparse.Namespace, tmp: Path) -> None:
         extra["NEWSBRIDGE_MODEL_DIR"], source["source_lang"] = str(opus_model_dir()), "pl"
     with serve(tmp, **extra) as server:
         _one_sentence_times(server.base, shorts, 5, 2 * args.n, source=source)  # warm-up: first detection etc.
-        idle = _one_sentence_times(server.base, shorts, args.n, 0, source=source)
+        idle = _one_sentence_times(server.base, shorts, args.n, 0, source=source, every=args.every)
 
         def article_seconds() -> float:
             started = time.perf_counter()
@@ -165,11 +171,14 @@ def bench_fairness(args: argparse.Namespace, tmp: Path) -> None:
 
         threading.Thread(target=long_one, daemon=True).start()
         time.sleep(1.0)  # the article is segmented and its batches queued
-        busy = _one_sentence_times(server.base, shorts, 10 * args.n, args.n, while_running=running, source=source)
+        busy = _one_sentence_times(server.base, shorts, 10 * args.n if not args.every else 1_000_000, args.n,
+                                   while_running=running, source=source, every=args.every)
         while running.is_set():
             time.sleep(0.1)
     ratio = percentile(busy, 99) / percentile(idle, 99)
-    print(f"fairness [{args.models} models; {' '.join(args.env) or 'defaults'}]: idle {summary(idle)}; "
+    pace = f"one every {args.every:g} s" if args.every else "back to back"
+    print(f"fairness [{args.models} models; {' '.join(args.env) or 'defaults'}; short requests {pace}]: "
+          f"idle {summary(idle)}; "
           f"while a {args.article_kb} KB "
           f"article translates {summary(busy)}; p99 ratio {ratio:.2f}x (goal <= 3x); article alone {alone:.1f} s, "
           f"with the short requests {took[0]:.1f} s (throughput {alone / took[0]:.0%} of alone) "
@@ -218,6 +227,8 @@ def main() -> None:
     p.add_argument("--env", action="append", default=[], help="NEWSBRIDGE_X=value for the server (a choice to try)")
     p.add_argument("--models", choices=("tiny", "opus"), default="tiny",
                    help="tiny Marian models (four pairs), or the OPUS-MT-sized pl-en model (random weights)")
+    p.add_argument("--every", type=float, default=0.0,
+                   help="seconds between the one-sentence requests' starts (default 0: back to back)")
     p = sub.add_parser("jobs")
     p.add_argument("--records", type=int, default=200_000)
     p.add_argument("-n", type=int, default=30)
