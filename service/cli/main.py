@@ -70,6 +70,8 @@ def serve(host: str = "127.0.0.1", port: Annotated[int, typer.Option(help="0: an
     (NEWSBRIDGE_PRELOAD, on unless set to false; /readyz answers 503 until they are ready). SIGTERM
     drains within NEWSBRIDGE_SHUTDOWN_GRACE seconds; X-Forwarded-For is believed only from
     NEWSBRIDGE_TRUSTED_PROXIES."""
+    import gc
+
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
@@ -99,6 +101,9 @@ def serve(host: str = "127.0.0.1", port: Annotated[int, typer.Option(help="0: an
     if workers > 1:
         Multiprocess(config, sockets=[config.bind_socket()]).run()
     else:
+        # No cyclic collection while the app's modules import and its routes build (as in
+        # service/cli/__init__.py): the lifespan freezes what start-up built and turns it back on.
+        gc.disable()
         server.run()
         if not server.started:
             raise typer.Exit(3)

@@ -137,8 +137,10 @@ def _start(state: AppState, build: Callable[[Settings], Engines]) -> Running:
     # What start-up built lives as long as the process: kept out of the collector's full
     # passes, which otherwise walk it all (hundreds of ms, holding the GIL) under load. No
     # collection first: after the imports it finds nothing (the generational passes already
-    # ran) and costs a full walk, 0.08 s here, before the server can answer.
+    # ran) and costs a full walk, 0.08 s here, before the server can answer. `serve` turned the
+    # collector off for the start-up (service/cli/main.py): on from here.
     gc.freeze()
+    gc.enable()
     # NEWSBRIDGE_PRELOAD: in the background; the server answers meanwhile (/readyz: starting)
     warm_up = start_warm_up(engines, settings.work_nice) if settings.preload else None
     running = Running(settings, metrics, engines, work, lifecycle, access, warm_up=warm_up,
