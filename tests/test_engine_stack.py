@@ -113,3 +113,21 @@ def test_readiness_waits_for_the_models_and_the_detector_not_the_summarizer(tmp_
         release.set()
         r = c.post("/v1/summarize", json={"text": "Premier zwołał posiedzenie. Rząd obradował.", "target_lang": "en"})
         assert r.status_code == 200, r.text
+
+
+def test_the_collector_is_on_once_the_app_has_started(tmp_path: Path) -> None:
+    """``serve`` turns the cyclic collector off for its start-up; the lifespan turns it back on
+    (a server left without it would never free reference cycles)."""
+    import gc
+
+    import service.cli  # noqa: F401  (its import turns the collector off and on again)
+
+    assert gc.isenabled()
+    engines = build_engines(_settings(tmp_path), backend=EchoTranslator(), store=MemoryStore())
+    gc.disable()  # as serve leaves it
+    try:
+        with TestClient(create_app(engines.settings, engines=engines)) as c:
+            assert c.get("/healthz").status_code == 200
+            assert gc.isenabled()
+    finally:
+        gc.enable()
