@@ -63,9 +63,9 @@ class FileDigests:
         return self._known
 
     def _save(self, known: dict[str, str]) -> None:
+        kept = self._known = dict(list(known.items())[-_LIMIT:])
         if self.path is None:
             return
-        kept = dict(list(known.items())[-_LIMIT:])
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
