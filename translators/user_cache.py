@@ -1,6 +1,6 @@
 """Where newsbridge keeps what it derives from installed files on this machine (CTranslate2
-conversions of hub snapshots, py3langid's decompressed model): ``$XDG_CACHE_HOME/newsbridge/``,
-``~/.cache/newsbridge/`` without it."""
+conversions of hub snapshots, py3langid's unpacked model, the digests of model files):
+``$XDG_CACHE_HOME/newsbridge/``, ``~/.cache/newsbridge/`` without it."""
 
 from __future__ import annotations
 

@@ -175,7 +175,7 @@ def _load_engines(accuracy: Accuracy) -> _Engines:
 
     from translators.text.langid_model import load_identifier
 
-    full = load_identifier()  # decompressed once into the user cache
+    full = load_identifier()  # unpacked once into the user cache, memory-mapped
     langid, langid_wide = _restricted(full, list(LANGS)), _restricted(full, [*LANGS, *OTHER_LANGS])
     names = {**_LINGUA_NAMES, **OTHER_LANGS}
     code = {getattr(Language, name): iso for iso, name in names.items()}

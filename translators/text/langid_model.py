@@ -73,10 +73,9 @@ def _unpack(source: Path, target: Path) -> None:
         np.save(tmp / "ptc.npy", np.asfortranarray(arrays["ptc"]))  # a language's column is contiguous
         for name in ("pc", "classes", "out_feat"):
             np.save(tmp / f"{name}.npy", arrays[name])
-        for name in ("nextmove", "nextmove_row"):
-            words = _array(arrays[name])
-            with (tmp / f"{name}.{words.typecode}").open("wb") as out:
-                words.tofile(out)
+        for name in ("nextmove", "nextmove_row"):  # raw words, named by the stdlib typecode they read as
+            words = np.ascontiguousarray(arrays[name])
+            words.tofile(tmp / f"{name}.{_TYPECODES[words.dtype.itemsize]}")
         try:
             os.replace(tmp, target)
         except OSError:
@@ -98,13 +97,6 @@ def _read_words(folder: Path, name: str) -> memoryview:
             raise ValueError(f"{path} is not a whole number of {itemsize}-byte words")
         mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)  # stays valid after the close
     return memoryview(mapped).cast(typecode)
-
-
-def _array(values: np.ndarray) -> array:
-    """A NumPy unsigned array as the stdlib ``array`` py3langid's tokenizer walks."""
-    out = array(_TYPECODES[values.dtype.itemsize])
-    out.frombytes(np.ascontiguousarray(values).tobytes())
-    return out
 
 
 __all__ = ["cache_path", "load_identifier"]
