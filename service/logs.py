@@ -1,13 +1,46 @@
-"""Structured logs: structlog renders stdlib records too, as JSON or readable key=value lines."""
+"""Structured logs: structlog renders stdlib records too, as JSON or readable key=value lines.
+
+structlog is imported here, and only through this module (``bound_contextvars`` below for the
+request middleware), because of how: ``structlog.dev`` imports rich when it is installed (typer
+brings it) for its console tracebacks, and rich brings pygments and attrs, about 0.15 s of a
+server's start on 2 cores. This service renders plain tracebacks (``configure_logging``), so
+structlog is imported with rich hidden; rich itself stays importable for whoever wants it later.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+from contextlib import AbstractContextManager
+from typing import Any
 
-import structlog
+
+def _hide(module: str) -> bool:
+    """Make ``import module`` fail as if it were not installed, until ``_unhide``; False (and
+    nothing done) when it is imported already."""
+    if module in sys.modules:
+        return False
+    sys.modules[module] = None  # type: ignore[assignment]  # the import system's "not importable"
+    return True
+
+
+def _unhide(module: str, hidden: bool) -> None:
+    if hidden and sys.modules.get(module, False) is None:
+        del sys.modules[module]
+
+
+_rich_hidden = _hide("rich")
+try:
+    import structlog
+finally:
+    _unhide("rich", _rich_hidden)
 
 _configured = False
+
+
+def bound_contextvars(**values: Any) -> AbstractContextManager[None]:
+    """Bind ``values`` to every log line written inside the ``with`` (structlog's context)."""
+    return structlog.contextvars.bound_contextvars(**values)
 
 
 def configure_logging(level: str = "INFO", json: bool = False) -> None:

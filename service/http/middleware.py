@@ -16,12 +16,12 @@ import re
 import time
 import uuid
 
-import structlog
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.http.problems import REQUEST_ID_HEADER, log_unexpected, problem_body, problem_response
+from service.logs import bound_contextvars
 from service.metrics import Metrics
 from service.views import INTERNAL_DETAIL, Problem
 
@@ -59,7 +59,7 @@ class RequestContext:
                 message = {**message, "headers": headers}
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
+        with bound_contextvars(request_id=request_id):
             try:
                 await self.app(scope, receive, send_with_id)
             except Exception as exc:
