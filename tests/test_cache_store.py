@@ -121,6 +121,96 @@ def test_get_many_returns_only_found_keys_and_marks_them_used(store: SqlTranslat
     assert store.get_many([]) == {}
 
 
+def _hits(url: str) -> dict[str, int]:
+    """``hits`` per key as the database holds them (not through the store)."""
+    from sqlalchemy import select
+
+    with db.unit_of_work(db.get_engine(url)) as s:
+        return {key: hits for key, hits in s.execute(select(db.CacheRow.key, db.CacheRow.hits))}
+
+
+def test_reads_are_written_as_uses_together_not_one_write_per_read(url: str) -> None:
+    db.upgrade(url)
+    now = [datetime(2026, 11, 2, 9, 0, tzinfo=UTC)]
+    store = SqlTranslationStore(url, touch_every=timedelta(seconds=5), clock=lambda: now[0])
+    entries = make_entries(4)
+    store.put_many(entries)
+    a, b = entries[0].key, entries[1].key
+    for _ in range(3):
+        assert set(store.get_many([a, b])) == {a, b}
+    assert _hits(url)[a] == 0  # counted in memory, nothing written yet
+    now[0] += timedelta(seconds=5)
+    store.get_many([a])  # the read that finds them due writes them all
+    written = _hits(url)
+    assert (written[a], written[b], written[entries[2].key]) == (4, 3, 0)
+    store.get_many([b])
+    assert _hits(url)[b] == 3
+    assert store.stats().hits == 8  # stats writes what is pending first
+
+
+def test_uses_are_written_once_chunk_size_keys_wait(url: str) -> None:
+    db.upgrade(url)
+    store = SqlTranslationStore(url, chunk_size=10, touch_every=timedelta(days=1))
+    entries = make_entries(25)
+    store.put_many(entries)
+    store.get_many([e.key for e in entries[:9]])
+    assert sum(_hits(url).values()) == 0
+    store.get_many([entries[9].key])
+    assert sum(_hits(url).values()) == 10
+
+
+def test_prune_counts_the_reads_not_written_yet(url: str) -> None:
+    db.upgrade(url)
+    store = SqlTranslationStore(url, touch_every=timedelta(days=1))
+    old = make_entries(3, prefix="a")
+    store.put_many(old)
+    _age(url, [e.key for e in old], days=40)
+    store.get_many([old[0].key])  # read just now: pending, not written
+    assert store.prune(timedelta(days=30)) == 2
+    assert set(store.get_many([e.key for e in old])) == {old[0].key}
+
+
+USES_AT_EXIT = """
+import sys
+from datetime import timedelta
+from service.storage.cache_store import SqlTranslationStore
+store = SqlTranslationStore(sys.argv[1], touch_every=timedelta(days=1))
+assert len(store.get_many(sys.argv[2:])) == len(sys.argv[2:])
+"""
+
+
+def test_a_process_writes_its_pending_uses_as_it_exits(url: str) -> None:
+    """A one-shot command (``newsbridge translate`` with cache hits) exits before any is due."""
+    db.upgrade(url)
+    SqlTranslationStore(url).put_many(make_entries(3))
+    keys = [e.key for e in make_entries(3)][:2]
+    done = subprocess.run([sys.executable, "-c", USES_AT_EXIT, url, *keys], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert [_hits(url)[k] for k in keys] == [1, 1]
+
+
+def _flush_in_child(store: SqlTranslationStore) -> None:
+    store.flush_uses()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
+def test_a_forked_child_does_not_write_its_parents_pending_uses(url: str) -> None:
+    db.upgrade(url)
+    store = SqlTranslationStore(url, touch_every=timedelta(days=1))
+    entries = make_entries(2)
+    store.put_many(entries)
+    store.get_many([entries[0].key])  # pending in the parent
+    # (with nothing to write, the child opens no connection of its parent's pool)
+    child = multiprocessing.get_context("fork").Process(target=_flush_in_child, args=(store,))
+    child.start()
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    assert _hits(url)[entries[0].key] == 0  # the child wrote nothing of the parent's
+    store.flush_uses()
+    assert _hits(url)[entries[0].key] == 1
+
+
 def test_get_and_put_chunk_long_key_lists(url: str) -> None:
     db.upgrade(url)
     store = SqlTranslationStore(url, chunk_size=7)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import os
+import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -14,7 +18,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from service.storage.db import CacheRow, get_engine, unit_of_work, utcnow
+from service.storage.db import CacheRow, before_dispose, get_engine, unit_of_work, utcnow
 from translators.base import Health
 from translators.cached import CacheEntry
 
@@ -46,23 +50,98 @@ class CacheStats:
 _SELECT = select(CacheRow.key, CacheRow.source, CacheRow.target, CacheRow.model, CacheRow.text, CacheRow.pieces,
                  CacheRow.capped, CacheRow.score, CacheRow.alignment
                  ).where(CacheRow.key.in_(bindparam("keys", expanding=True)))
-_MARK_USED = (update(CacheRow).where(CacheRow.key.in_(bindparam("keys", expanding=True)))
-              .values(last_used_at=bindparam("now"), hits=CacheRow.hits + 1)
-              .execution_options(synchronize_session=False))
+_ADD_USES = (update(_TABLE).where(_TABLE.c.key == bindparam("k"))
+             .values(last_used_at=bindparam("used"), hits=_TABLE.c.hits + bindparam("n")))
+
+
+class _Uses:
+    """Cache hits not written yet: key -> [hits, last used]. A hit is a read; writing its use at
+    once made every hit a write transaction as well (twice the CPU of the read, and SQLite's one
+    writer lock taken by readers). They are written together instead
+    (``SqlTranslationStore.flush_uses``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.lock = threading.Lock()
+        self.pending: dict[str, list[Any]] = {}
+        self.written_at: datetime | None = None
+        self.pid = os.getpid()
+
+    def _forked(self) -> None:
+        """In a forked child: what was pending is the parent's to write (under ``lock``)."""
+        if self.pid != os.getpid():
+            self.pending, self.written_at, self.pid = {}, None, os.getpid()
+
+    def add(self, keys: Sequence[str], now: datetime) -> int:
+        with self.lock:
+            self._forked()
+            for key in keys:
+                use = self.pending.get(key)
+                if use is None:
+                    self.pending[key] = [1, now]
+                else:
+                    use[0] += 1
+                    use[1] = max(use[1], now)
+            if self.written_at is None:
+                self.written_at = now
+            return len(self.pending)
+
+    def due(self, now: datetime, every: timedelta) -> bool:
+        with self.lock:
+            return bool(self.pending) and (self.written_at is None or now - self.written_at >= every)
+
+    def take(self, now: datetime) -> list[dict[str, Any]]:
+        """The pending uses as statement rows, in key order (every writer locks rows in the same
+        order: no deadlocks), and nothing pending any more."""
+        with self.lock:
+            self._forked()
+            taken, self.pending, self.written_at = self.pending, {}, now
+        return [{"k": k, "n": n, "used": used} for k, (n, used) in sorted(taken.items())]
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            with unit_of_work(self.engine, write=True) as s:
+                s.execute(_ADD_USES, rows)
+
+
+_LIVE: weakref.WeakSet[_Uses] = weakref.WeakSet()  # every store's, while it lives
+
+
+@atexit.register
+@before_dispose
+def write_pending_uses() -> None:
+    """Write what this process's stores have pending: as it exits (a one-shot CLI command's hits)
+    and before its database engines are disposed. Best effort (usage statistics): a failure is
+    logged, and a store dropped before loses its last seconds."""
+    for uses in list(_LIVE):
+        try:
+            uses.write(uses.take(utcnow()))
+        except Exception as exc:
+            log.warning("cache: could not record hits: %s", exc)
 
 
 class SqlTranslationStore:
     """Cache entries in ``translation_cache``; upserts are idempotent and concurrency-safe.
     ``clock`` (aware UTC ``datetime``) stamps ``created_at``/``last_used_at`` and places the
-    pruning cutoff."""
+    pruning cutoff.
+
+    With ``touch``, reads count as uses (``hits``, ``last_used_at``: what ``prune`` goes by). They
+    are kept in memory and written together: by the read that finds them ``touch_every`` old
+    (5 s by default) or ``chunk_size`` keys many, before ``stats`` and ``prune``, by
+    ``flush_uses``, and when the process exits with the store alive. Another process's ``stats``
+    (the CLI's) sees a server's hits within those seconds."""
 
     def __init__(self, engine: Engine | str | URL, *, chunk_size: int = 500, retries: int = 6,
-                 touch: bool = True, clock: Callable[[], datetime] = utcnow) -> None:
+                 touch: bool = True, touch_every: timedelta = timedelta(seconds=5),
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.engine = engine if isinstance(engine, Engine) else get_engine(engine)
         self.chunk_size = chunk_size
         self.retries = retries
-        self.touch = touch  # update last_used_at/hits on reads
+        self.touch = touch  # count reads as uses (hits, last_used_at)
+        self.touch_every = touch_every
         self.clock = clock
+        self._uses = _Uses(self.engine)
+        _LIVE.add(self._uses)
 
     # ------------------------------------------------------------------ TranslationStore
 
@@ -71,12 +150,21 @@ class SqlTranslationStore:
         for chunk in _chunks(sorted(set(keys)), self.chunk_size):
             found.update(self._retry(lambda c=chunk: self._select(c)))
         if found and self.touch:
-            try:
-                for chunk in _chunks(sorted(found), self.chunk_size):
-                    self._retry(lambda c=chunk: self._mark_used(c))
-            except Exception as exc:  # usage stats are best effort; the hits are still good
-                log.warning("cache: could not record hits: %s", exc)
+            now = self.clock()
+            pending = self._uses.add(list(found), now)
+            if pending >= self.chunk_size or self._uses.due(now, self.touch_every):
+                self.flush_uses()
         return found
+
+    def flush_uses(self) -> None:
+        """Write the reads counted since the last time (``hits``, ``last_used_at``); best effort:
+        a failure is logged and those counts are dropped, the hits themselves were served."""
+        rows = self._uses.take(self.clock())
+        try:
+            for chunk in _chunks(rows, self.chunk_size):
+                self._retry(lambda c=chunk: self._uses.write(c))
+        except Exception as exc:
+            log.warning("cache: could not record hits: %s", exc)
 
     def put_many(self, entries: Sequence[CacheEntry]) -> None:
         # Deduplicated and sorted: every writer takes row locks in the same order (no deadlocks).
@@ -87,6 +175,8 @@ class SqlTranslationStore:
     # ------------------------------------------------------------------ maintenance
 
     def stats(self) -> CacheStats:
+        self.flush_uses()
+
         def run() -> CacheStats:
             with unit_of_work(self.engine) as s:
                 rows, hits, oldest, newest, last_used = s.execute(select(
@@ -105,6 +195,7 @@ class SqlTranslationStore:
 
     def prune(self, older_than: timedelta, model: str | None = None) -> int:
         """Delete entries not used for ``older_than`` (only ``model``'s when given)."""
+        self.flush_uses()
         cutoff = self.clock() - older_than
         stmt = delete(CacheRow).where(CacheRow.last_used_at < cutoff)
         if model is not None:
@@ -134,10 +225,6 @@ class SqlTranslationStore:
     def _select(self, keys: list[str]) -> dict[str, CacheEntry]:
         with unit_of_work(self.engine) as s:
             return {r[0]: CacheEntry(*r[:8], alignment=_links(r[8])) for r in s.execute(_SELECT, {"keys": keys})}
-
-    def _mark_used(self, keys: list[str]) -> None:
-        with unit_of_work(self.engine, write=True) as s:
-            s.execute(_MARK_USED, {"keys": keys, "now": self.clock()})
 
     def _insert(self, entries: list[CacheEntry]) -> None:
         now = self.clock()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -210,8 +210,23 @@ def get_engine(url: str | URL | Engine) -> Engine:
         return engine
 
 
+_before_dispose: list[Callable[[], None]] = []
+
+
+def before_dispose(hook: Callable[[], None]) -> Callable[[], None]:
+    """Run ``hook`` at the start of every ``dispose_engines`` (what a store keeps in memory for
+    its database is written while the engines are still there)."""
+    _before_dispose.append(hook)
+    return hook
+
+
 def dispose_engines() -> None:
     """Close every engine this process made (tests, shutdown); forget inherited ones."""
+    for hook in list(_before_dispose):
+        try:
+            hook()
+        except Exception as exc:
+            log.warning("before disposing the database engines: %s", exc)
     pid = os.getpid()
     with _engines_lock:
         for (owner, _), engine in list(_engines.items()):
