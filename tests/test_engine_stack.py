@@ -115,6 +115,44 @@ def test_readiness_waits_for_the_models_and_the_detector_not_the_summarizer(tmp_
         assert r.status_code == 200, r.text
 
 
+def test_warm_up_loads_the_ready_pairs_then_the_detector_then_converts(tmp_path: Path) -> None:
+    """One thread: the pairs ready on disk first, then the detector, which does not wait for the
+    pairs to convert; a detector that fails fails the warm-up once the conversions are done."""
+    from translators.text.detect import LanguageDetector
+
+    order: list[str] = []
+
+    class Converting(EchoTranslator):
+        def is_prepared(self, src: str, tgt: str) -> bool:
+            return src != "lt"
+
+        def prepare(self, src: str, tgt: str) -> None:
+            order.append(f"prepare {src}-{tgt}")
+
+    class Recording(LanguageDetector):
+        fail = False
+
+        def detect(self, text: str):  # type: ignore[no-untyped-def]
+            order.append("detector")
+            if self.fail:
+                raise RuntimeError("no tables")
+            return super().detect(text)
+
+    detector = Recording()
+    engines = build_engines(_settings(tmp_path), backend=Converting(), store=MemoryStore(), detector=detector)
+    engines.warm_up()
+    assert order == ["prepare pl-en", "prepare en-pl", "prepare en-lt", "detector", "prepare lt-en"]
+    order.clear()
+    detector.fail = True
+    try:
+        engines.warm_up()
+    except RuntimeError as exc:
+        assert str(exc) == "no tables"
+    else:
+        raise AssertionError("the detector's failure was swallowed")
+    assert order[-1] == "prepare lt-en"  # converted all the same
+
+
 CLI_IMPORT_GC = """
 import gc, sys
 import service.cli
