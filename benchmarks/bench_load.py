@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
 
-from benchmarks.common import cache_root, machine_note
+from benchmarks.common import StolenTime, cache_root, machine_note
 from tests.loadgen import CORPUS, long_text, mixed_requests, percentile, rss_mb, run_load, summary
 from tests.servers import Server
 
@@ -255,9 +255,11 @@ def main() -> None:
     print(machine_note())
     import tempfile
 
+    stolen = StolenTime()
     with tempfile.TemporaryDirectory() as tmp:
         {"load": bench_load, "overload": bench_overload, "fairness": bench_fairness,
          "jobs": bench_jobs}[args.which](args, Path(tmp))
+    print(stolen.note())
     sys.stdout.flush()
 
 

@@ -107,3 +107,30 @@ def machine_note() -> str:
     cores = len(os.sched_getaffinity(0))
     load = os.getloadavg()[0]
     return f"{cores} cores available, load average {load:.1f} (shared machine: expect noise)"
+
+
+class StolenTime:
+    """The share of the machine's CPU time the hypervisor gave to other guests (``steal`` in
+    ``/proc/stat``) between ``__init__`` and ``note()``: on a shared virtual machine the same run
+    can be a third slower from one hour to the next, and this says when that was the cause.
+    Empty where ``/proc/stat`` has no such column."""
+
+    def __init__(self) -> None:
+        self.start = self._read()
+
+    @staticmethod
+    def _read() -> list[int] | None:
+        try:
+            with open("/proc/stat", encoding="ascii") as f:
+                fields = f.readline().split()
+        except OSError:
+            return None
+        return [int(x) for x in fields[1:]] if fields and fields[0] == "cpu" and len(fields) > 8 else None
+
+    def note(self) -> str:
+        end = self._read()
+        if self.start is None or end is None:
+            return ""
+        spent = [b - a for a, b in zip(self.start, end, strict=False)]
+        total = sum(spent[:8])  # user nice system idle iowait irq softirq steal (guest is within user)
+        return f"CPU stolen by the host during the run: {spent[7] / total:.1%}" if total else ""

@@ -133,3 +133,50 @@ def test_a_converted_folder_serves_as_the_pair_folder(tiny_models: Path, tmp_pat
     got = ct2_only.translate_batch(SAMPLE, "pl", "en")
     assert [t.text for t in got] == [t.text for t in expected.translate_batch(SAMPLE, "pl", "en")]
     assert not list((tmp_path / "pl-en").glob("ct2-*"))  # used in place, not converted again
+
+
+CONVERT_IN_CHILD = """
+import json, sys
+from pathlib import Path
+from translators import ct2_convert
+from translators.registry import resolve
+models, broken = Path(sys.argv[1]), Path(sys.argv[2])
+out = {}
+for pair in ("pl-en", "en-pl"):
+    source, _, target = pair.partition("-")
+    out[pair] = str(ct2_convert.ensure_converted(resolve(source, target, models), "int8"))
+try:
+    ct2_convert.ensure_converted(resolve("pl", "en", broken), "int8")
+except RuntimeError as exc:
+    out["broken"] = str(exc)
+out["children"] = ct2_convert._CONVERTER.started
+out["torch"] = "torch" in sys.modules
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_a_process_without_torch_converts_every_pair_in_one_child(tiny_models: Path, tmp_path: Path) -> None:
+    """A server on CTranslate2 converts in a child process (libtorch never maps into it), one child
+    for all its pairs: torch and transformers are imported once, not once per pair. A folder that
+    does not convert is an error naming the cause, and the child carries on."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    models, broken = tmp_path / "models", tmp_path / "broken"
+    for pair in ("pl-en", "en-pl"):
+        shutil.copytree(tiny_models / pair, models / pair, ignore=shutil.ignore_patterns("ct2-*"))
+    shutil.copytree(tiny_models / "pl-en", broken / "pl-en", ignore=shutil.ignore_patterns("ct2-*"))
+    (broken / "pl-en" / "model.safetensors").write_bytes(b"not weights")
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", CONVERT_IN_CHILD, str(models), str(broken)], capture_output=True,
+                          text=True, timeout=600, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(root), "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(next(x for x in done.stdout.splitlines() if x.startswith("RESULT ")).removeprefix("RESULT "))
+    assert out["torch"] is False
+    for pair in ("pl-en", "en-pl"):
+        assert (Path(out[pair]) / "model.bin").is_file()
+    assert out["broken"].startswith("conversion to CTranslate2 failed: ")
+    assert out["children"] == 1

@@ -7,8 +7,12 @@ CTranslate2 model (``model.bin``) serves as it is.
 
 Converting needs PyTorch and transformers (ctranslate2's ``TransformersConverter`` loads the model
 with them). A process that has not imported torch (a server on the CTranslate2 backend) converts
-in a child process (``python -m translators.ct2_convert``), so libtorch is never mapped into it; a
-process that has it already (the transformers backend, the tests) converts in place.
+in a child process (``python -m translators.ct2_convert --serve``), so libtorch is never mapped
+into it; a process that has it already (the transformers backend, the tests) converts in place.
+The child converts one folder per line it reads and is kept until it has been idle for
+:data:`CONVERTER_IDLE_S`: importing torch and transformers takes it about 5 s on 2 cores, paid once
+for the four pairs a first start converts instead of once per pair (a first start with the tests'
+tiny models was ready after 28 s, now 8 s).
 
 :class:`Conversions` runs conversions in the background for a server: a request for a pair that is
 converting is answered at once (``ModelConverting``: 503 ``model_converting`` with ``Retry-After``)
@@ -18,6 +22,7 @@ instead of waiting for it, and ``converting()`` tells ``/readyz``.
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import logging
 import os
 import shutil
@@ -29,12 +34,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from translators.base import ModelConverting
 from translators.registry import DEFAULT_TIER, ResolvedModel, Tier, resolve
 from translators.user_cache import user_cache_dir
 
-__all__ = ["CONVERTER_VERSION", "Conversions", "conversion_dir", "convert_pair", "ensure_converted",
+__all__ = ["CONVERTER_VERSION", "Conversions", "ConverterChild", "conversion_dir", "convert_pair", "ensure_converted",
            "find_converted", "is_ct2_folder"]
 
 log = logging.getLogger(__name__)
@@ -49,6 +55,7 @@ CONVERTER_VERSION = f"{importlib.metadata.version('ctranslate2')}-r{_RECIPE}"
 # transformers' model loading (meta-device init) is not thread-safe: one conversion at a time
 # per process; across processes the temporary-folder rename keeps the result whole.
 _convert_lock = threading.Lock()
+CONVERTER_IDLE_S = 30.0  # how long a converter child waits for the next conversion
 
 
 def ct2_cache_dir() -> Path:
@@ -134,13 +141,88 @@ def convert_folder(source: Path, output: Path, compute_type: str, copy: list[str
 
 
 def _convert_in_child(source: Path, output: Path, compute_type: str, copy: list[str]) -> None:
-    root = str(Path(__file__).resolve().parents[1])  # this checkout's packages first
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, *filter(None, [os.environ.get("PYTHONPATH")])])}
-    done = subprocess.run([sys.executable, "-m", "translators.ct2_convert", str(source), str(output), compute_type,
-                           *copy], env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
-        raise RuntimeError(f"conversion to CTranslate2 failed: {tail[0]}")
+    _CONVERTER.convert(source, output, compute_type, copy)
+
+
+class ConverterChild:
+    """A ``python -m translators.ct2_convert --serve`` child: one JSON line per conversion in, one
+    JSON line per result out. Started on the first conversion, ended once idle for ``idle``
+    seconds (or when this process ends: its input closes). Thread-safe; a forked process starts
+    its own."""
+
+    def __init__(self, idle: float = CONVERTER_IDLE_S) -> None:
+        self.idle = idle
+        self.started = 0  # children started so far (tests, logs)
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[str] | None = None
+        self._errors: Any = None
+        self._timer: threading.Timer | None = None
+        self._pid = os.getpid()
+
+    def convert(self, source: Path, output: Path, compute_type: str, copy: list[str]) -> None:
+        job = json.dumps({"source": str(source), "output": str(output), "compute_type": compute_type, "copy": copy})
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            proc = self._running()
+            try:
+                assert proc.stdin is not None and proc.stdout is not None
+                proc.stdin.write(job + "\n")
+                proc.stdin.flush()
+                line = proc.stdout.readline()
+            except (OSError, ValueError):
+                line = ""
+            if not line:  # it died: report how, and start another next time
+                self._proc = None
+                proc.kill()
+                proc.wait()
+                raise RuntimeError(f"conversion to CTranslate2 failed: {self._last_error(proc.returncode)}")
+            self._timer = threading.Timer(self.idle, self.close)
+            self._timer.daemon = True
+            self._timer.start()
+        error = json.loads(line).get("error")
+        if error:
+            raise RuntimeError(f"conversion to CTranslate2 failed: {error}")
+
+    def close(self) -> None:
+        """End the child (it finishes the conversion it is in first)."""
+        with self._lock:
+            proc, self._proc = self._proc, None
+            if proc is not None and self._pid == os.getpid():
+                assert proc.stdin is not None
+                proc.stdin.close()
+                proc.wait()
+                log.info("converter child ended", extra={"pid": proc.pid})
+
+    def _running(self) -> subprocess.Popen[str]:
+        if self._pid != os.getpid():  # forked: the parent's child is the parent's
+            self._proc, self._timer, self._pid = None, None, os.getpid()
+        if self._proc is not None and self._proc.poll() is None:
+            return self._proc
+        root = str(Path(__file__).resolve().parents[1])  # this checkout's packages first
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, *filter(None, [os.environ.get("PYTHONPATH")])])}
+        if self._errors is not None:
+            self._errors.close()
+        # the child's stderr, read back when it dies; open as long as the child lives
+        self._errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")  # noqa: SIM115
+        self._proc = subprocess.Popen([sys.executable, "-m", "translators.ct2_convert", "--serve"], env=env,
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._errors,
+                                      text=True, encoding="utf-8", bufsize=1)
+        self.started += 1
+        log.info("converter child started", extra={"pid": self._proc.pid})
+        return self._proc
+
+    def _last_error(self, returncode: int | None) -> str:
+        try:
+            self._errors.seek(0)
+            lines = [x for x in self._errors.read().splitlines() if x.strip()]
+        except (OSError, ValueError, AttributeError):
+            lines = []
+        return lines[-1] if lines else f"exit status {returncode}"
+
+
+_CONVERTER = ConverterChild()
 
 
 def convert_pair(pair: str, model_dir: Path | None, compute_type: str = "int8", tier: Tier = DEFAULT_TIER) -> Path:
@@ -221,8 +303,28 @@ class Conversions:
             running.thread.join(timeout)
 
 
+def serve(jobs: Any, results: Any) -> None:
+    """The child's loop: a conversion per JSON line of ``jobs``, a JSON line of result each."""
+    for line in jobs:
+        job = json.loads(line)
+        try:
+            convert_folder(Path(job["source"]), Path(job["output"]), job["compute_type"], job["copy"])
+            reply: dict[str, Any] = {"ok": True}
+        except Exception as exc:
+            log.exception("conversion failed")
+            reply = {"error": f"{type(exc).__name__}: {exc}"}
+        results.write(json.dumps(reply) + "\n")
+        results.flush()
+
+
 def main(argv: list[str]) -> int:
-    """``python -m translators.ct2_convert SOURCE OUTPUT COMPUTE_TYPE [FILES TO COPY...]``."""
+    """``python -m translators.ct2_convert --serve`` (the converter child: :class:`ConverterChild`),
+    or ``python -m translators.ct2_convert SOURCE OUTPUT COMPUTE_TYPE [FILES TO COPY...]`` (one)."""
+    if argv == ["--serve"]:
+        results = os.fdopen(os.dup(1), "w", encoding="utf-8")  # the replies' own copy of stdout...
+        os.dup2(2, 1)  # ...and whatever the libraries print goes to stderr
+        serve(sys.stdin, results)
+        return 0
     source, output, compute_type, *copy = argv
     convert_folder(Path(source), Path(output), compute_type, copy)
     return 0
