@@ -47,6 +47,19 @@ def test_ministry_tweet_translates_with_everything_protected(client: TestClient,
     assert body["cached"]["misses"] > 0
 
 
+def test_the_body_is_the_models_own_json_bytes(client: TestClient, sample) -> None:
+    """The answer is written by pydantic's serializer straight to bytes: the same bytes as
+    ``model_dump_json()`` (emoji, Polish letters and all), valid against the response model."""
+    from service.responses import TranslationModel
+
+    text = sample("pl_ministry_tweet.txt")
+    r = client.post("/v1/translate", json={"text": text, "target_lang": "en"})
+    assert r.status_code == 200, r.text
+    model = TranslationModel.model_validate_json(r.content)
+    assert model.source_text == text and "Straży Granicznej".encode() in r.content  # UTF-8, not escapes
+    assert r.content == model.model_dump_json().encode()
+
+
 def test_tweet_and_quote_found_in_ministry_tweet(client: TestClient, sample) -> None:
     body = client.post("/v1/translate", json={"text": sample("pl_ministry_tweet.txt")}).json()
     tweets = [q for q in body["quotes"] if q["kind"] == "tweet"]
