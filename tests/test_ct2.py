@@ -141,6 +141,7 @@ from pathlib import Path
 from translators import ct2_convert
 from translators.registry import resolve
 models, broken = Path(sys.argv[1]), Path(sys.argv[2])
+ct2_convert._CONVERTER = ct2_convert.ConverterChild(idle=2.0)
 out = {}
 for pair in ("pl-en", "en-pl"):
     source, _, target = pair.partition("-")
@@ -150,6 +151,12 @@ try:
 except RuntimeError as exc:
     out["broken"] = str(exc)
 out["children"] = ct2_convert._CONVERTER.started
+child = ct2_convert._CONVERTER._proc
+out["alive"] = child is not None and child.poll() is None
+import time
+time.sleep(3.0)  # idle for longer than 2 s: the child is told to end...
+child.wait(timeout=60)  # ...and does (an interpreter with torch takes a moment to exit)
+out["ended"] = ct2_convert._CONVERTER._proc is None and child.returncode == 0
 out["torch"] = "torch" in sys.modules
 print("RESULT " + json.dumps(out))
 """
@@ -180,3 +187,4 @@ def test_a_process_without_torch_converts_every_pair_in_one_child(tiny_models: P
         assert (Path(out[pair]) / "model.bin").is_file()
     assert out["broken"].startswith("conversion to CTranslate2 failed: ")
     assert out["children"] == 1
+    assert out["alive"] and out["ended"]  # kept between conversions, ended once idle

@@ -158,6 +158,7 @@ class ConverterChild:
         self._errors: Any = None
         self._timer: threading.Timer | None = None
         self._pid = os.getpid()
+        self._conversions = 0  # conversions so far: an idle timer closes only if none came since
 
     def convert(self, source: Path, output: Path, compute_type: str, copy: list[str]) -> None:
         job = json.dumps({"source": str(source), "output": str(output), "compute_type": compute_type, "copy": copy})
@@ -178,22 +179,30 @@ class ConverterChild:
                 proc.kill()
                 proc.wait()
                 raise RuntimeError(f"conversion to CTranslate2 failed: {self._last_error(proc.returncode)}")
-            self._timer = threading.Timer(self.idle, self.close)
+            self._conversions += 1
+            self._timer = threading.Timer(self.idle, self._close_if_idle, args=(self._conversions,))
             self._timer.daemon = True
             self._timer.start()
         error = json.loads(line).get("error")
         if error:
             raise RuntimeError(f"conversion to CTranslate2 failed: {error}")
 
-    def close(self) -> None:
-        """End the child (it finishes the conversion it is in first)."""
+    def close(self, *, unless_converted_since: int | None = None) -> None:
+        """End the child (it finishes the conversion it is in first); with
+        ``unless_converted_since``, not if another conversion came after that one (an idle timer
+        that fired as a conversion began)."""
         with self._lock:
+            if unless_converted_since is not None and self._conversions != unless_converted_since:
+                return
             proc, self._proc = self._proc, None
             if proc is not None and self._pid == os.getpid():
                 assert proc.stdin is not None
                 proc.stdin.close()
                 proc.wait()
                 log.info("converter child ended", extra={"pid": proc.pid})
+
+    def _close_if_idle(self, conversions: int) -> None:
+        self.close(unless_converted_since=conversions)
 
     def _running(self) -> subprocess.Popen[str]:
         if self._pid != os.getpid():  # forked: the parent's child is the parent's
