@@ -246,3 +246,16 @@ def test_the_readme_lists_every_problem_type() -> None:
     assert len(STATUS) > 20
     assert [t for t in STATUS if t not in unreachable and f"`{t}`" not in section] == []
     assert [t for t in unreachable if f"`{t}`" in section] == []
+
+
+def test_only_service_logs_imports_structlog() -> None:
+    """structlog must be imported with rich hidden (service/logs.py: 0.1-0.15 s of a start);
+    a plain ``import structlog`` elsewhere, run first, would bring rich back."""
+    importers = set()
+    for path in sorted(p for top in ("service", "translators", "summarizers") for p in (ROOT / top).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if any(n == "structlog" or n.startswith("structlog.") for n in names):
+                importers.add(path.relative_to(ROOT).as_posix())
+    assert importers == {"service/logs.py"}
