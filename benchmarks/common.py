@@ -9,15 +9,14 @@ Tatoeba lines and OPUS-MT's beam size (4). It is built once (about a minute) and
 from __future__ import annotations
 
 import os
-import shutil
 import statistics
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from translators.base import Translator
 from translators.marian import DecodeOptions
+from translators.user_cache import publish_folder
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -59,16 +58,8 @@ def opus_model_dir(log: Callable[[str], None] = print) -> Path:
     log(f"building the OPUS-MT-sized model into {model_dir} (once, about a minute)...")
     started = time.perf_counter()
     pl, en, vocab = _training_lines()
-    model_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{MODEL_TAG}.tmp-", dir=model_dir.parent))
-    try:
+    with publish_folder(model_dir, complete=lambda d: (d / "pl-en" / "config.json").is_file()) as tmp:
         build_marian(tmp / "pl-en", pl, en, size="opus", spm_vocab=vocab, num_beams=4, max_length=512)
-        os.rename(tmp, model_dir)
-    except OSError:
-        if not (model_dir / "pl-en" / "config.json").is_file():
-            raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     log(f"built in {time.perf_counter() - started:.0f} s")
     return model_dir
 

@@ -25,7 +25,6 @@ import importlib.metadata
 import json
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,7 +37,7 @@ from typing import Any
 
 from translators.base import ModelConverting
 from translators.registry import DEFAULT_TIER, ResolvedModel, Tier, resolve
-from translators.user_cache import user_cache_dir
+from translators.user_cache import publish_folder, user_cache_dir
 
 __all__ = ["CONVERTER_VERSION", "Conversions", "ConverterChild", "conversion_dir", "convert_pair", "ensure_converted",
            "find_converted", "is_ct2_folder"]
@@ -102,31 +101,17 @@ def ensure_converted(r: ResolvedModel, compute_type: str) -> Path:
 
 
 def _convert(r: ResolvedModel, compute_type: str, final: Path) -> Path:
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
     started = time.perf_counter()
     in_process = "torch" in sys.modules
-    try:
+    # a final folder without weights is a leftover (a copy cut short, a disk cleaned by hand):
+    # publish_folder replaces it, else every rename would fail and every request answer
+    # "converting" forever
+    with publish_folder(final, complete=is_ct2_folder) as tmp:
         copy = [f for f in _COPY_FILES if (r.path / f).is_file()]
         if in_process:
             convert_folder(r.path, tmp, compute_type, copy)
         else:
-            _convert_in_child(r.path, tmp, compute_type, copy)
-        if final.exists() and not is_ct2_folder(final):
-            # a converter only ever renames a whole folder into place, so a final folder without
-            # weights is a leftover (a copy cut short, a disk cleaned by hand): it would make every
-            # rename fail and every request answer "converting" forever
-            log.warning("replacing a conversion folder without weights", extra={"path": str(final)})
-            shutil.rmtree(final, ignore_errors=True)
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not is_ct2_folder(final):
-                raise
-            log.info("conversion raced; using the other process's result", extra={"path": str(final)})
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+            _CONVERTER.convert(r.path, tmp, compute_type, copy)
     log.info("converted to ctranslate2", extra={"model": r.model_id, "path": str(final),
                                                 "compute_type": compute_type, "in_process": in_process,
                                                 "seconds": round(time.perf_counter() - started, 2)})
@@ -138,10 +123,6 @@ def convert_folder(source: Path, output: Path, compute_type: str, copy: list[str
     from ctranslate2.converters import TransformersConverter
 
     TransformersConverter(str(source), copy_files=copy).convert(str(output), quantization=compute_type, force=True)
-
-
-def _convert_in_child(source: Path, output: Path, compute_type: str, copy: list[str]) -> None:
-    _CONVERTER.convert(source, output, compute_type, copy)
 
 
 class ConverterChild:

@@ -20,15 +20,13 @@ import logging
 import lzma
 import mmap
 import os
-import shutil
-import tempfile
 from array import array
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from translators.user_cache import user_cache_dir
+from translators.user_cache import publish_folder, user_cache_dir
 
 log = logging.getLogger(__name__)
 _TYPECODES = {2: "H", 4: "I", 8: "L"}
@@ -63,26 +61,17 @@ def load_identifier() -> Any:
 
 
 def _unpack(source: Path, target: Path) -> None:
-    """Decompress ``source`` and write its arrays into a new folder, renamed to ``target`` when
+    """Decompress ``source`` and write its arrays into a new folder, published as ``target`` when
     complete: whole or absent, also with several processes starting at once."""
-    target.parent.mkdir(parents=True, exist_ok=True)
     with lzma.open(source) as src, np.load(io.BytesIO(src.read()), allow_pickle=False) as data:
         arrays = {name: data[name] for name in ("ptc", "pc", "classes", "out_feat", "nextmove", "nextmove_row")}
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
-    try:
+    with publish_folder(target) as tmp:
         np.save(tmp / "ptc.npy", np.asfortranarray(arrays["ptc"]))  # a language's column is contiguous
         for name in ("pc", "classes", "out_feat"):
             np.save(tmp / f"{name}.npy", arrays[name])
         for name in ("nextmove", "nextmove_row"):  # raw words, named by the stdlib typecode they read as
             words = np.ascontiguousarray(arrays[name])
             words.tofile(tmp / f"{name}.{_TYPECODES[words.dtype.itemsize]}")
-        try:
-            os.replace(tmp, target)
-        except OSError:
-            if not target.is_dir():  # another process's complete folder is as good as ours
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _read_words(folder: Path, name: str) -> memoryview:
