@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -58,15 +59,8 @@ def libtorch_mapped(pid: int) -> bool:
 
 def one_start(models: Path, workdir: Path, pairs: list[str], label: str,
               extra: dict[str, str]) -> dict[str, object]:
-    port = _free_port()
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("NEWSBRIDGE_")}, "PYTHONPATH": str(ROOT),
-           "HF_HUB_OFFLINE": "1", "NEWSBRIDGE_MODEL_DIR": str(models),
-           "NEWSBRIDGE_DATABASE_URL": f"sqlite:///{workdir / 'newsbridge.db'}", **extra}
     log = (workdir / f"{label}.log").open("wb")
-    started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port",
-                             str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
-    base = f"http://127.0.0.1:{port}"
+    proc, base, started = _launch(models, workdir, extra, log)
     out: dict[str, object] = {}
     try:
         with httpx.Client(base_url=base, timeout=120) as c:
@@ -106,19 +100,13 @@ def one_start(models: Path, workdir: Path, pairs: list[str], label: str,
     return out
 
 
-def restart(models: Path, workdir: Path) -> tuple[float, float]:
+def restart(models: Path, workdir: Path, extra: dict[str, str]) -> tuple[float, float]:
     """Seconds from launch to ``/healthz`` 200 and to ``/readyz`` 200 of one more restart on the
     same folders (no request: nothing but the probes competes with the start-up)."""
-    port = _free_port()
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("NEWSBRIDGE_")}, "PYTHONPATH": str(ROOT),
-           "HF_HUB_OFFLINE": "1", "NEWSBRIDGE_MODEL_DIR": str(models),
-           "NEWSBRIDGE_DATABASE_URL": f"sqlite:///{workdir / 'newsbridge.db'}"}
-    started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port",
-                             str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=workdir)
+    proc, base, started = _launch(models, workdir, extra, subprocess.DEVNULL)
     healthz = None
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as c:
+        with httpx.Client(base_url=base, timeout=60) as c:
             while True:
                 if proc.poll() is not None:
                     raise RuntimeError(f"newsbridge serve exited {proc.returncode}")
@@ -133,6 +121,20 @@ def restart(models: Path, workdir: Path) -> tuple[float, float]:
     finally:
         proc.terminate()
         proc.wait(timeout=60)
+
+
+def _launch(models: Path, workdir: Path, extra: dict[str, str],
+            output: Any) -> tuple[subprocess.Popen[bytes], str, float]:
+    """``newsbridge serve`` on a free port with only the model folder and the database set (and
+    ``extra``): the process, its base URL, and ``time.perf_counter()`` at its launch."""
+    port = _free_port()
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("NEWSBRIDGE_")}, "PYTHONPATH": str(ROOT),
+           "HF_HUB_OFFLINE": "1", "NEWSBRIDGE_MODEL_DIR": str(models),
+           "NEWSBRIDGE_DATABASE_URL": f"sqlite:///{workdir / 'newsbridge.db'}", **extra}
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port",
+                             str(port)], env=env, stdout=output, stderr=subprocess.STDOUT, cwd=workdir)
+    return proc, f"http://127.0.0.1:{port}", started
 
 
 def _free_port() -> int:
@@ -151,12 +153,13 @@ def main() -> None:
     ap.add_argument("--restarts", type=int, default=8, help="more restarts, timed without requests")
     args = ap.parse_args()
     pairs = args.pairs.split(",")
+    settings = dict(e.split("=", 1) for e in args.env)
     print(machine_note(), "; settings:", " ".join(args.env) or "defaults")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         models = build_models(work / "models", pairs)
         for label in ("cold", "warm"):
-            r = one_start(models, work, pairs, label, dict(e.split("=", 1) for e in args.env))
+            r = one_start(models, work, pairs, label, settings)
             extra = f" ({r['first_problem']}; first 200 after {r['first_200_s']:.2f} s)" if "first_problem" in r \
                 else ""
             print(f"{label}: /healthz after {r['healthz_s']:.2f} s, /readyz 200 ({r['ready_status']}) after "
@@ -166,7 +169,7 @@ def main() -> None:
                   f"[load avg {os.getloadavg()[0]:.1f}]")
         if args.restarts:
             stolen = StolenTime()
-            times = [restart(models, work) for _ in range(args.restarts)]
+            times = [restart(models, work, settings) for _ in range(args.restarts)]
             ready = sorted(r for _, r in times)
             healthz = statistics.median(h for h, _ in times)
             print(f"{args.restarts} restarts (no request): /healthz median {healthz:.2f} s; "
