@@ -72,7 +72,9 @@ class _Uses:
         if self.pid != os.getpid():
             self.pending, self.written_at, self.pid = {}, None, os.getpid()
 
-    def add(self, keys: Sequence[str], now: datetime) -> int:
+    def add(self, keys: Sequence[str], now: datetime, every: timedelta, limit: int) -> bool:
+        """Count one use of each key at ``now``; True when the pending uses are due to be written
+        (``every`` since the last write, or ``limit`` keys waiting)."""
         with self.lock:
             self._forked()
             for key in keys:
@@ -84,11 +86,7 @@ class _Uses:
                     use[1] = max(use[1], now)
             if self.written_at is None:
                 self.written_at = now
-            return len(self.pending)
-
-    def due(self, now: datetime, every: timedelta) -> bool:
-        with self.lock:
-            return bool(self.pending) and (self.written_at is None or now - self.written_at >= every)
+            return len(self.pending) >= limit or now - self.written_at >= every
 
     def take(self, now: datetime) -> list[dict[str, Any]]:
         """The pending uses as statement rows, in key order (every writer locks rows in the same
@@ -149,11 +147,8 @@ class SqlTranslationStore:
         found: dict[str, CacheEntry] = {}
         for chunk in _chunks(sorted(set(keys)), self.chunk_size):
             found.update(self._retry(lambda c=chunk: self._select(c)))
-        if found and self.touch:
-            now = self.clock()
-            pending = self._uses.add(list(found), now)
-            if pending >= self.chunk_size or self._uses.due(now, self.touch_every):
-                self.flush_uses()
+        if found and self.touch and self._uses.add(list(found), self.clock(), self.touch_every, self.chunk_size):
+            self.flush_uses()
         return found
 
     def flush_uses(self) -> None:
