@@ -7,6 +7,8 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"  # an accidental download fails loudly
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +22,18 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = FIXTURES / "samples"
 CORPUS = FIXTURES / "corpus"
 PAIRS = ("pl-en", "en-pl", "lt-en", "en-lt")
+
+
+def fresh_python(code: str, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+                 timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``python -c code args...`` in a fresh interpreter (this checkout first on its path, ``env``
+    added to ours), asserted to exit 0 (its stderr's tail otherwise): for what this process has
+    imported or set up already (torch, the collector, structlog) or must not share (its exit)."""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", code, *args], cwd=cwd or root, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "PYTHONPATH": str(root), **(env or {})})
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
 
 
 def corpus(lang: str) -> list[str]:

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from service.cli.cache import app, cache_app, db_app, parse_duration
 from service.storage import db
 from service.storage.cache_store import SqlTranslationStore
+from tests.conftest import fresh_python
 from tests.db_fixtures import concurrent_upgrade, concurrent_writer, make_entries
 from translators.base import EngineInfo, Lang, ModelIdentity, Translation, describe_backend
 from translators.cached import CachedTranslator, CacheEntry
@@ -184,9 +185,7 @@ def test_a_process_writes_its_pending_uses_as_it_exits(url: str) -> None:
     db.upgrade(url)
     SqlTranslationStore(url).put_many(make_entries(3))
     keys = [e.key for e in make_entries(3)][:2]
-    done = subprocess.run([sys.executable, "-c", USES_AT_EXIT, url, *keys], capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert done.returncode == 0, done.stderr[-2000:]
+    fresh_python(USES_AT_EXIT, url, *keys)
     assert [_hits(url)[k] for k in keys] == [1, 1]
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import fresh_python
 from translators.base import UnsupportedPair
 from translators.ct2 import CTranslate2Translator, convert_pair, ensure_converted
 from translators.ct2_convert import conversion_dir
@@ -167,20 +168,14 @@ def test_a_process_without_torch_converts_every_pair_in_one_child(tiny_models: P
     for all its pairs: torch and transformers are imported once, not once per pair. A folder that
     does not convert is an error naming the cause, and the child carries on."""
     import json
-    import os
-    import subprocess
-    import sys
 
     models, broken = tmp_path / "models", tmp_path / "broken"
     for pair in ("pl-en", "en-pl"):
         shutil.copytree(tiny_models / pair, models / pair, ignore=shutil.ignore_patterns("ct2-*"))
     shutil.copytree(tiny_models / "pl-en", broken / "pl-en", ignore=shutil.ignore_patterns("ct2-*"))
     (broken / "pl-en" / "model.safetensors").write_bytes(b"not weights")
-    root = Path(__file__).resolve().parents[1]
-    done = subprocess.run([sys.executable, "-c", CONVERT_IN_CHILD, str(models), str(broken)], capture_output=True,
-                          text=True, timeout=600, cwd=tmp_path,
-                          env={**os.environ, "PYTHONPATH": str(root), "XDG_CACHE_HOME": str(tmp_path / "cache")})
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = fresh_python(CONVERT_IN_CHILD, str(models), str(broken), cwd=tmp_path, timeout=600,
+                        env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
     out = json.loads(next(x for x in done.stdout.splitlines() if x.startswith("RESULT ")).removeprefix("RESULT "))
     assert out["torch"] is False
     for pair in ("pl-en", "en-pl"):

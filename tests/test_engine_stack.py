@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from service.engines import build_engines
 from service.http.app import create_app
 from service.settings import Settings
+from tests.conftest import fresh_python
 from translators.base import EngineInfo, Health, Translator
 from translators.cached import CachedTranslator, MemoryStore
 from translators.coalesce import CoalescingTranslator
@@ -170,15 +171,7 @@ print("OK", frozen)
 def test_the_cli_import_freezes_its_objects_and_leaves_the_collector_on() -> None:
     """The first pass after the CLI's imports would walk their 120,000 objects (0.05 s of every
     command's start): they are frozen instead, and new garbage is still collected."""
-    import os
-    import subprocess
-    import sys
-
-    root = Path(__file__).resolve().parents[1]
-    done = subprocess.run([sys.executable, "-c", CLI_IMPORT_GC], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(root)}, cwd=root)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.startswith("OK ")
+    assert fresh_python(CLI_IMPORT_GC).stdout.startswith("OK ")
 
 
 def test_the_collector_is_on_once_the_app_has_started(tmp_path: Path) -> None:

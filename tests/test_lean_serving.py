@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, fresh_python
 from tests.servers import live_server
-
-ROOT = Path(__file__).resolve().parents[1]
 
 REPORT = """
 import json, sys
@@ -57,9 +53,7 @@ for argv in {argvs!r}:
 
 def run_python(code: str, env: dict[str, str], cwd: Path) -> list[str]:
     """Run ``code`` then the module report in a fresh interpreter; the heavy modules it imported."""
-    done = subprocess.run([sys.executable, "-c", code + REPORT], cwd=cwd, capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", **env})
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = fresh_python(code + REPORT, cwd=cwd, timeout=300, env={"HF_HUB_OFFLINE": "1", **env})
     line = next(x for x in done.stdout.splitlines() if x.startswith("MODULES "))
     return json.loads(line.removeprefix("MODULES "))
 
@@ -109,9 +103,7 @@ print("RICH importable")
 def test_logging_imports_no_rich_and_writes_plain_tracebacks(tmp_path: Path) -> None:
     """structlog imports rich (and pygments) when it is installed, 0.15 s of a server's start,
     for console tracebacks this service does not use: it is imported with rich hidden."""
-    done = subprocess.run([sys.executable, "-c", LOGS], cwd=tmp_path, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = fresh_python(LOGS, cwd=tmp_path)
     assert "RICH importable" in done.stdout
     assert "it failed" in done.stderr and "Traceback (most recent call last)" in done.stderr
     assert "ZeroDivisionError: division by zero" in done.stderr
