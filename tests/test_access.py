@@ -185,3 +185,81 @@ def test_usage_tally_keeps_what_it_could_not_write(tmp_path: Path) -> None:
     assert store.usage("addr:a", "2026-11") == (0, 0)  # not due yet: counted in memory
     tally.flush()
     assert store.usage("addr:a", "2026-11") == (11, 2)
+
+
+def test_admission_without_the_database_where_nothing_is_enforced(tmp_path: Path) -> None:
+    """An open API (or a NEWSBRIDGE_API_KEYS key) without limits is admitted on the event loop,
+    without a statement: the same charge as ``admit``; everything else is left to ``admit``."""
+    import pytest
+    from sqlalchemy import event
+
+    from service.http.access import Access, AccessDenied, month
+
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    db.upgrade(url)
+    engine = db.get_engine(url)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    now = [1_800_000_000.0]
+
+    def access(**kw: object) -> Access:
+        a = Access(Settings(database_url=url, **kw), KeyStore(engine), clock=lambda: now[0])
+        a.tally.clock = lambda: now[0]  # type: ignore[union-attr]
+        a.tally._flushed = now[0]  # type: ignore[union-attr]
+        return a
+
+    try:
+        open_api = access()
+        assert open_api.admit_in_memory(None, "198.51.100.9", 22) is None  # "any stored keys?" not known yet
+        first = open_api.admit(None, "198.51.100.9", 22)  # reads it (and counts this request)
+        statements.clear()
+        charge = open_api.admit_in_memory(None, "198.51.100.9", 22)
+        assert statements == []  # no statement at all
+        assert charge is not None and charge == first  # the same principal, period, characters, tally
+        assert charge.principal.subject == "addr:198.51.100.9" and charge.principal.may_approve
+        now[0] += 3.0  # the usage write is due (every 2 s): admit writes it
+        assert open_api.admit_in_memory(None, "198.51.100.9", 22) is None
+        open_api.admit(None, "198.51.100.9", 22)
+        assert KeyStore(engine).usage("addr:198.51.100.9", month(now[0])[0]) == (3 * 22, 3)
+        now[0] += 10.0  # "any stored keys?" is stale again
+        assert open_api.admit_in_memory(None, "198.51.100.9", 22) is None
+
+        env = access(api_keys=["s3cret-key-for-the-desk"], api_keys_role="translator")
+        statements.clear()
+        charge = env.admit_in_memory("s3cret-key-for-the-desk", "198.51.100.9", 5)
+        assert statements == [] and charge is not None
+        assert charge.principal.subject.startswith("env:") and not charge.principal.may_approve
+        assert charge == env.admit("s3cret-key-for-the-desk", "198.51.100.9", 5)
+        with pytest.raises(AccessDenied) as denied:
+            env.admit_in_memory(None, "198.51.100.9", 5)
+        assert denied.value.reason == "missing_key"
+        assert env.admit_in_memory("another-key", "198.51.100.9", 5) is None  # a stored key, maybe: admit
+        with pytest.raises(AccessDenied):
+            env.admit("another-key", "198.51.100.9", 5)
+
+        limited = [access(rate_limit_per_minute=10), access(api_keys=["k" * 20], api_keys_chars_per_month=100)]
+        for a in limited:
+            a._stored_keys = (now[0], False)
+            assert a.admit_in_memory("k" * 20, "198.51.100.9", 5) is None  # counted in SQL, by admit
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+def test_an_open_api_request_is_admitted_without_a_worker_thread(tmp_path: Path, model_dir: Path) -> None:
+    settings = _settings(tmp_path, model_dir)
+    with TestClient(create_app(settings)) as c:
+        access = state_of(c.app).ready().access
+        assert c.post("/v1/translate", json={"text": TEXT}).status_code == 200  # reads "any stored keys?"
+        calls: list[str] = []
+        real = access.admit
+        access.admit = lambda *a: calls.append("admit") or real(*a)  # type: ignore[method-assign]
+        for path, body in (("/v1/translate", {"text": TEXT}), ("/v2/translate", {"text": [TEXT], "target_lang": "EN"})):
+            assert c.post(path, json=body).status_code == 200
+        assert calls == []
+        access.settings = access.settings.model_copy(update={"rate_limit_per_minute": 100})
+        assert c.post("/v1/translate", json={"text": TEXT}).status_code == 200
+        assert calls == ["admit"]  # a rate limit is counted in SQL, in a worker thread
