@@ -18,7 +18,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from service.storage.db import CacheRow, before_dispose, get_engine, unit_of_work, utcnow
+from service.storage.db import CacheRow, before_dispose, get_engine, transaction, unit_of_work, utcnow
 from translators.base import Health
 from translators.cached import CacheEntry
 
@@ -98,8 +98,8 @@ class _Uses:
 
     def write(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            with unit_of_work(self.engine, write=True) as s:
-                s.execute(_ADD_USES, rows)
+            with transaction(self.engine, write=True) as conn:
+                conn.execute(_ADD_USES, rows)
 
 
 _LIVE: weakref.WeakSet[_Uses] = weakref.WeakSet()  # every store's, while it lives
@@ -218,8 +218,8 @@ class SqlTranslationStore:
     # ------------------------------------------------------------------ statements
 
     def _select(self, keys: list[str]) -> dict[str, CacheEntry]:
-        with unit_of_work(self.engine) as s:
-            return {r[0]: CacheEntry(*r[:8], alignment=_links(r[8])) for r in s.execute(_SELECT, {"keys": keys})}
+        with transaction(self.engine) as conn:
+            return {r[0]: CacheEntry(*r[:8], alignment=_links(r[8])) for r in conn.execute(_SELECT, {"keys": keys})}
 
     def _insert(self, entries: list[CacheEntry]) -> None:
         now = self.clock()
@@ -248,8 +248,8 @@ class SqlTranslationStore:
                   "alignment": func.coalesce(_TABLE.c.alignment, new.alignment)},
             where=(_TABLE.c.text == new.text) & ((_TABLE.c.score.is_(None) & new.score.is_not(None))
                                                  | (_TABLE.c.alignment.is_(None) & new.alignment.is_not(None))))
-        with unit_of_work(self.engine, write=True) as s:
-            s.execute(stmt, rows)
+        with transaction(self.engine, write=True) as conn:
+            conn.execute(stmt, rows)
 
     def _retry(self, fn: Callable[[], T]) -> T:
         """``fn``, retried on transient errors (locks, deadlocks, dropped connections) with

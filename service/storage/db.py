@@ -243,6 +243,18 @@ def unit_of_work(engine: Engine, *, write: bool = False) -> Iterator[Session]:
         yield session
 
 
+@contextmanager
+def transaction(engine: Engine, *, write: bool = False) -> Iterator[Connection]:
+    """``unit_of_work`` without the ORM, for statements run on every request: a connection in
+    one transaction, committed on success (an ORM session around one statement costs about
+    0.25 ms more on SQLite)."""
+    with engine.connect() as conn:
+        if write:  # before the first statement, so its BEGIN carries the option
+            conn.execution_options(**{_SQLITE_IMMEDIATE: True})
+        with conn.begin():
+            yield conn
+
+
 # --------------------------------------------------------------------------- migrations
 
 
