@@ -343,3 +343,32 @@ def test_html_sentences_come_from_memory_with_their_markup(client: TestClient) -
     s = sentence(body, APPEAL)
     assert s["origin"] == "memory" and s["target"]["text"] == APPEAL_EN
     assert f"<p>{APPEAL_EN} " in body["translation"] and body["translation"].count("<b>") == 1
+
+
+def test_one_memory_call_per_request_and_a_failed_fuzzy_part_keeps_the_exact_entries(client: TestClient) -> None:
+    """The exact and the close entries come from one call through the guard (one hand-off to its
+    thread); a sentence an exact entry serves gets no suggestions; when only the fuzzy part
+    fails, the exact entries still serve and the document says the suggestions are missing."""
+    from service.http.state import state_of
+
+    add(client, APPEAL, APPEAL_EN, status="approved")
+    guard = state_of(client.app).ready().engines.memory_guard
+    assert guard is not None
+    submitted: list[object] = []
+    real_submit = guard._pool.submit
+    guard._pool.submit = lambda fn, *a: submitted.append(fn) or real_submit(fn, *a)  # type: ignore[method-assign]
+    close_one = "Apelujemy o niepowielanie sprawdzonych informacji."
+    body = translate(client, f"{APPEAL} {close_one}")
+    assert len(submitted) == 1  # one call for both lookups
+    served, modelled = sentence(body, APPEAL), sentence(body, close_one)
+    assert served["origin"] == "memory" and served["suggestions"] == []  # served whole: nothing to suggest
+    assert modelled["origin"] in ("model", "cache") and [s["target"] for s in modelled["suggestions"]] == [APPEAL_EN]
+
+    def broken(*a: object, **kw: object) -> list[list[object]]:
+        raise OSError("the fuzzy keys table is locked")
+
+    guard.inner.fuzzy = broken  # type: ignore[method-assign]
+    body = translate(client, f"{APPEAL} {close_one}")
+    assert sentence(body, APPEAL)["origin"] == "memory"  # the exact entry still serves
+    assert sentence(body, close_one)["suggestions"] == []
+    assert [w for w in body["warnings"] if w.startswith("memory_unavailable:") and "(suggestions)" in w]

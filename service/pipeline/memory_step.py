@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from service.pipeline.plan import DocPlan, Unit
+from service.pipeline.plan import DocPlan, SentencePlan, Unit
 from service.pipeline.results import MemoryRef, Suggestion
 from translators.text.numbers import check_numbers, find_numbers
 from translators.text.protect import EDGE_KINDS, find_protected
@@ -52,6 +52,11 @@ class MemoryLookup(Protocol):
     def exact(self, queries: Iterable[Query]) -> Mapping[Query, MemoryEntry]: ...
 
     def fuzzy(self, queries: Sequence[Query], *, threshold: int = 75, limit: int = 3) -> list[list[FuzzyMatch]]: ...
+
+    def recall(self, exact: Iterable[Query], fuzzy: Sequence[Query], *, threshold: int = 75, limit: int = 3
+               ) -> tuple[Mapping[Query, MemoryEntry], list[list[FuzzyMatch]] | Exception]:
+        """``exact`` and ``fuzzy`` in one call; the fuzzy part's failure returned, not raised."""
+        ...
 
 
 def _tokens(text: str) -> Counter[str]:
@@ -102,28 +107,34 @@ class Recall:
     limit: int = 3  # suggestions per sentence
 
     def __call__(self, plans: Sequence[DocPlan]) -> None:
-        """Serve what the memory knows; attach suggestions where the documents ask for them."""
+        """Serve what the memory knows; attach suggestions where the documents ask for them.
+        One call to the memory per batch: the exact entries, and the close ones of every
+        sentence that may still need the model (those the exact entries serve drop theirs)."""
         wanted = {self._query(unit, plan) for plan in plans for sp in plan.sentences for unit in sp.frame.walk()
                   if unit.uses_model}
+        asking = [(sp, self._query(sp.frame, plan)) for plan in plans if plan.doc.memory_suggestions
+                  for sp in plan.sentences if self._uses_model(sp)] if self.limit > 0 else []
+        if not wanted and not asking:
+            return
         try:
-            found = self.memory.exact(wanted) if wanted else {}
+            found, close = self.memory.recall(wanted, [q for _, q in asking], threshold=self.threshold,
+                                              limit=self.limit)
         except Exception as exc:  # the memory is never a point of failure
             self._unavailable(plans, "lookup", exc)
             return
         for plan in plans:
             for sp in plan.sentences:
                 self._serve(sp.frame, plan, found)
-        asking = [(sp, self._query(sp.frame, plan)) for plan in plans if plan.doc.memory_suggestions
-                  for sp in plan.sentences if any(u.uses_model for u in sp.frame.to_translate())]
-        if not asking or self.limit <= 0:
-            return
-        try:
-            close = self.memory.fuzzy([q for _, q in asking], threshold=self.threshold, limit=self.limit)
-        except Exception as exc:
-            self._unavailable([p for p in plans if p.doc.memory_suggestions], "suggestions", exc)
+        if isinstance(close, Exception):
+            self._unavailable([p for p in plans if p.doc.memory_suggestions], "suggestions", close)
             return
         for (sp, _), matches in zip(asking, close, strict=True):
-            sp.suggestions = [_suggestion(m) for m in matches]
+            if self._uses_model(sp):  # not served whole by an exact entry
+                sp.suggestions = [_suggestion(m) for m in matches]
+
+    @staticmethod
+    def _uses_model(sp: SentencePlan) -> bool:
+        return any(u.uses_model for u in sp.frame.to_translate())
 
     @staticmethod
     def _query(unit: Unit, plan: DocPlan) -> Query:
