@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from service.jobs.job_engine import QuotaExhausted
@@ -83,16 +82,6 @@ class UsageTally:
             self._pending[(subject, period)] = (c + chars, r + requests)
         self.flush(due_only=True)
 
-    def add_unless_due(self, subject: str, period: str, chars: int) -> bool:
-        """``add`` without the database: False (nothing counted) when a write is due, which
-        ``add`` does (``Access.admit_in_memory`` then leaves the request to ``admit``)."""
-        with self._lock:
-            if self._pending and self.clock() - self._flushed >= self.interval:
-                return False
-            c, r = self._pending.get((subject, period), (0, 0))
-            self._pending[(subject, period)] = (c + chars, r + 1)
-            return True
-
     def flush(self, *, due_only: bool = False) -> None:
         with self._lock:
             if not self._pending or (due_only and self.clock() - self._flushed < self.interval):
@@ -132,15 +121,6 @@ class Charge:
         elif self.store is not None:
             self.store.refund(self.principal.subject, self.period, self.chars)
         self.chars = 0
-
-
-async def admit_request(access: Access, credential: str | None, address: str, chars: int) -> Charge:
-    """``Access.admit`` from the event loop: at once where no database is involved
-    (``admit_in_memory``), else in a worker thread."""
-    charge = access.admit_in_memory(credential, address, chars)
-    if charge is None:
-        charge = await run_in_threadpool(access.admit, credential, address, chars)
-    return charge
 
 
 def header_credential(conn: HTTPConnection) -> str | None:
@@ -195,15 +175,6 @@ class Access:
             self._stored_keys = (self.clock(), any_stored)
         return any_stored
 
-    def _keys_known(self) -> bool | None:
-        """``keys_configured`` while it needs no database read (None: it would read one)."""
-        if self._env:
-            return True
-        if self.store is None:
-            return False
-        checked, any_stored = self._stored_keys
-        return any_stored if abs(self.clock() - checked) <= KEYS_RECHECK_S else None
-
     def authenticate(self, credential: str | None, address: str) -> Principal:
         """The principal for a request; raises ``AccessDenied`` when keys are configured and
         the credential is missing or matches none."""
@@ -239,39 +210,6 @@ class Access:
             # down), requests are served uncounted rather than failed, as the cache does.
             log.warning("usage database failed: request admitted uncounted", extra={"error": type(exc).__name__})
             return Charge(principal, period, 0, None)
-
-    def admit_in_memory(self, credential: str | None, address: str, chars: int) -> Charge | None:
-        """``admit`` where it needs no database, else None (and nothing counted): an open API
-        or a ``NEWSBRIDGE_API_KEYS`` key, without a rate limit or a quota to enforce, whose
-        usage is counted in memory. The event loop answers those at once instead of handing
-        each request to a thread and back (about 0.4 ms of CPU per request); a stored key, a
-        limit, a quota, a due usage write or a stale "are there stored keys?" go to ``admit``
-        in a thread. Refusals (no key, a wrong one among the environment's only) are raised
-        here as there."""
-        if self.settings.rate_limit_per_minute:
-            return None
-        configured = self._keys_known()
-        if configured is None:
-            return None
-        if not configured:
-            principal = Principal(f"addr:{address}", None, None, role="editor", name=None)
-        else:
-            if not credential:
-                raise AccessDenied("missing_key", "an API key is required")
-            digest = hash_key(credential)
-            subject = None
-            for env_digest, env_subject in self._env:  # every entry compared, as in authenticate
-                if hmac.compare_digest(env_digest, digest):
-                    subject = env_subject
-            if subject is None or self.settings.api_keys_chars_per_month:
-                return None  # a stored key (or an unknown one: the store decides), or a quota
-            principal = Principal(subject, None, None, role=self.settings.api_keys_role, name=subject)
-        period, _ = month(self.clock())
-        if self.tally is None:
-            return Charge(principal, period, 0, None)
-        if not self.tally.add_unless_due(principal.subject, period, chars):
-            return None
-        return Charge(principal, period, chars, None, self.tally)
 
     def _count(self, principal: Principal, period: str, until_next_month: int, chars: int) -> Charge:
         if principal.requests_per_minute:

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import NewsbridgeError
-from service.http.access import Access, AccessDenied, Charge, admit_request, header_credential
+from service.http.access import Access, AccessDenied, Charge, header_credential
 from service.http.clients import client_address
 from service.http.problems import problem_body, problem_response
 from service.http.state import Running, state_of
@@ -116,7 +116,8 @@ class NativeAccessMiddleware:
         """The request's charge, or None once its refusal (401, 429) has been sent."""
         conn = HTTPConnection(scope)
         try:
-            charge = await admit_request(access, header_credential(conn), client_address(conn, access.settings), chars)
+            charge: Charge = await run_in_threadpool(access.admit, header_credential(conn),
+                                                     client_address(conn, access.settings), chars)
         except AccessDenied as denied:
             await _send_problem(scope, receive, send, denied)
             return None

@@ -16,7 +16,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.http.access import AccessDenied, Charge, admit_request, header_credential
+from service.http.access import AccessDenied, Charge, header_credential
 from service.http.clients import client_address
 from service.http.problems import STATUS, report
 from service.http.state import Running, state_of
@@ -153,8 +153,8 @@ def running_of(request: Request) -> Running:
 async def admit(request: Request, chars: int, credential: str | None = None) -> Charge:
     """Let the access policy admit the request (raises ``AccessDenied``)."""
     access = running_of(request).access
-    return await admit_request(access, credential or header_credential(request),
-                               client_address(request, access.settings), chars)
+    return await run_in_threadpool(access.admit, credential or header_credential(request),
+                                   client_address(request, access.settings), chars)
 
 
 async def run_work(request: Request, chars: int, fn: Callable[[], T]) -> T:
