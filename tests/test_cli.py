@@ -86,3 +86,19 @@ def test_serve_answers_the_ministry_tweet(model_dir: Path, tmp_path: Path) -> No
         r = httpx.post(base + "/v1/translate", json={"text": "Die Bundesregierung beobachtet die Lage mit Sorge."})
         assert r.status_code == 422 and r.json()["type"].endswith("/unsupported_language")
         assert httpx.get(base + "/readyz").json()["status"] == "ok"
+
+
+def test_bench_finds_the_benchmarks_of_a_plain_install_in_the_current_clone(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plain ``pip install .`` (the README's first command) puts the code in site-packages,
+    without benchmarks/: ``newsbridge bench`` then looks in the clone it is run from."""
+    import importlib
+
+    cli_main = importlib.import_module("service.cli.main")
+    clone = Path(__file__).resolve().parents[1]
+    assert "load" in cli_main._benchmarks()  # an editable install: the code's own clone
+    monkeypatch.setattr(cli_main, "BENCH_DIR", tmp_path / "site-packages" / "benchmarks")
+    monkeypatch.chdir(clone)
+    assert {"load", "startup", "fairness"} <= set(cli_main._benchmarks())
+    monkeypatch.chdir(tmp_path)
+    assert cli_main._benchmarks() == {}

@@ -320,11 +320,14 @@ def models_convert(pairs: Annotated[list[str] | None, typer.Argument(help="Pairs
         raise typer.Exit(1)
 
 
-BENCH_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
+BENCH_DIR = Path(__file__).resolve().parents[2] / "benchmarks"  # in a clone (an editable install)
 
 
 def _benchmarks() -> dict[str, Path]:
-    found = sorted(BENCH_DIR.glob("bench_*.py")) + sorted(BENCH_DIR.glob("*_bench.py"))
+    """The benchmarks of the clone this code runs from, else of the clone in the current folder
+    (a plain ``pip install .`` puts the code in site-packages, without them)."""
+    folder = BENCH_DIR if BENCH_DIR.is_dir() else Path.cwd() / "benchmarks"
+    found = sorted(folder.glob("bench_*.py")) + sorted(folder.glob("*_bench.py"))
     return {p.stem.removeprefix("bench_").removesuffix("_bench"): p for p in found}
 
 
@@ -336,7 +339,8 @@ def bench(ctx: typer.Context,
 
     scripts = _benchmarks()
     if not scripts:
-        typer.echo(f"no benchmarks found in {BENCH_DIR} (they ship with the source checkout)", err=True)
+        typer.echo(f"no benchmarks found in {BENCH_DIR} nor in ./benchmarks (they ship with the source "
+                   "checkout: run this from the clone)", err=True)
         raise typer.Exit(2)
     if name is None:
         for key, path in scripts.items():
