@@ -94,10 +94,32 @@ def median_latency(translator: Translator, sentences: Sequence[str]) -> float:
     return statistics.median(times)
 
 
+def python_loop_ms(n: int = 1_000_000, repeat: int = 3) -> float:
+    """Milliseconds this machine takes now for a fixed pure-Python loop (the best of ``repeat``):
+    the speed of the moment, beside which a run's figures can be read. This shared machine runs
+    at different speeds from one hour to the next (the same loop: about 55 ms in its fast phase,
+    70-75 ms in its slow one), and not all of the difference shows as stolen time."""
+    import time
+
+    def loop() -> int:
+        total = 0
+        for i in range(n):
+            total += i
+        return total
+
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        loop()
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 def machine_note() -> str:
     cores = len(os.sched_getaffinity(0))
     load = os.getloadavg()[0]
-    return f"{cores} cores available, load average {load:.1f} (shared machine: expect noise)"
+    return (f"{cores} cores available, load average {load:.1f} (shared machine: expect noise); "
+            f"a fixed Python loop takes {python_loop_ms():.0f} ms now")
 
 
 class StolenTime:
@@ -124,4 +146,7 @@ class StolenTime:
             return ""
         spent = [b - a for a, b in zip(self.start, end, strict=False)]
         total = sum(spent[:8])  # user nice system idle iowait irq softirq steal (guest is within user)
-        return f"CPU stolen by the host during the run: {spent[7] / total:.1%}" if total else ""
+        if not total:
+            return ""
+        return (f"CPU stolen by the host during the run: {spent[7] / total:.1%}; "
+                f"the fixed Python loop takes {python_loop_ms():.0f} ms now")
