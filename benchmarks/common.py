@@ -94,11 +94,12 @@ def median_latency(translator: Translator, sentences: Sequence[str]) -> float:
     return statistics.median(times)
 
 
-def python_loop_ms(n: int = 1_000_000, repeat: int = 3) -> float:
+def python_loop_ms(n: int = 1_000_000, repeat: int = 5) -> float:
     """Milliseconds this machine takes now for a fixed pure-Python loop (the best of ``repeat``):
     the speed of the moment, beside which a run's figures can be read. This shared machine runs
-    at different speeds from one hour to the next (the same loop: about 55 ms in its fast phase,
-    70-75 ms in its slow one), and not all of the difference shows as stolen time."""
+    at different speeds from one hour to the next, even from one minute to the next (the same loop:
+    45-55 ms in its fast phases, 65-75 ms in its slow ones), and not all of the difference shows as
+    stolen time."""
     import time
 
     def loop() -> int:
