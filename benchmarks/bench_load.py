@@ -241,7 +241,8 @@ def main() -> None:
     p.add_argument("--timeout", type=float, default=20.0)
     p = sub.add_parser("fairness")
     p.add_argument("--article-kb", type=int, default=100)
-    p.add_argument("-n", type=int, default=30)
+    p.add_argument("-n", type=int, default=100,
+                   help="one-sentence requests timed on the idle server (a p99 of fewer is their slowest one)")
     p.add_argument("--env", action="append", default=[], help="NEWSBRIDGE_X=value for the server (a choice to try)")
     p.add_argument("--models", choices=("tiny", "opus"), default="tiny",
                    help="tiny Marian models (four pairs), or the OPUS-MT-sized pl-en model (random weights)")
