@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 
 from service.storage import db
 
-if sys.dont_write_bytecode:  # PYTHONDONTWRITEBYTECODE (CI sets it): compile the checkout's modules
+if sys.dont_write_bytecode:  # PYTHONDONTWRITEBYTECODE (set on our machines): compile the checkout's modules
     import compileall  # once, or every `newsbridge` the tests start would compile them again (0.9 s)
 
     for _package in ("service", "translators", "summarizers"):
