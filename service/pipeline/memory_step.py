@@ -47,11 +47,8 @@ Query = tuple[str, str, str, str | None]  # (segment, source_lang, target_lang, 
 
 
 class MemoryLookup(Protocol):
-    """What the pipeline asks of the memory (``service.storage.memory_store.TranslationMemory``)."""
-
-    def exact(self, queries: Iterable[Query]) -> Mapping[Query, MemoryEntry]: ...
-
-    def fuzzy(self, queries: Sequence[Query], *, threshold: int = 75, limit: int = 3) -> list[list[FuzzyMatch]]: ...
+    """What the pipeline asks of the memory (``service.storage.memory_store.TranslationMemory``,
+    through its ``GuardedMemory``)."""
 
     def recall(self, exact: Iterable[Query], fuzzy: Sequence[Query], *, threshold: int = 75, limit: int = 3
                ) -> tuple[Mapping[Query, MemoryEntry], list[list[FuzzyMatch]] | Exception]:
