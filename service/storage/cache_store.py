@@ -102,20 +102,17 @@ class _Uses:
                 conn.execute(_ADD_USES, rows)
 
 
-_LIVE: weakref.WeakSet[_Uses] = weakref.WeakSet()  # every store's, while it lives
+_LIVE: weakref.WeakSet[SqlTranslationStore] = weakref.WeakSet()  # every store, while it lives
 
 
 @atexit.register
 @before_dispose
 def write_pending_uses() -> None:
-    """Write what this process's stores have pending: as it exits (a one-shot CLI command's hits)
-    and before its database engines are disposed. Best effort (usage statistics): a failure is
-    logged, and a store dropped before loses its last seconds."""
-    for uses in list(_LIVE):
-        try:
-            uses.write(uses.take(utcnow()))
-        except Exception as exc:
-            log.warning("cache: could not record hits: %s", exc)
+    """Write what this process's stores have pending (``flush_uses``): as it exits (a one-shot
+    CLI command's hits) and before its database engines are disposed. A store dropped before
+    loses its last seconds (usage statistics)."""
+    for store in list(_LIVE):
+        store.flush_uses()
 
 
 class SqlTranslationStore:
@@ -139,7 +136,7 @@ class SqlTranslationStore:
         self.touch_every = touch_every
         self.clock = clock
         self._uses = _Uses(self.engine)
-        _LIVE.add(self._uses)
+        _LIVE.add(self)
 
     # ------------------------------------------------------------------ TranslationStore
 
