@@ -100,7 +100,6 @@ def python_loop_ms(n: int = 1_000_000, repeat: int = 5) -> float:
     at different speeds from one hour to the next, even from one minute to the next (the same loop:
     45-55 ms in its fast phases, 65-75 ms in its slow ones), and not all of the difference shows as
     stolen time."""
-    import time
 
     def loop() -> int:
         total = 0
