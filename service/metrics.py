@@ -51,6 +51,10 @@ class Metrics:
         self.queue_chars.set_function(lambda: admission.chars)
         self.queue_requests.set_function(lambda: admission.requests)
 
+    def watch_gate(self, gate: Any) -> None:
+        """How often, and how long, bulk work gave way to interactive requests (translators.give_way)."""
+        self._model_work.gate = gate
+
 
 def _model_loads() -> float:
     from translators.pair_models import model_loads
@@ -60,6 +64,7 @@ def _model_loads() -> float:
 
 class _ModelWork(Collector):
     engines: Any = None
+    gate: Any = None
 
     def collect(self) -> Any:
         from translators.pair_models import model_work
@@ -73,3 +78,8 @@ class _ModelWork(Collector):
         yield CounterMetricFamily("newsbridge_dropped_texts",
                                   "Queued texts dropped before any model ran them: their request was cancelled",
                                   value=stats.texts_dropped if stats else 0)
+        if self.gate is not None:
+            yield CounterMetricFamily("newsbridge_bulk_pauses", "Times large requests and jobs paused for "
+                                      "interactive ones (NEWSBRIDGE_INTERACTIVE_CHARS)", value=self.gate.stats.pauses)
+            yield CounterMetricFamily("newsbridge_bulk_paused_seconds", "Seconds large requests and jobs paused "
+                                      "for interactive ones", value=self.gate.stats.paused_s)

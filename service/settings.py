@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     max_queue_requests: int = Field(default=256, gt=0, description="Requests with model work in the server at once.")
     work_threads: int = Field(default=16, gt=0,
                               description="Threads running admitted requests' work (more wait in the queue).")
+    interactive_chars: int = Field(default=1000, ge=0, description=(
+        "Requests of up to this many characters are interactive: while one runs, larger requests and jobs pause "
+        "at their checkpoints (between sentences and model batches, at most 4 ms at a time and half their time "
+        "in all), so a one-sentence request is not slowed by an article beside it. 0: off."))
     work_nice: int = Field(default=10, ge=0, le=19,
                            description="Nice levels the work threads (and the models' threads) run below the event "
                                        "loop, so health checks and refusals are answered at once on busy cores.")

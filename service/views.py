@@ -16,7 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
 
 from service.errors import NewsbridgeError
 from service.pipeline.results import DetectionResult, DocumentResult, MemoryRef, Suggestion
@@ -39,10 +42,11 @@ from service.responses import (
     WordLinkModel,
 )
 from translators.base import Span, TranslatorError
+from translators.give_way import give_way, giving_way
 from translators.text.offsets import Utf16Index
 
 __all__ = ["INTERNAL_DETAIL", "Offsets", "Problem", "batch_record", "detect_model", "error_record", "expected",
-           "problem_of", "summary_model", "to_model"]
+           "json_bytes", "problem_of", "summary_model", "to_model"]
 
 INTERNAL_DETAIL = "an unexpected error occurred; the server log has it (under this request_id, over HTTP)"
 
@@ -84,7 +88,7 @@ def to_model(r: DocumentResult, offsets: str) -> TranslationModel:
                                  translation_confidence=s.translation_confidence,
                                  alignment=[WordLinkModel(source=conv.span(a, src), target=conv.span(b, tgt))
                                             for a, b in s.alignment or ()] if r.alignment else None)
-                   for s in r.sentences],
+                   for s in giving_way(r.sentences)],
         quotes=[QuoteModel(kind=q.kind, lang=q.lang, source=conv.span(q.source, src), outer=conv.span(q.outer, src),
                            target=conv.span(q.target, tgt) if q.target else None, sentences=q.sentences,
                            author=q.author, handle=q.handle, date=q.date, url=q.url, speaker=q.speaker,
@@ -187,3 +191,34 @@ def problem_of(exc: BaseException, *, reveal: bool = False) -> Problem:
         return Problem(exc.type, str(exc), dict(exc.extra))
     detail = f"{type(exc).__name__}: {exc}" if reveal else INTERNAL_DETAIL
     return Problem("internal_error", detail, internal=True)
+
+
+def json_bytes(model: BaseModel) -> bytes:
+    """``model_dump_json().encode()``, the same bytes without the str in between (7 ms instead of
+    12 ms for a 100 KB article's 1.8 MB answer). Each call holds the GIL throughout, so a long
+    translation's sentences are written a few hundred at a time, giving way between the pieces
+    to the interactive requests beside it (translators.give_way)."""
+    if isinstance(model, TranslationModel) and len(model.sentences) > _SENTENCES_AT_ONCE:
+        return _translation_json(model)
+    return model.__pydantic_serializer__.to_json(model)
+
+
+_SENTENCES_AT_ONCE = 256
+
+
+@cache
+def _sentences_adapter() -> TypeAdapter[list[SentenceModel]]:
+    return TypeAdapter(list[SentenceModel])
+
+
+def _translation_json(model: TranslationModel) -> bytes:
+    """The bytes ``to_json(model)`` gives, its sentences serialized in pieces."""
+    head = model.__pydantic_serializer__.to_json(model.model_copy(update={"sentences": []}))
+    adapter, sentences = _sentences_adapter(), model.sentences
+    pieces = []
+    for i in range(0, len(sentences), _SENTENCES_AT_ONCE):
+        give_way()
+        pieces.append(adapter.dump_json(sentences[i:i + _SENTENCES_AT_ONCE])[1:-1])
+    # the first '"sentences":[]' is the field's: it precedes `quotes`, and a quote mark inside a
+    # string value is escaped
+    return head.replace(b'"sentences":[]', b'"sentences":[' + b",".join(pieces) + b"]", 1)

@@ -34,6 +34,7 @@ from itertools import islice
 
 from translators.base import EngineInfo, Lang, ModelIdentity, Translation, Translator
 from translators.cancellation import CancelToken, WorkCancelled, bind, current_token
+from translators.give_way import give_way
 from translators.threads import ThreadPlan, configure_threads, thread_plan
 
 __all__ = ["CoalesceStats", "CoalescingTranslator", "ThreadPlan", "configure_threads", "thread_plan"]
@@ -183,16 +184,20 @@ class CoalescingTranslator:
                     self._linger(q)
                 batch = self._take(q)
                 if batch:
-                    self._run_released(q, batch, source, target)
+                    self._run_released(q, batch, source, target, bulk_lane=True)
             finally:
                 q.busy = False
                 q.cond.notify_all()
             linger = False
 
-    def _run_released(self, q: _PairQueue, batch: list[_Item], source: Lang, target: Lang) -> None:
-        """(Holding ``q.cond``) run ``batch`` with the lock released, then deliver its outcomes."""
+    def _run_released(self, q: _PairQueue, batch: list[_Item], source: Lang, target: Lang,
+                      bulk_lane: bool = False) -> None:
+        """(Holding ``q.cond``) run ``batch`` with the lock released, then deliver its outcomes;
+        on the main lane, a bulk leader first gives way to interactive work (translators.give_way)."""
         q.cond.release()
         try:
+            if bulk_lane:
+                give_way()
             outcomes = self._run(batch, source, target)
         finally:
             q.cond.acquire()

@@ -37,6 +37,7 @@ from service.errors import ClientClosed, DeadlineExceeded, Overloaded, ShuttingD
 from service.http.lifecycle import Lifecycle
 from service.memory import Trimmer
 from translators.cancellation import CancelToken, bind
+from translators.give_way import GiveWay, bulk
 
 T = TypeVar("T")
 
@@ -134,10 +135,13 @@ class WorkRunner:
     loop), the request timeout, and the lifecycle whose shutdown refuses and ends the work."""
 
     def __init__(self, admission: Admission, lifecycle: Lifecycle, threads: int, timeout: float,
-                 nice: int = 0) -> None:
+                 nice: int = 0, interactive_chars: int = 0, gate: GiveWay | None = None) -> None:
         self.admission = admission
         self.lifecycle = lifecycle
         self.timeout = timeout
+        # requests of up to interactive_chars run first: larger ones give way to them (0: off)
+        self.interactive_chars = interactive_chars
+        self.gate = gate if gate is not None else GiveWay()
         self.trimmer = Trimmer()
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="newsbridge-work",
                                            initializer=lower_priority, initargs=(nice,))
@@ -169,23 +173,27 @@ class WorkRunner:
         started = time.monotonic()
         ticket = CancelToken(request_id=request_id, deadline=started + self.timeout, cancelled=threading.Event())
         self.admission.admit(chars, ticket)
+        interactive = self.interactive_chars > 0 and chars <= self.interactive_chars
+        gate = self.gate if self.interactive_chars and not interactive else None
 
         def call() -> T:
             began = time.monotonic()
             try:
-                with bind(ticket):
+                with bind(ticket), bulk(gate):
                     return fn()
             finally:
                 self.admission.release(chars, ticket, time.monotonic() - began)
                 self.trimmer.maybe_trim()
 
-        loop = asyncio.get_running_loop()
-        try:
-            future = loop.run_in_executor(self.executor, contextvars.copy_context().run, call)
-        except RuntimeError:  # the executor is shut down
-            self.admission.release(chars, ticket, 0.0)
-            raise ShuttingDown("the server is shutting down", headers={"Retry-After": "1"}) from None
-        return await self._await(request, future, ticket, self.timeout - (time.monotonic() - started))
+        # an interactive request counts until its answer is ready: bulk work pauses meanwhile
+        with self.gate.interactive() if interactive else contextlib.nullcontext():
+            loop = asyncio.get_running_loop()
+            try:
+                future = loop.run_in_executor(self.executor, contextvars.copy_context().run, call)
+            except RuntimeError:  # the executor is shut down
+                self.admission.release(chars, ticket, 0.0)
+                raise ShuttingDown("the server is shutting down", headers={"Retry-After": "1"}) from None
+            return await self._await(request, future, ticket, self.timeout - (time.monotonic() - started))
 
     async def _await(self, request: Request, future: asyncio.Future[T], ticket: CancelToken, timeout: float) -> T:
         """The work's result, or the error of what came first: a disconnect, the shutdown grace,

@@ -129,8 +129,9 @@ def _start(state: AppState, build: Callable[[Settings], Engines]) -> Running:
     lifecycle = Lifecycle(settings.shutdown_grace, on_expire=admission.cancel_all)
     lifecycle.attach(asyncio.get_running_loop())
     work = WorkRunner(admission, lifecycle, settings.work_threads, settings.request_timeout,
-                      nice=settings.work_nice)
+                      nice=settings.work_nice, interactive_chars=settings.interactive_chars)
     metrics.watch_queue(admission)
+    metrics.watch_gate(work.gate)
     engines = build(settings)
     metrics.watch_engines(engines)
     access = build_access(settings)
@@ -147,7 +148,8 @@ def _start(state: AppState, build: Callable[[Settings], Engines]) -> Running:
                       glossaries=build_glossaries(settings))
     try:
         running.jobs = open_jobs(settings, engines, payer=access.job_payer(), admission=admission, ready=warm_up,
-                                 thread_init=lambda: lower_priority(settings.work_nice))
+                                 thread_init=lambda: lower_priority(settings.work_nice),
+                                 gate=work.gate if settings.interactive_chars else None)
     except DatabaseUnavailable as exc:
         log.error("jobs unavailable", extra={"error": str(exc)})
         running.jobs_error = str(exc)

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel
 
 from service.http.glossaries import resolve_glossary
 from service.http.limits import check_request
@@ -27,7 +26,7 @@ from service.responses import (
     SummaryModel,
     TranslationModel,
 )
-from service.views import detect_model, summary_model, to_model
+from service.views import detect_model, json_bytes, summary_model, to_model
 from translators.registry import DEFAULT_TIER, LANGUAGES, PIVOT, REGISTRY, TIERED, TIERS, available_pairs, pivot_pairs
 from translators.text.terms import Glossary
 
@@ -51,13 +50,6 @@ def _documents(req: TranslateRequest, glossary: Glossary | None = None) -> list[
 
 def _record(metrics: Metrics, results: list[DocumentResult | Exception]) -> None:
     metrics.record_results(results)
-
-
-def _json(model: BaseModel) -> bytes:
-    """``model_dump_json().encode()``, the same bytes without the str in between: 7 ms instead of
-    12 ms for a 100 KB article's 1.8 MB answer, held in one piece under the GIL (a one-sentence
-    request waits for it)."""
-    return model.__pydantic_serializer__.to_json(model)
 
 
 def _translate_work(req: TranslateRequest, request: Request, running: Running,
@@ -84,10 +76,10 @@ def _translate_work(req: TranslateRequest, request: Request, running: Running,
                 out.append(to_model(r, req.offsets))
                 hits, misses = hits + r.cache_hits, misses + r.cache_misses
         if req.text is not None:
-            return _json(out[0])
+            return json_bytes(out[0])
         if summarize_too:
-            return _json(BatchSummaryResponse(results=out))
-        return _json(BatchTranslateResponse(results=out, cached=CachedCounts(hits=hits, misses=misses)))
+            return json_bytes(BatchSummaryResponse(results=out))
+        return json_bytes(BatchTranslateResponse(results=out, cached=CachedCounts(hits=hits, misses=misses)))
 
     return work
 
@@ -118,7 +110,7 @@ async def detect(req: DetectRequest, request: Request, running: RunningDep) -> R
     pipeline = running.engines.pipeline
 
     def work() -> bytes:
-        return _json(detect_model(pipeline.detect(req.text, fmt=req.format), req.offsets))
+        return json_bytes(detect_model(pipeline.detect(req.text, fmt=req.format), req.offsets))
 
     return Response(await running.work.run(request, chars, work), media_type="application/json")
 

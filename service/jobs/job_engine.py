@@ -31,6 +31,7 @@ from service.batch.chunks import EngineStats, Outcome, process_chunk
 from service.batch.records import Record
 from service.batch.runner import Cancelled
 from translators.cancellation import CancelToken, bind
+from translators.give_way import GiveWay, bulk
 
 if TYPE_CHECKING:
     from service.engines import Engines
@@ -71,6 +72,7 @@ class JobBudget:
     share: float
     stopping: Callable[[], str | None]
     poll_s: float = 0.25
+    gate: GiveWay | None = None  # the job's work gives way to this gate's interactive requests
 
     def charge(self, chars: int) -> Refund | None:
         if self.payer is None or self.owner is None:
@@ -133,7 +135,7 @@ class JobEngine:
             self.budget.admit(chars, ticket)
             started = time.monotonic()
             try:
-                with bind(ticket):
+                with bind(ticket), bulk(self.budget.gate):
                     outcomes = process_chunk(self.engines, chunk, self.target_lang, self.summarize, self.quality)
             finally:
                 self.budget.release(chars, ticket, time.monotonic() - started)

@@ -27,6 +27,7 @@ from service.jobs.job_engine import JobBudget, JobEngine, Payer, QuotaExhausted,
 from service.jobs.store import Job, JobStore
 from service.jobs.webhook import deliver, payload
 from service.settings import Settings, default_jobs_dir
+from translators.give_way import GiveWay
 
 if TYPE_CHECKING:
     from service.engines import Engines
@@ -37,18 +38,19 @@ _INTERNAL_OPTIONS = ("base_url", "glossary_viewer")  # kept with the job, not sh
 
 def open_jobs(settings: Settings, engines: Engines, *, payer: Payer | None = None,
               admission: WorkBudget | None = None, ready: threading.Event | None = None,
-              thread_init: Callable[[], None] | None = None) -> JobManager:
+              thread_init: Callable[[], None] | None = None, gate: GiveWay | None = None) -> JobManager:
     """The started job manager of a server (its schema checked): jobs are charged to their key
     through ``payer`` and admitted into ``admission``, the requests' budget; they start once
     ``ready`` is set (the models prepared); each job thread first runs ``thread_init`` (the work
-    threads' priority). Raises ``DatabaseUnavailable`` when the database cannot hold jobs (the
+    threads' priority); their work gives way to the interactive requests of ``gate``
+    (translators.give_way). Raises ``DatabaseUnavailable`` when the database cannot hold jobs (the
     server runs without them and says why)."""
     from service.storage.db import ensure_schema, get_engine
 
     db = get_engine(settings.database_url)
     ensure_schema(db)
     manager = JobManager(settings, engines, JobStore(db), payer=payer, admission=admission, ready=ready,
-                         thread_init=thread_init)
+                         thread_init=thread_init, gate=gate)
     manager.start()
     return manager
 
@@ -56,12 +58,13 @@ def open_jobs(settings: Settings, engines: Engines, *, payer: Payer | None = Non
 class JobManager:
     def __init__(self, settings: Settings, engines: Engines, store: JobStore, *, payer: Payer | None = None,
                  admission: WorkBudget | None = None, ready: threading.Event | None = None,
-                 thread_init: Callable[[], None] | None = None) -> None:
+                 thread_init: Callable[[], None] | None = None, gate: GiveWay | None = None) -> None:
         self.settings = settings
         self.engines = engines
         self.store = store
         self.payer = payer
         self.admission = admission
+        self.gate = gate
         self.ready = ready
         self.thread_init = thread_init
         self.root = Path(settings.jobs_dir or default_jobs_dir(settings.database_url))
@@ -177,7 +180,8 @@ class JobManager:
                 why["stop"] = "cancelled"
             return why["stop"] or None
 
-        budget = JobBudget(self.payer, self.admission, job.api_key, self.settings.job_queue_share, stopping)
+        budget = JobBudget(self.payer, self.admission, job.api_key, self.settings.job_queue_share, stopping,
+                           gate=self.gate)
         engine = JobEngine(self.engines, opts["target_lang"], opts["summarize"], budget, job.id,
                            quality=options.quality)
         log.info("job started", extra={"job": job.id, "done": job.done, "total": job.total})

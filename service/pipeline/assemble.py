@@ -21,6 +21,7 @@ from service.pipeline.quality import QualityPolicy
 from service.pipeline.results import DocumentResult, Origin, QuoteOut, SentenceOut, TermOut
 from service.pipeline.word_links import Link, unit_links
 from translators.base import Lang, ModelIdentity, Span, Translator
+from translators.give_way import giving_way
 from translators.text.intervals import Intervals, splice
 from translators.text.numbers import check_numbers
 from translators.text.protect import place_dropped, restore
@@ -39,7 +40,7 @@ def assemble(plan: DocPlan, translator: Translator, quality: QualityPolicy | Non
     sentences: list[SentenceOut] = []
     quote_target: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
     hits = misses = memory_hits = 0
-    for sp in plan.sentences:
+    for sp in giving_way(plan.sentences):
         gap = src[cursor:sp.span.start]
         out.append(gap)
         pos += len(gap)

@@ -22,6 +22,7 @@ from service.pipeline.glossary_terms import find_terms
 from service.pipeline.nesting import carve, quote_forest
 from service.pipeline.results import DetectionResult, Document, Format, MemoryRef, Suggestion
 from translators.base import SUPPORTED_LANGS, DetectedLang, Detection, Detector, Lang, Span, WordLink
+from translators.give_way import giving_way
 from translators.text.html import HtmlDocument, parse_html
 from translators.text.intervals import Intervals
 from translators.text.protect import Masked, mask
@@ -155,7 +156,7 @@ def plan_document(doc: Document, detector: Detector, max_chars: int = DEFAULT_MA
     hint = None if doc.source_lang == "auto" else doc.source_lang
     source_text, spans, html = segment(doc.text, doc.format, hint, markup_options(doc))
     warnings: list[str] = []
-    detections = [_detect(detector, s.text, doc.source_lang) for s in spans]
+    detections = [_detect(detector, s.text, doc.source_lang) for s in giving_way(spans)]
     doc_lang = _document_language(spans, detections)
     if doc_lang is not None:  # short or unsure segments follow the document
         detections = [
@@ -175,7 +176,7 @@ def plan_document(doc: Document, detector: Detector, max_chars: int = DEFAULT_MA
     signatures = Intervals(_tweet_signatures(quotes))
     # sentences of blocks with inline markup: the markup is placed through their word links
     marked = Intervals([(b.span.start, b.span.end) for b in html.blocks if b.markup] if html is not None else [])
-    for span, det in zip(spans, detections, strict=True):
+    for span, det in zip(giving_way(spans), detections, strict=True):
         frame = Unit(det.lang, span.text)
         _build(frame, span.start, [roots[k] for k in roots_at.overlapping(span.start, span.end)],
                quotes, kids, quote_langs)

@@ -26,6 +26,7 @@ entries first, then the global ones (scope ``''`` in SQL, ``None`` outside).
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import re
 import unicodedata
@@ -59,6 +60,7 @@ from service.errors import (
 )
 from service.storage.db import Base, UTCDateTime, get_engine, unit_of_work, utcnow
 from translators.base import SUPPORTED_LANGS, Health
+from translators.give_way import giving_way
 
 T = TypeVar("T")
 
@@ -519,7 +521,8 @@ class TranslationMemory:
               ) -> dict[tuple[str, str, str, str | None], MemoryEntry]:
         """Approved entries for (segment, source_lang, target_lang, scope) queries, in one round
         trip per few hundred: the scope's own entry first, else the global one."""
-        wanted: dict[tuple[str, str, str, str | None], str] = {q: _hash(memory_text(q[0])) for q in queries}
+        wanted: dict[tuple[str, str, str, str | None], str] = {q: _hash(memory_text(q[0]))
+                                                                for q in giving_way(queries, 32)}
         if not wanted:
             return {}
         rows: dict[str, list[Any]] = defaultdict(list)
@@ -539,7 +542,7 @@ class TranslationMemory:
     def fuzzy(self, queries: Sequence[tuple[str, str, str, str | None]], *, threshold: int = 75,
               limit: int = 3) -> list[list[FuzzyMatch]]:
         """Close entries (score >= ``threshold``, approved or suggested) for each query, best first."""
-        sketches = [fuzzy_keys(memory_text(text), sl, tl) for text, sl, tl, _ in queries]
+        sketches = [fuzzy_keys(memory_text(text), sl, tl) for text, sl, tl, _ in giving_way(queries, 32)]
         every = sorted({k for sk in sketches for k in sk})
         if not every:
             return [[] for _ in queries]
@@ -559,7 +562,7 @@ class TranslationMemory:
             for chunk in _chunks(ids, _CHUNK):
                 rows.update({r.id: r for r in conn.execute(_BY_ID, {"keys": list(chunk)})})
         out: list[list[FuzzyMatch]] = []
-        for (text, sl, tl, scope), short in zip(queries, shortlists, strict=True):
+        for (text, sl, tl, scope), short in zip(giving_way(queries, 32), shortlists, strict=True):
             norm = memory_text(text)
             lo, hi = len(norm) * threshold / 100, len(norm) * 100 / threshold
             scored = []
@@ -680,7 +683,8 @@ class GuardedMemory:
     def _call(self, fn: Callable[[], T]) -> T:
         if not self.breaker.allow():
             raise MemoryUnavailable(f"translation memory skipped: {self.breaker.last_error}")
-        future = self._pool.submit(fn)
+        # in the caller's context: a bulk caller's lookups give way as its own work does
+        future = self._pool.submit(contextvars.copy_context().run, fn)
         try:
             result = future.result(timeout=self.timeout_s)
         except FutureTimeout:
