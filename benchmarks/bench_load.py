@@ -188,7 +188,7 @@ def bench_fairness(args: argparse.Namespace, tmp: Path) -> None:
             running.clear()
 
         threading.Thread(target=long_one, daemon=True).start()
-        time.sleep(1.0)  # the article is segmented and its batches queued
+        _wait_until_admitted(server.base, len(article), running)  # from then on, the article is in the server
         busy = _one_sentence_times(server.base, shorts, 1_000_000, args.n,  # until the article is done
                                    while_running=running, source=source, every=args.every)
         while running.is_set():
@@ -201,6 +201,18 @@ def bench_fairness(args: argparse.Namespace, tmp: Path) -> None:
           f"article translates {summary(busy)}; p99 ratio {ratio:.2f}x (goal <= 3x); article alone {alone:.1f} s, "
           f"with the short requests {took[0]:.1f} s (throughput {alone / took[0]:.0%} of alone) "
           f"[load avg {os.getloadavg()[0]:.1f}]")
+
+
+def _wait_until_admitted(url: str, chars: int, running: threading.Event, timeout: float = 60.0) -> None:
+    """Until the server holds most of ``chars`` characters of admitted work (its
+    ``newsbridge_queue_chars``): the article's body is read, parsed and admitted, and its work
+    begins (or it is done already)."""
+    deadline = time.monotonic() + timeout
+    while running.is_set() and time.monotonic() < deadline:
+        m = re.search(r"^newsbridge_queue_chars (\S+)$", httpx.get(url + "/metrics", timeout=30).text, re.M)
+        if m is not None and float(m.group(1)) >= chars / 2:
+            return
+        time.sleep(0.01)
 
 
 def bench_jobs(args: argparse.Namespace, tmp: Path) -> None:
