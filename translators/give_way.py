@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
 
 __all__ = ["GiveWay", "bulk", "give_way", "giving_way"]
@@ -81,16 +81,15 @@ class GiveWay:
         finally:
             self.end()
 
-    def _pause(self) -> float:
+    def _pause(self) -> None:
         """Wait (lock-free for the interpreter) until no interactive work is in flight, at most
-        ``max_pause``; the seconds waited."""
+        ``max_pause``."""
         started = self.clock()
         self._idle.wait(self.max_pause)
         waited = self.clock() - started
         with self._lock:
             self.stats.pauses += 1
             self.stats.paused_s += waited
-        return waited
 
 
 @dataclass(eq=False)
@@ -98,7 +97,7 @@ class _Turn:
     """One bulk caller's standing at its gate: when it last resumed."""
 
     gate: GiveWay
-    resumed: float = field(default=float("-inf"))
+    resumed: float
 
     def checkpoint(self) -> None:
         gate = self.gate

@@ -146,6 +146,11 @@ class WorkRunner:
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="newsbridge-work",
                                            initializer=lower_priority, initargs=(nice,))
 
+    @property
+    def bulk_gate(self) -> GiveWay | None:
+        """The gate larger work gives way at (``translators.give_way.bulk``); None when off."""
+        return self.gate if self.interactive_chars else None
+
     def close(self) -> None:
         self.admission.cancel_all()
         self.executor.shutdown(wait=False, cancel_futures=True)
@@ -174,7 +179,7 @@ class WorkRunner:
         ticket = CancelToken(request_id=request_id, deadline=started + self.timeout, cancelled=threading.Event())
         self.admission.admit(chars, ticket)
         interactive = self.interactive_chars > 0 and chars <= self.interactive_chars
-        gate = self.gate if self.interactive_chars and not interactive else None
+        gate = None if interactive else self.bulk_gate
 
         def call() -> T:
             began = time.monotonic()

@@ -149,7 +149,7 @@ def _start(state: AppState, build: Callable[[Settings], Engines]) -> Running:
     try:
         running.jobs = open_jobs(settings, engines, payer=access.job_payer(), admission=admission, ready=warm_up,
                                  thread_init=lambda: lower_priority(settings.work_nice),
-                                 gate=work.gate if settings.interactive_chars else None)
+                                 gate=work.bulk_gate)
     except DatabaseUnavailable as exc:
         log.error("jobs unavailable", extra={"error": str(exc)})
         running.jobs_error = str(exc)
