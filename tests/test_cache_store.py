@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -350,6 +353,80 @@ def test_concurrent_upgrades(url: str) -> None:
         p.join(timeout=120)
     assert [p.exitcode for p in procs] == [0, 0, 0]
     assert db.current_revision(url) == db.head_revision()
+
+
+def test_new_sqlite_file_opened_at_once_by_many(tmp_path: Path) -> None:
+    """Workers starting together on a new SQLite file each switch it to WAL. SQLite answers all
+    but one of them "database is locked" at once (waiting could deadlock), so each connection
+    retries the switch; before it did, about one connection in 40 failed here (CI saw it as a
+    failed ``test_concurrent_upgrades``). 150 rounds of 4 make a miss all but impossible."""
+    failures: list[str] = []
+    opened = 0
+    lock = threading.Lock()
+
+    def open_one(url: str, barrier: threading.Barrier) -> None:
+        nonlocal opened
+        engine = db.make_engine(url)
+        barrier.wait(timeout=60)
+        try:
+            with engine.connect() as conn:
+                mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+            with lock:
+                opened += 1
+                if mode != "wal":
+                    failures.append(f"journal mode {mode}")
+        except Exception as exc:
+            with lock:
+                failures.append(repr(exc))
+        finally:
+            engine.dispose()
+
+    for round_ in range(150):
+        url = f"sqlite:///{tmp_path / f'r{round_}.db'}"
+        barrier = threading.Barrier(4)
+        workers = [threading.Thread(target=open_one, args=(url, barrier)) for _ in range(4)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(timeout=120)
+    assert failures == []
+    assert opened == 600
+
+
+def test_wal_switch_retries_only_while_busy(tmp_path: Path) -> None:
+    """``enable_wal`` retries a busy switch with a growing back-off until its timeout (injected
+    clock), and never retries another error."""
+    now = [0.0]
+    naps: list[float] = []
+
+    def sleep(s: float) -> None:
+        naps.append(s)
+        now[0] += s
+
+    class Refusing:  # a cursor whose switch is refused as SQLite refuses it
+        def __init__(self, error: str) -> None:
+            self.error = error
+            self.tries = 0
+
+        def execute(self, sql: str) -> Any:
+            if sql == "PRAGMA journal_mode":
+                return sqlite3.connect(":memory:").execute("SELECT 'delete'")
+            self.tries += 1
+            raise sqlite3.OperationalError(self.error)
+
+    busy = Refusing("database is locked")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        db.enable_wal(busy, timeout_s=1.0, clock=lambda: now[0], sleep=sleep)
+    assert busy.tries == len(naps) + 1 >= 5
+    assert naps[:3] == [0.005, 0.01, 0.02] and max(naps) == 0.1
+    assert now[0] <= 1.0
+    other = Refusing("disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="disk"):
+        db.enable_wal(other, timeout_s=1.0, clock=lambda: now[0], sleep=sleep)
+    assert other.tries == 1
+    real = sqlite3.connect(tmp_path / "x.db", isolation_level=None)
+    db.enable_wal(real.cursor())
+    assert real.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_ensure_schema(url: str) -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -180,7 +182,7 @@ def _sqlite_engine(url: URL) -> Engine:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
-        cur.execute("PRAGMA journal_mode = WAL")
+        enable_wal(cur)
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.close()
@@ -193,6 +195,33 @@ def _sqlite_engine(url: URL) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def enable_wal(cur: Any, *, timeout_s: float = SQLITE_BUSY_TIMEOUT_S,
+               clock: Callable[[], float] = time.monotonic,
+               sleep: Callable[[float], None] = time.sleep) -> None:
+    """Put the SQLite database of cursor ``cur`` in WAL mode (a no-op once it is: the mode is
+    kept in the file).
+
+    When several processes open a new database at once, each one's switch needs the file to
+    itself. SQLite answers "database is locked" at once to all but one of them, without waiting
+    out the busy timeout, since waiting could deadlock; so the switch is tried again with a short
+    back-off until ``timeout_s`` has passed.
+    """
+    if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    deadline = clock() + timeout_s
+    delay = 0.005
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            busy = "locked" in str(exc) or "busy" in str(exc)
+            if not busy or clock() + delay > deadline:
+                raise
+        sleep(delay)
+        delay = min(delay * 2, 0.1)
 
 
 _engines: dict[tuple[int, str], Engine] = {}
