@@ -12,8 +12,9 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -31,6 +32,7 @@ from translators.base import EngineInfo, Lang, ModelIdentity, Translation, descr
 from translators.cached import CachedTranslator, CacheEntry
 
 PG_ENV = "NEWSBRIDGE_TEST_POSTGRES_URL"
+W = TypeVar("W", BaseProcess, threading.Thread)
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -229,11 +231,8 @@ def test_get_and_put_chunk_long_key_lists(url: str) -> None:
 def test_concurrent_writers_same_keys(store: SqlTranslationStore, url: str) -> None:
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(4)
-    procs = [ctx.Process(target=concurrent_writer, args=(url, barrier, seed, 500)) for seed in range(4)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=120)
+    procs = run_together([ctx.Process(target=concurrent_writer, args=(url, barrier, seed, 500))
+                          for seed in range(4)])
     assert [p.exitcode for p in procs] == [0, 0, 0, 0]
     st = store.stats()
     assert st.rows == 500
@@ -346,20 +345,25 @@ def test_schema_head_is_alembics_head_and_a_current_database_needs_no_alembic(ur
 def test_concurrent_upgrades(url: str) -> None:
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(3)
-    procs = [ctx.Process(target=concurrent_upgrade, args=(url, barrier)) for _ in range(3)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=120)
+    procs = run_together([ctx.Process(target=concurrent_upgrade, args=(url, barrier)) for _ in range(3)])
     assert [p.exitcode for p in procs] == [0, 0, 0]
     assert db.current_revision(url) == db.head_revision()
+
+
+def run_together(workers: list[W]) -> list[W]:
+    """Start every worker, then wait for each (two minutes at most)."""
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    return workers
 
 
 def test_new_sqlite_file_opened_at_once_by_many(tmp_path: Path) -> None:
     """Workers starting together on a new SQLite file each switch it to WAL. SQLite answers all
     but one of them "database is locked" at once (waiting could deadlock), so each connection
-    retries the switch; before it did, about one connection in 40 failed here (CI saw it as a
-    failed ``test_concurrent_upgrades``). 150 rounds of 4 make a miss all but impossible."""
+    retries the switch. Before it did, 4 of these 600 opens failed (CI saw the same race as a
+    failed ``test_concurrent_upgrades``)."""
     failures: list[str] = []
     opened = 0
     lock = threading.Lock()
@@ -384,11 +388,7 @@ def test_new_sqlite_file_opened_at_once_by_many(tmp_path: Path) -> None:
     for round_ in range(150):
         url = f"sqlite:///{tmp_path / f'r{round_}.db'}"
         barrier = threading.Barrier(4)
-        workers = [threading.Thread(target=open_one, args=(url, barrier)) for _ in range(4)]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join(timeout=120)
+        run_together([threading.Thread(target=open_one, args=(url, barrier)) for _ in range(4)])
     assert failures == []
     assert opened == 600
 
