@@ -404,23 +404,25 @@ def test_wal_switch_retries_only_while_busy(tmp_path: Path) -> None:
         now[0] += s
 
     class Refusing:  # a cursor whose switch is refused as SQLite refuses it
-        def __init__(self, error: str) -> None:
-            self.error = error
+        def __init__(self, error: str, code: int) -> None:
+            self.error, self.code = error, code
             self.tries = 0
 
         def execute(self, sql: str) -> Any:
             if sql == "PRAGMA journal_mode":
                 return sqlite3.connect(":memory:").execute("SELECT 'delete'")
             self.tries += 1
-            raise sqlite3.OperationalError(self.error)
+            exc = sqlite3.OperationalError(self.error)
+            exc.sqlite_errorcode = self.code  # type: ignore[attr-defined]
+            raise exc
 
-    busy = Refusing("database is locked")
+    busy = Refusing("database is locked", sqlite3.SQLITE_BUSY)
     with pytest.raises(sqlite3.OperationalError, match="locked"):
         db.enable_wal(busy, timeout_s=1.0, clock=lambda: now[0], sleep=sleep)
     assert busy.tries == len(naps) + 1 >= 5
     assert naps[:3] == [0.005, 0.01, 0.02] and max(naps) == 0.1
     assert now[0] <= 1.0
-    other = Refusing("disk I/O error")
+    other = Refusing("disk I/O error", sqlite3.SQLITE_IOERR)
     with pytest.raises(sqlite3.OperationalError, match="disk"):
         db.enable_wal(other, timeout_s=1.0, clock=lambda: now[0], sleep=sleep)
     assert other.tries == 1

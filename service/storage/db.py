@@ -204,9 +204,10 @@ def enable_wal(cur: Any, *, timeout_s: float = SQLITE_BUSY_TIMEOUT_S,
     kept in the file).
 
     When several processes open a new database at once, each one's switch needs the file to
-    itself. SQLite answers "database is locked" at once to all but one of them, without waiting
-    out the busy timeout, since waiting could deadlock; so the switch is tried again with a short
-    back-off until ``timeout_s`` has passed.
+    itself. SQLite answers ``SQLITE_BUSY`` ("database is locked") at once to all but one of them,
+    without waiting out the busy timeout, since waiting could deadlock; so the switch is tried
+    again (on ``SQLITE_BUSY`` or ``SQLITE_LOCKED``) with a short back-off until ``timeout_s`` has
+    passed.
     """
     if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
         return
@@ -217,11 +218,19 @@ def enable_wal(cur: Any, *, timeout_s: float = SQLITE_BUSY_TIMEOUT_S,
             cur.execute("PRAGMA journal_mode = WAL")
             return
         except sqlite3.OperationalError as exc:
-            busy = "locked" in str(exc) or "busy" in str(exc)
-            if not busy or clock() + delay > deadline:
+            if _primary_code(exc) not in _SQLITE_RETRY or clock() + delay > deadline:
                 raise
         sleep(delay)
         delay = min(delay * 2, 0.1)
+
+
+_SQLITE_RETRY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
+def _primary_code(exc: sqlite3.Error) -> int | None:
+    """SQLite's primary result code of ``exc`` (``SQLITE_BUSY`` for ``SQLITE_BUSY_RECOVERY``)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
 
 
 _engines: dict[tuple[int, str], Engine] = {}
